@@ -1,0 +1,65 @@
+# Atendo — two commands on a fresh clone: `make run` and `make test`.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint bench install deps-dev frontend browser migrate demo format clean
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools
+	$(PY) -m pip install -q -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install -q -e ".[dev]"
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(VENV)/.installed node_modules/.installed
+deps-dev: $(VENV)/.installed-dev node_modules/.installed
+
+# Debian's Chromium for the browser tests; never a browser download.
+browser:
+	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+migrate: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py compilemessages -v 0 --ignore=.venv --ignore=node_modules 2>/dev/null || true
+
+demo: migrate
+	$(PY) manage.py seed_demo
+
+run: demo
+	@echo ""
+	@echo "  Atendo is running at http://$(HOST):$(PORT)/"
+	@echo "  Log in with owner@example.com / atendo-demo"
+	@echo "  (also therapist@example.com and assistant@example.com, same password)"
+	@echo "  API docs: http://$(HOST):$(PORT)/api/v1/docs"
+	@echo ""
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+lint: deps-dev
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy atendo
+
+format: deps-dev
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: deps-dev browser
+	$(MAKE) --no-print-directory lint
+	bash scripts/test.sh $(ARGS)
+
+bench: deps-dev
+	bash scripts/bench.sh
+
+clean:
+	rm -rf $(VENV) node_modules var

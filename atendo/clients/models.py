@@ -1,0 +1,46 @@
+"""Clients (patients) of a practice and the practitioners assigned to them."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from atendo.core.models import TenantModel
+
+
+class Client(TenantModel):
+    name = models.CharField(_("name"), max_length=200)
+    email = models.EmailField(_("e-mail"), blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    archived = models.BooleanField(_("archived"), default=False)
+    # Custom client field values by definition key, validated by the field engine.
+    fields = models.JSONField(default=dict, blank=True)
+    practitioners = models.ManyToManyField(
+        "workspaces.Membership", through="ClientPractitioner", related_name="assigned_clients"
+    )
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["workspace", "archived", "name"], name="client_ws_archived_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientPractitioner(TenantModel):
+    """Assignment that opens a client's clinical content to a practitioner with `clinical.read_own`."""
+
+    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assignments", db_index=False)
+    member = models.ForeignKey(
+        "workspaces.Membership", on_delete=models.CASCADE, related_name="client_assignments", db_index=False
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "client", "member"], name="clientpractitioner_unique"
+            )
+        ]
+        indexes = [models.Index(fields=["workspace", "member", "client"], name="clientpract_ws_member")]

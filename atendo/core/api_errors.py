@@ -1,0 +1,141 @@
+"""Turns every failure into the one error shape:
+`{"error": {"code", "message", "fields": [{"path", "message"}]}}`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
+
+from atendo.core.errors import DomainError, FieldError
+
+logger = logging.getLogger("atendo.api")
+
+_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "throttled",
+}
+
+
+def loc_to_path(loc: Sequence[Any]) -> str:
+    """("body", "payload", "fields", "post", "follow_up", 2, "date") -> "fields.post.follow_up[2].date"."""
+    parts = list(loc)
+    if parts and parts[0] == "body":
+        parts = parts[2:]  # the location, then the name of the handler's schema parameter
+    elif parts and parts[0] in {"query", "path", "header", "cookie", "form", "file"}:
+        parts = parts[1:]
+    path = ""
+    for part in parts:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        else:
+            path += f".{part}" if path else str(part)
+    return path
+
+
+def _humanize(error: dict[str, Any]) -> str:
+    msg = str(error.get("msg", "Invalid value."))
+    # pydantic prefixes custom errors with "Value error, "; the rest is already plain English.
+    for prefix in ("Value error, ", "Assertion failed, "):
+        if msg.startswith(prefix):
+            msg = msg[len(prefix) :]
+    return msg[:1].upper() + msg[1:] if msg else "Invalid value."
+
+
+def error_response(
+    api: NinjaAPI,
+    request: HttpRequest,
+    status: int,
+    code: str,
+    message: str,
+    fields: Sequence[FieldError] = (),
+    **extra: Any,
+) -> HttpResponse:
+    body: dict[str, Any] = {
+        "code": code,
+        "message": message,
+        "fields": [{"path": f.path, "message": f.message} for f in fields],
+    }
+    body.update(extra)
+    return api.create_response(request, {"error": body}, status=status)
+
+
+def install(api: NinjaAPI) -> None:
+    @api.exception_handler(DomainError)
+    def _domain(request: HttpRequest, exc: DomainError) -> HttpResponse:
+        return api.create_response(request, exc.as_dict(), status=exc.status)
+
+    @api.exception_handler(ValidationError)
+    def _validation(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+        errors = list(exc.errors)
+        if any(
+            e.get("msg") == "Cannot parse request body" or e.get("type") == "json_invalid" for e in errors
+        ):
+            return error_response(api, request, 400, "bad_request", "The request body is not valid JSON.")
+        fields = [FieldError(loc_to_path(e.get("loc", ())), _humanize(e)) for e in errors]
+        message = fields[0].message if len(fields) == 1 else f"{len(fields)} fields are invalid."
+        if len(fields) == 1 and fields[0].path:
+            message = f"{fields[0].path}: {fields[0].message}"
+        return error_response(api, request, 422, "validation_error", message, fields)
+
+    @api.exception_handler(DjangoValidationError)
+    def _django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        fields = []
+        if hasattr(exc, "error_dict"):
+            for key, errs in exc.message_dict.items():
+                fields += [FieldError(key, m) for m in errs]
+        else:
+            fields = [FieldError("", m) for m in exc.messages]
+        return error_response(
+            api, request, 422, "validation_error", fields[0].message if fields else "Invalid.", fields
+        )
+
+    @api.exception_handler(AuthenticationError)
+    def _unauthenticated(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return error_response(
+            api,
+            request,
+            401,
+            "unauthorized",
+            "Authentication required: send 'Authorization: Bearer <token>' or log in.",
+        )
+
+    @api.exception_handler(AuthorizationError)
+    def _unauthorized(request: HttpRequest, exc: AuthorizationError) -> HttpResponse:
+        return error_response(api, request, 403, "forbidden", "You do not have permission to do this.")
+
+    @api.exception_handler(PermissionDenied)
+    def _denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return error_response(
+            api, request, 403, "forbidden", str(exc) or "You do not have permission to do this."
+        )
+
+    @api.exception_handler(HttpError)
+    def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        status = exc.status_code
+        return error_response(api, request, status, _CODES.get(status, "error"), str(exc))
+
+    @api.exception_handler(Http404)
+    def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return error_response(api, request, 404, "not_found", "Not found.")
+
+    @api.exception_handler(Exception)
+    def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("Unexpected error in %s %s", request.method, request.path)
+        return error_response(
+            api, request, 500, "server_error", "Something went wrong on our side; it was logged."
+        )

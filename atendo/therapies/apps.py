@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TherapiesConfig(AppConfig):
+    name = "atendo.therapies"
+    label = "therapies"
