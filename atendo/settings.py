@@ -173,9 +173,11 @@ STORAGES = {
         )
     },
 }
-# Uploaded files live outside any public URL; they are served only by access-checked views.
-MEDIA_ROOT = Path(os.environ.get("ATENDO_MEDIA_ROOT", VAR_DIR / "files"))
-MEDIA_URL = None
+# Attachments live in their own storage under ATTACHMENTS_ROOT, outside any public URL, and are served
+# only by access-checked views. MEDIA_* is unused by Atendo (Django needs a value).
+ATTACHMENTS_ROOT = Path(os.environ.get("ATENDO_ATTACHMENTS_ROOT", VAR_DIR / "files"))
+MEDIA_ROOT = VAR_DIR / "media"
+MEDIA_URL = "/media/"
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
