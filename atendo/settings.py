@@ -160,6 +160,7 @@ STATICFILES_DIRS = [
     BASE_DIR / "atendo" / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
     ("vendor/fullcalendar", BASE_DIR / "node_modules" / "fullcalendar"),
+    ("vendor/fullcalendar-locales", BASE_DIR / "node_modules" / "@fullcalendar" / "core" / "locales"),
     ("vendor/signature_pad", BASE_DIR / "node_modules" / "signature_pad" / "dist"),
     ("vendor/chartjs", BASE_DIR / "node_modules" / "chart.js" / "dist"),
 ]
