@@ -1,0 +1,95 @@
+"""Settings › Therapy types: list, create, edit, deactivate/re-activate."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from atendo.core.errors import NotFound, ValidationFailed
+from atendo.core.views import workspace_page
+from atendo.therapies import selectors, services
+from atendo.therapies.forms import TherapyTypeForm, apply_errors
+
+
+def fields_settings_url(workspace_slug: str, therapy_type_id: int) -> str | None:
+    """The field-definition settings page of a therapy type's own fields (engineer B's page)."""
+    scope = selectors.therapy_type_scope(therapy_type_id)
+    for name, kwargs in (
+        ("fields:settings", {"workspace_slug": workspace_slug, "scope": scope}),
+        ("fields:list", {"workspace_slug": workspace_slug, "scope": scope}),
+    ):
+        try:
+            return reverse(name, kwargs=kwargs)
+        except NoReverseMatch:
+            continue
+    return None
+
+
+@workspace_page("therapy_types.manage")
+def therapy_type_list(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    form = TherapyTypeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tt = services.therapy_type_create(member=member, data=form.to_data())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Therapy type “%(name)s” created.") % {"name": tt.name})
+            return redirect("therapies:list", workspace_slug=workspace_slug)
+    types = list(selectors.therapy_types_for(member, include_inactive=True))
+    rows = [(tt, fields_settings_url(workspace_slug, tt.pk)) for tt in types]
+    return render(
+        request,
+        "therapies/therapy_type_list.html",
+        {"nav": "settings", "rows": rows, "form": form},
+        status=400 if form.errors else 200,
+    )
+
+
+@workspace_page("therapy_types.manage")
+def therapy_type_edit(request: HttpRequest, workspace_slug: str, therapy_type_id: int) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    try:
+        tt = selectors.therapy_type_get_for(member, therapy_type_id)
+    except NotFound:
+        raise Http404 from None
+    initial = {
+        "name": tt.name,
+        "color": tt.color,
+        "default_duration_minutes": tt.default_duration_minutes,
+        "default_price": tt.default_price,
+        "active": tt.active,
+    }
+    form = TherapyTypeForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.therapy_type_update(member=member, therapy_type_id=tt.pk, data=form.to_data())
+        except ValidationFailed as exc:
+            apply_errors(form, exc)
+        else:
+            messages.success(request, _("Therapy type saved."))
+            return redirect("therapies:list", workspace_slug=workspace_slug)
+    return render(
+        request,
+        "therapies/therapy_type_edit.html",
+        {"nav": "settings", "tt": tt, "form": form, "fields_url": fields_settings_url(workspace_slug, tt.pk)},
+        status=400 if form.errors else 200,
+    )
+
+
+@require_POST
+@workspace_page("therapy_types.manage")
+def therapy_type_active(request: HttpRequest, workspace_slug: str, therapy_type_id: int) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    active = request.POST.get("active") == "1"
+    try:
+        services.therapy_type_set_active(member=member, therapy_type_id=therapy_type_id, active=active)
+    except NotFound:
+        raise Http404 from None
+    messages.success(request, _("Therapy type re-activated.") if active else _("Therapy type deactivated."))
+    return redirect("therapies:list", workspace_slug=workspace_slug)
