@@ -1,0 +1,638 @@
+"""The one validation engine for custom field values (API, pages and imports all call it).
+
+    definitions_for(workspace=ws, scope="session", phase="pre")     -> [FieldDefinition, ...]
+    validate_values(workspace=ws, scope="session", phase="post", path="fields.post", values={...})
+        -> cleaned JSON-ready dict, or raises ValidationFailed naming every bad path
+           (e.g. "fields.post.follow_up[2].date") in plain words.
+    json_schema(workspace=ws, scope="session", phase="pre")         -> JSON Schema (2020-12)
+
+Rules:
+- Unknown keys are refused. Keys of archived definitions are refused in new values; when the
+  caller passes `previous` (the values stored so far), an archived key whose value is unchanged is
+  accepted, and archived values present in `previous` are carried over into the result, so a phase
+  save never drops the values of an archived field.
+- `require_all=True` (a whole set saved, e.g. a session phase) enforces required fields;
+  `require_all=False` (a partial update) only checks the keys given, and an explicit null clears
+  an optional key (kept as None in the result so the caller can drop it), never a required one.
+  Inside a given array or object value, nested required fields are always enforced (the nested
+  value is replaced as a whole).
+- Select values must be a live option. A retired option stays valid for a value already stored:
+  it is accepted when it occurs in `previous[key]`; otherwise it is refused as "no longer offered".
+- Arrays hold objects described by their nested `fields` (an array of one field is a list of
+  one-key objects); objects hold exactly their nested `fields`.
+- Team-member values are ids of active members of this workspace; file / image / signature values
+  are attachment ids of this workspace of the right kind (a file field accepts files and images),
+  checked against the field's `allowed_types` and `max_bytes`. One query for all members and one
+  for all attachments, whatever the nesting.
+- Empty strings count as "no value" (None).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from atendo.core.errors import FieldError, ValidationFailed
+from atendo.fields.models import FILTERABLE_TYPES, FieldDefinition, Scope
+from atendo.workspaces.models import Workspace
+
+DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20000}
+MAX_ARRAY_ITEMS = 500
+MAX_DEPTH = 8
+
+
+# --- definitions ---------------------------------------------------------------------------------
+
+
+def definitions_for(
+    *,
+    workspace: Workspace | int,
+    scope: str,
+    phase: str | None = None,
+    therapy_type_id: int | None = None,
+    include_archived: bool = False,
+) -> list[FieldDefinition]:
+    """Definitions of a scope (and phase), in form order. Session without a phase: all phases."""
+    qs = FieldDefinition.objects.for_workspace(workspace).filter(scope=scope)
+    if scope == Scope.THERAPY_TYPE:
+        if therapy_type_id is None:
+            return []
+        qs = qs.filter(therapy_type_id=therapy_type_id)
+    if phase:
+        qs = qs.filter(phase=phase)
+    if not include_archived:
+        qs = qs.filter(archived=False)
+    return list(qs.order_by("phase", "order", "id"))
+
+
+def clinical_keys(definitions: Iterable[FieldDefinition]) -> set[str]:
+    """Top-level keys of the clinical definitions among `definitions`."""
+    return {d.key for d in definitions if d.clinical}
+
+
+def filterable_definitions(*, workspace: Workspace | int, scope: str) -> dict[str, FieldDefinition]:
+    """key -> definition for live, filterable scalar definitions of a scope (calendar filters)."""
+    qs = FieldDefinition.objects.for_workspace(workspace).filter(
+        scope=scope, filterable=True, archived=False, type__in=FILTERABLE_TYPES
+    )
+    return {d.key: d for d in qs.order_by("phase", "order", "id")}
+
+
+# --- specs: one immutable tree per call, built once from the definitions --------------------------
+
+
+@dataclass(frozen=True)
+class Spec:
+    key: str
+    label: str
+    type: str
+    required: bool = False
+    options: tuple[tuple[str, str, bool], ...] = ()  # (value, label, retired)
+    validation: Mapping[str, Any] = field(default_factory=dict)
+    children: tuple[Spec, ...] = ()
+    archived: bool = False
+    description: str = ""
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any], depth: int = 0) -> Spec:
+        children: tuple[Spec, ...] = ()
+        if depth < MAX_DEPTH:
+            children = tuple(cls.from_dict(c, depth + 1) for c in data.get("fields") or ())
+        return cls(
+            key=str(data.get("key", "")),
+            label=str(data.get("label") or data.get("key", "")),
+            type=str(data.get("type", "text")),
+            required=bool(data.get("required", False)),
+            options=tuple(
+                (str(o.get("value")), str(o.get("label", o.get("value"))), bool(o.get("retired", False)))
+                for o in data.get("options") or ()
+            ),
+            validation=dict(data.get("validation") or {}),
+            children=children,
+            description=str(data.get("description") or ""),
+        )
+
+    @classmethod
+    def from_definition(cls, definition: FieldDefinition) -> Spec:
+        base = cls.from_dict(definition.as_spec())
+        return Spec(
+            key=base.key,
+            label=base.label,
+            type=base.type,
+            required=base.required,
+            options=base.options,
+            validation=base.validation,
+            children=base.children,
+            archived=definition.archived,
+            description=base.description,
+        )
+
+    @property
+    def live_options(self) -> list[str]:
+        return [value for value, _label, retired in self.options if not retired]
+
+    @property
+    def retired_options(self) -> set[str]:
+        return {value for value, _label, retired in self.options if retired}
+
+
+def join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _is_empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _strings_in(value: Any) -> set[str]:
+    """Every string found in a (nested) stored value: used to recognise retired options kept."""
+    found: set[str] = set()
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            found.add(item)
+        elif isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+    return found
+
+
+@dataclass
+class _Run:
+    """State of one validation call: errors, and the ids to check in one query each."""
+
+    workspace: Workspace
+    errors: list[FieldError] = field(default_factory=list)
+    members: list[tuple[str, int]] = field(default_factory=list)
+    attachments: list[tuple[str, int, Spec]] = field(default_factory=list)
+    kept_strings: set[str] = field(default_factory=set)
+
+    def fail(self, path: str, message: str) -> None:
+        self.errors.append(FieldError(path, message))
+
+
+# --- scalar cleaners: return the cleaned value, or record an error and return None ---------------
+
+
+def _clean_text(spec: Spec, value: Any, path: str, run: _Run) -> Any:
+    if not isinstance(value, str):
+        run.fail(path, f"{spec.label} must be text.")
+        return None
+    value = value.strip() if spec.type == "text" else value.replace("\r\n", "\n")
+    v = spec.validation
+    max_length = int(v.get("max_length") or DEFAULT_MAX_LENGTH[spec.type])
+    min_length = v.get("min_length")
+    if len(value) > max_length:
+        run.fail(path, f"{spec.label} must be at most {max_length} characters long.")
+        return None
+    if min_length is not None and len(value) < int(min_length):
+        run.fail(path, f"{spec.label} must be at least {int(min_length)} characters long.")
+        return None
+    pattern = v.get("pattern")
+    if pattern:
+        try:
+            matched = re.fullmatch(pattern, value) is not None
+        except re.error:
+            matched = True  # an invalid pattern is refused when the definition is saved
+        if not matched:
+            hint = v.get("pattern_message") or f"match the pattern {pattern}"
+            run.fail(path, f"{spec.label} must {hint}.")
+            return None
+    return value
+
+
+def _clean_number(spec: Spec, value: Any, path: str, run: _Run) -> Any:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        run.fail(path, f"{spec.label} must be a number.")
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        run.fail(path, f"{spec.label} must be a finite number.")
+        return None
+    v = spec.validation
+    if v.get("min") is not None and value < v["min"]:
+        run.fail(path, f"{spec.label} must be at least {v['min']}.")
+        return None
+    if v.get("max") is not None and value > v["max"]:
+        run.fail(path, f"{spec.label} must be at most {v['max']}.")
+        return None
+    step = v.get("step")
+    if step:
+        try:
+            offset = Decimal(str(value)) - Decimal(str(v.get("min") or 0))
+            aligned = offset % Decimal(str(step)) == 0
+        except InvalidOperation:
+            aligned = False
+        if not aligned:
+            run.fail(path, f"{spec.label} must be a multiple of {step}.")
+            return None
+    return value
+
+
+def _clean_boolean(spec: Spec, value: Any, path: str, run: _Run) -> Any:
+    if not isinstance(value, bool):
+        run.fail(path, f"{spec.label} must be true or false.")
+        return None
+    return value
+
+
+def _parse_date(value: Any) -> dt.date | None:
+    if not isinstance(value, str) or len(value) != 10:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+def _clean_date(spec: Spec, value: Any, path: str, run: _Run) -> Any:
+    parsed = _parse_date(value)
+    if parsed is None:
+        run.fail(path, f"{spec.label} must be a date written as YYYY-MM-DD.")
+        return None
+    return _check_date_bounds(spec, parsed, path, run) and parsed.isoformat()
+
+
+def _check_date_bounds(spec: Spec, day: dt.date, path: str, run: _Run) -> bool:
+    low, high = _parse_date(spec.validation.get("min_date")), _parse_date(spec.validation.get("max_date"))
+    if low and day < low:
+        run.fail(path, f"{spec.label} must be on or after {low.isoformat()}.")
+        return False
+    if high and day > high:
+        run.fail(path, f"{spec.label} must be on or before {high.isoformat()}.")
+        return False
+    return True
+
+
+def _clean_datetime(spec: Spec, value: Any, path: str, run: _Run) -> Any:
+    parsed: dt.datetime | None = None
+    if isinstance(value, str) and 16 <= len(value) <= 40:
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+    if parsed is None:
+        run.fail(path, f"{spec.label} must be a date and time in ISO 8601, e.g. 2026-03-01T14:30-03:00.")
+        return None
+    if parsed.tzinfo is None:  # wall-clock time of the workspace
+        parsed = parsed.replace(tzinfo=run.workspace.tz)
+    local = parsed.astimezone(run.workspace.tz)
+    if not _check_date_bounds(spec, local.date(), path, run):
+        return None
+    return local.isoformat(timespec="minutes" if local.second == 0 else "seconds")
+
+
+def _clean_select(spec: Spec, value: Any, path: str, run: _Run) -> Any:
+    if not isinstance(value, str):
+        run.fail(path, f"{spec.label} must be one of the offered options.")
+        return None
+    if value in spec.live_options:
+        return value
+    if value in spec.retired_options:
+        if value in run.kept_strings:
+            return value
+        run.fail(path, f"'{value}' is no longer offered for {spec.label}; choose another option.")
+        return None
+    offered = ", ".join(spec.live_options) or "none"
+    run.fail(path, f"'{value}' is not an option of {spec.label} (options: {offered}).")
+    return None
+
+
+def _check_items(spec: Spec, items: list[Any], path: str, run: _Run) -> bool:
+    v = spec.validation
+    low, high = v.get("min_items"), v.get("max_items")
+    if low is not None and len(items) < int(low):
+        run.fail(path, f"{spec.label} needs at least {int(low)} entries.")
+        return False
+    limit = min(int(high), MAX_ARRAY_ITEMS) if high is not None else MAX_ARRAY_ITEMS
+    if len(items) > limit:
+        run.fail(path, f"{spec.label} can have at most {limit} entries.")
+        return False
+    return True
+
+
+def _clean_multi_select(spec: Spec, value: Any, path: str, run: _Run) -> Any:
+    if not isinstance(value, list):
+        run.fail(path, f"{spec.label} must be a list of options.")
+        return None
+    if not _check_items(spec, value, path, run):
+        return None
+    cleaned: list[str] = []
+    ok = True
+    for index, item in enumerate(value):
+        one = _clean_select(spec, item, f"{path}[{index}]", run)
+        if one is None:
+            ok = False
+        elif one in cleaned:
+            run.fail(f"{path}[{index}]", f"'{one}' is chosen twice in {spec.label}.")
+            ok = False
+        else:
+            cleaned.append(one)
+    return cleaned if ok else None
+
+
+def _clean_reference(spec: Spec, value: Any, path: str, run: _Run) -> Any:
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        what = "a team member's id" if spec.type == "team_member" else "the id of an uploaded attachment"
+        run.fail(path, f"{spec.label} must be {what}.")
+        return None
+    if spec.type == "team_member":
+        run.members.append((path, value))
+    else:
+        run.attachments.append((path, value, spec))
+    return value
+
+
+def _clean_object(spec: Spec, value: Any, path: str, run: _Run, depth: int) -> Any:
+    if not isinstance(value, Mapping):
+        run.fail(path, f"{spec.label} must be an object with the fields {_keys(spec.children)}.")
+        return None
+    return _clean_mapping(spec.children, value, path, run, depth + 1, require_all=True)
+
+
+def _clean_array(spec: Spec, value: Any, path: str, run: _Run, depth: int) -> Any:
+    if not isinstance(value, list):
+        run.fail(path, f"{spec.label} must be a list.")
+        return None
+    if not _check_items(spec, value, path, run):
+        return None
+    cleaned = []
+    ok = True
+    for index, item in enumerate(value):
+        item_path = f"{path}[{index}]"
+        if not isinstance(item, Mapping):
+            run.fail(item_path, f"Each entry of {spec.label} must be an object with {_keys(spec.children)}.")
+            ok = False
+            continue
+        one = _clean_mapping(spec.children, item, item_path, run, depth + 1, require_all=True)
+        if one is None:
+            ok = False
+        cleaned.append(one)
+    return cleaned if ok else None
+
+
+def _keys(specs: Iterable[Spec]) -> str:
+    return ", ".join(s.key for s in specs) or "none"
+
+
+_SCALAR_CLEANERS = {
+    "text": _clean_text,
+    "textarea": _clean_text,
+    "number": _clean_number,
+    "boolean": _clean_boolean,
+    "date": _clean_date,
+    "datetime": _clean_datetime,
+    "select": _clean_select,
+    "multi_select": _clean_multi_select,
+    "image": _clean_reference,
+    "file": _clean_reference,
+    "signature": _clean_reference,
+    "team_member": _clean_reference,
+}
+
+
+def _clean_value(spec: Spec, value: Any, path: str, run: _Run, depth: int) -> Any:
+    if depth > MAX_DEPTH:
+        run.fail(path, "Values are nested too deeply.")
+        return None
+    if spec.type == "object":
+        return _clean_object(spec, value, path, run, depth)
+    if spec.type == "array":
+        return _clean_array(spec, value, path, run, depth)
+    cleaner = _SCALAR_CLEANERS.get(spec.type)
+    if cleaner is None:
+        run.fail(path, f"{spec.label} has an unknown type '{spec.type}'.")
+        return None
+    return cleaner(spec, value, path, run)
+
+
+def _is_missing(value: Any) -> bool:
+    return _is_empty(value) or (isinstance(value, list) and not value)
+
+
+def _clean_mapping(
+    specs: Iterable[Spec], values: Mapping[str, Any], path: str, run: _Run, depth: int, *, require_all: bool
+) -> dict[str, Any] | None:
+    by_key = {s.key: s for s in specs}
+    before = len(run.errors)
+    cleaned: dict[str, Any] = {}
+    for key, value in values.items():
+        spec = by_key.get(key) if isinstance(key, str) else None
+        key_path = join(path, str(key))
+        if spec is None:
+            run.fail(key_path, f"Unknown field '{key}'; expected one of: {_keys(by_key.values())}.")
+            continue
+        if _is_missing(value):
+            if spec.required:
+                run.fail(key_path, f"{spec.label} is required.")
+            else:
+                cleaned[key] = None
+            continue
+        cleaned[key] = _clean_value(spec, value, key_path, run, depth)
+    if require_all:
+        for spec in by_key.values():
+            if spec.required and spec.key not in values:
+                run.fail(join(path, spec.key), f"{spec.label} is required.")
+    if len(run.errors) > before:
+        return None
+    if require_all or depth > 0:
+        cleaned = {k: v for k, v in cleaned.items() if v is not None}
+    return cleaned
+
+
+# --- the entry point ------------------------------------------------------------------------------
+
+
+def validate_values(
+    *,
+    workspace: Workspace,
+    scope: str,
+    values: Any,
+    path: str,
+    phase: str | None = None,
+    therapy_type_id: int | None = None,
+    require_all: bool = True,
+    definitions: Iterable[FieldDefinition] | None = None,
+    previous: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Clean `values` against the scope's definitions or raise ValidationFailed (paths under `path`).
+
+    `definitions` (live and archived, as from `definitions_for(..., include_archived=True)`) avoids
+    the query when the caller already has them. `previous`: the values stored so far (see the
+    module docstring: retired options and archived values).
+    """
+    if values is None:
+        values = {}
+    if not isinstance(values, Mapping):
+        raise ValidationFailed.single(path, "Field values must be an object keyed by field key.")
+    if definitions is None:
+        definitions = definitions_for(
+            workspace=workspace,
+            scope=scope,
+            phase=phase,
+            therapy_type_id=therapy_type_id,
+            include_archived=True,
+        )
+    definitions = [d for d in definitions if not phase or d.phase in ("", phase)]
+    previous = previous or {}
+    run = _Run(workspace=workspace)
+    live: list[Spec] = []
+    archived: dict[str, Spec] = {}
+    for definition in definitions:
+        spec = Spec.from_definition(definition)
+        if definition.archived:
+            archived[spec.key] = spec
+        else:
+            live.append(spec)
+
+    incoming = dict(values)
+    for key in list(incoming):
+        if key in archived:
+            if key in previous and incoming[key] == previous[key]:
+                incoming.pop(key)  # unchanged: carried over below
+                continue
+            run.fail(
+                join(path, key),
+                f"{archived[key].label} is archived; its values are kept but no new value can be set.",
+            )
+            incoming.pop(key)
+    for spec in live:
+        if spec.key in incoming and spec.key in previous:
+            run.kept_strings |= _strings_in(previous[spec.key])
+
+    cleaned = _clean_mapping(live, incoming, path, run, 0, require_all=require_all)
+    _check_references(run)
+    if run.errors or cleaned is None:
+        raise ValidationFailed(run.errors)
+    for key in archived:
+        if key in previous and previous[key] is not None:
+            cleaned[key] = previous[key]
+    return cleaned
+
+
+def _check_references(run: _Run) -> None:
+    if run.members:
+        from atendo.workspaces.models import Membership
+
+        wanted = {member_id for _path, member_id in run.members}
+        found = set(
+            Membership.objects.for_workspace(run.workspace)
+            .filter(pk__in=wanted, is_active=True)
+            .values_list("pk", flat=True)
+        )
+        for path, member_id in run.members:
+            if member_id not in found:
+                run.fail(path, f"{member_id} is not an active member of this workspace.")
+    if run.attachments:
+        from atendo.files.models import Attachment
+
+        wanted = {attachment_id for _path, attachment_id, _spec in run.attachments}
+        rows = {
+            a.pk: a
+            for a in Attachment.objects.for_workspace(run.workspace)
+            .filter(pk__in=wanted)
+            .only("pk", "kind", "content_type", "size")
+        }
+        for path, attachment_id, spec in run.attachments:
+            attachment = rows.get(attachment_id)
+            if attachment is None:
+                run.fail(path, f"There is no attachment {attachment_id} in this workspace.")
+                continue
+            accepted = {"image": {"image"}, "signature": {"signature"}, "file": {"file", "image"}}[spec.type]
+            if attachment.kind not in accepted:
+                run.fail(path, f"Attachment {attachment_id} is a {attachment.kind}, not a {spec.type}.")
+                continue
+            allowed = spec.validation.get("allowed_types")
+            if allowed and attachment.content_type not in allowed:
+                run.fail(path, f"{spec.label} accepts {', '.join(allowed)}, not {attachment.content_type}.")
+            max_bytes = spec.validation.get("max_bytes")
+            if max_bytes and attachment.size > int(max_bytes):
+                run.fail(path, f"{spec.label} accepts files up to {int(max_bytes)} bytes.")
+
+
+# --- JSON Schema ----------------------------------------------------------------------------------
+
+
+def _schema_for(spec: Spec) -> dict[str, Any]:
+    v = spec.validation
+    schema: dict[str, Any] = {"title": spec.label}
+    if spec.description:
+        schema["description"] = spec.description
+    t = spec.type
+    if t in ("text", "textarea"):
+        schema.update(type="string", maxLength=int(v.get("max_length") or DEFAULT_MAX_LENGTH[t]))
+        if v.get("min_length") is not None:
+            schema["minLength"] = int(v["min_length"])
+        if v.get("pattern"):
+            schema["pattern"] = f"^(?:{v['pattern']})$"
+    elif t == "number":
+        schema["type"] = "number"
+        if v.get("min") is not None:
+            schema["minimum"] = v["min"]
+        if v.get("max") is not None:
+            schema["maximum"] = v["max"]
+        if v.get("step") and not v.get("min"):
+            schema["multipleOf"] = v["step"]
+    elif t == "boolean":
+        schema["type"] = "boolean"
+    elif t in ("date", "datetime"):
+        schema.update(type="string", format="date" if t == "date" else "date-time")
+    elif t == "select":
+        schema.update(type="string", enum=spec.live_options)
+    elif t == "multi_select":
+        schema.update(type="array", uniqueItems=True, items={"type": "string", "enum": spec.live_options})
+    elif t in ("image", "file", "signature"):
+        schema.update(type="integer", minimum=1, description=f"Id of an uploaded {t} attachment.")
+    elif t == "team_member":
+        schema.update(type="integer", minimum=1, description="Id of an active member of the workspace.")
+    elif t in ("object", "array"):
+        inner = _object_schema(spec.children)
+        if t == "object":
+            schema.update(inner)
+        else:
+            schema.update(type="array", items=inner)
+    if t in ("multi_select", "array"):
+        if v.get("min_items") is not None:
+            schema["minItems"] = int(v["min_items"])
+        schema["maxItems"] = min(int(v.get("max_items") or MAX_ARRAY_ITEMS), MAX_ARRAY_ITEMS)
+    return schema
+
+
+def _object_schema(specs: Iterable[Spec]) -> dict[str, Any]:
+    specs = list(specs)
+    return {
+        "type": "object",
+        "properties": {s.key: _schema_for(s) for s in specs},
+        "required": [s.key for s in specs if s.required],
+        "additionalProperties": False,
+    }
+
+
+def json_schema(
+    *,
+    workspace: Workspace,
+    scope: str,
+    phase: str | None = None,
+    therapy_type_id: int | None = None,
+    definitions: Iterable[FieldDefinition] | None = None,
+) -> dict[str, Any]:
+    """JSON Schema of the values a whole save of this scope (and phase) accepts."""
+    if definitions is None:
+        definitions = definitions_for(
+            workspace=workspace, scope=scope, phase=phase, therapy_type_id=therapy_type_id
+        )
+    specs = [Spec.from_definition(d) for d in definitions if not d.archived]
+    title = scope if scope != Scope.THERAPY_TYPE else f"therapy_type:{therapy_type_id}"
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"{title} fields" + (f" ({phase})" if phase else ""),
+        **_object_schema(specs),
+    }
