@@ -1,21 +1,58 @@
-"""Writes on workspaces, roles and memberships. Keyword-only, atomic, audited."""
+"""Writes on workspaces, roles and memberships. Keyword-only, atomic, audited, permission-checked.
+
+Every failure raises an `atendo.core.errors` exception inside the transaction, so nothing is left
+half-written. Two invariants are guarded here and nowhere else:
+
+- a workspace always keeps at least one active owner (a member whose role `is_owner`);
+- a member who is not an owner cannot hand out more than they hold (no privilege escalation):
+  only owners grant or take away the Owner role, and a non-owner with `members.manage` can only
+  put permission codes they hold themselves into a role or onto a member.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import enum
+import re
 import zoneinfo
+from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.utils import timezone as dj_timezone
 from django.utils.text import slugify
 
-from atendo.audit.services import audit_record
-from atendo.core.errors import Conflict, FieldError, ValidationFailed
+from atendo.audit.services import audit_record, diff
+from atendo.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from atendo.workspaces import permissions
-from atendo.workspaces.hours import validate_working_hours
+from atendo.workspaces.access import require
+from atendo.workspaces.hours import parse_hhmm, validate_working_hours
 from atendo.workspaces.models import Membership, Role, Workspace
 
 User = get_user_model()
+
+SESSION_STATUSES = ("scheduled", "in_progress", "completed", "cancelled")
+SLOT_MINUTES = (5, 10, 15, 20, 30, 60)
+CALENDAR_VIEWS = tuple(Workspace.CalendarView.values)
+MAX_DURATION_MINUTES = 1440
+MAX_PAYMENT_DUE_DAYS = 365
+_CURRENCY = re.compile(r"^[A-Z]{3}$")
+
+
+class _Unset(enum.Enum):
+    """Marks an argument that was not given (distinct from an explicit None)."""
+
+    token = 0
+
+
+UNSET = _Unset.token
+
+
+# --- Validation helpers (shared by forms, API and commands through the services) ----------------
 
 
 def validate_timezone(name: Any, path: str = "timezone") -> str:
@@ -40,11 +77,144 @@ def validate_permission_codes(codes: Any, path: str = "permissions") -> list[str
     errors = [
         FieldError(f"{path}[{i}]", f"Unknown permission code '{code}'.")
         for i, code in enumerate(codes)
-        if code not in permissions.ALL
+        if not isinstance(code, str) or code not in permissions.ALL
     ]
     if errors:
         raise ValidationFailed(errors)
     return sorted(set(codes))
+
+
+def _validate_int(value: Any, path: str, low: int, high: int, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ValidationFailed.single(path, f"{what} must be a whole number.")
+    if not low <= value <= high:
+        raise ValidationFailed.single(path, f"{what} must be between {low} and {high}.")
+    return value
+
+
+def _validate_choice(value: Any, path: str, choices: Iterable[Any], what: str) -> Any:
+    choices = tuple(choices)
+    if value not in choices or isinstance(value, bool):
+        allowed = ", ".join(str(c) for c in choices)
+        raise ValidationFailed.single(path, f"{what} must be one of: {allowed}.")
+    return value
+
+
+def _validate_time(value: Any, path: str) -> dt.time:
+    if isinstance(value, dt.time):
+        return value.replace(second=0, microsecond=0, tzinfo=None)
+    minutes = parse_hhmm(value)
+    if minutes is None:
+        raise ValidationFailed.single(path, "Use a 24-hour time HH:mm, e.g. 09:00.")
+    return dt.time(minutes // 60, minutes % 60)
+
+
+def _validate_name(value: Any, path: str, max_length: int, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed.single(path, f"{what} is required.")
+    value = value.strip()
+    if len(value) > max_length:
+        raise ValidationFailed.single(path, f"{what} is longer than {max_length} characters.")
+    return value
+
+
+def _validate_email(value: Any, path: str = "email") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValidationFailed.single(path, "An e-mail address is required.")
+    email = User.objects.normalize_email(value.strip()).lower()
+    try:
+        validate_email(email)
+    except DjangoValidationError:
+        raise ValidationFailed.single(path, f"'{value}' is not a valid e-mail address.") from None
+    return email
+
+
+LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
+
+
+def validate_workspace_settings(data: dict[str, Any]) -> dict[str, Any]:
+    """Validate a partial settings update; returns the cleaned values (model-ready).
+
+    Refuses unknown keys. Every error names its key (`working_hours.mon[1]`, `slot_minutes`, …).
+    """
+    validators: dict[str, Any] = {
+        "name": lambda v: _validate_name(v, "name", 150, "The workspace name"),
+        "timezone": validate_timezone,
+        "currency": _clean_currency,
+        "language": lambda v: _validate_choice(v, "language", LANGUAGE_CODES, "The language"),
+        "working_hours": validate_working_hours,
+        "default_duration_minutes": lambda v: _validate_int(
+            v, "default_duration_minutes", 1, MAX_DURATION_MINUTES, "The default duration"
+        ),
+        "default_status": lambda v: _validate_choice(
+            v, "default_status", SESSION_STATUSES, "The default status"
+        ),
+        "default_start_time": lambda v: _validate_time(v, "default_start_time"),
+        "slot_minutes": lambda v: _validate_choice(v, "slot_minutes", SLOT_MINUTES, "The calendar slot"),
+        "default_calendar_view": lambda v: _validate_choice(
+            v, "default_calendar_view", CALENDAR_VIEWS, "The default calendar view"
+        ),
+        "prevent_double_booking": _clean_bool("prevent_double_booking"),
+        "payment_due_days": lambda v: _validate_int(
+            v, "payment_due_days", 0, MAX_PAYMENT_DUE_DAYS, "Payment due days"
+        ),
+    }
+    errors: list[FieldError] = []
+    cleaned: dict[str, Any] = {}
+    for key, value in data.items():
+        validator = validators.get(key)
+        if validator is None:
+            errors.append(FieldError(str(key), f"'{key}' is not a workspace setting."))
+            continue
+        try:
+            cleaned[key] = validator(value)
+        except ValidationFailed as exc:
+            errors.extend(exc.fields)
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+WORKSPACE_SETTING_KEYS = (
+    "name",
+    "timezone",
+    "currency",
+    "language",
+    "working_hours",
+    "default_duration_minutes",
+    "default_status",
+    "default_start_time",
+    "slot_minutes",
+    "default_calendar_view",
+    "prevent_double_booking",
+    "payment_due_days",
+)
+
+
+def _clean_currency(value: Any) -> str:
+    if not isinstance(value, str) or not _CURRENCY.match(value.strip().upper()):
+        raise ValidationFailed.single("currency", "Use a three-letter ISO 4217 currency code, e.g. BRL.")
+    return value.strip().upper()
+
+
+def _clean_bool(path: str) -> Any:
+    def clean(value: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationFailed.single(path, "Must be true or false.")
+        return value
+
+    return clean
+
+
+def workspace_settings_dict(workspace: Workspace) -> dict[str, Any]:
+    """The settings as JSON-ready values (times as "HH:mm"), as the API and the audit trail show them."""
+    values = {key: getattr(workspace, key) for key in WORKSPACE_SETTING_KEYS}
+    start: dt.time = values["default_start_time"]
+    values["default_start_time"] = start.strftime("%H:%M")
+    return values
+
+
+# --- Users and workspaces -------------------------------------------------------------------------
 
 
 def user_get_or_create(*, email: str, password: str | None = None, name: str = "") -> Any:
@@ -77,6 +247,8 @@ def workspace_create(
     if not slug:
         raise ValidationFailed.single("slug", "The slug must contain letters or digits.")
     validate_timezone(timezone)
+    currency = _clean_currency(currency)
+    owner_email = _validate_email(owner_email, "owner")
     if Workspace.objects.filter(slug=slug).exists():
         raise ValidationFailed.single("slug", f"The slug '{slug}' is already taken.", code="duplicate")
     try:
@@ -102,28 +274,258 @@ def workspace_create(
 
 
 @transaction.atomic
+def workspace_update_settings(*, member: Membership, **values: Any) -> Workspace:
+    """Change any of `WORKSPACE_SETTING_KEYS` (a partial update). Needs `workspace.manage`.
+
+    Returns the updated workspace (also `member.workspace`). The audit event records what changed.
+    """
+    require(member, "workspace.manage")
+    cleaned = validate_workspace_settings(values)
+    workspace = Workspace.objects.select_for_update().get(pk=member.workspace_id)
+    before = workspace_settings_dict(workspace)
+    for key, value in cleaned.items():
+        setattr(workspace, key, value)
+    after = workspace_settings_dict(workspace)
+    changes = diff(before, after)
+    if changes:
+        workspace.save(update_fields=[*changes, "updated_at"])
+        audit_record(
+            workspace=workspace, actor=member, action="workspace.update", obj=workspace, changes=changes
+        )
+    member.workspace = workspace
+    return workspace
+
+
+# --- Guards ---------------------------------------------------------------------------------------
+
+
+def _lock_memberships(workspace_id: int) -> None:
+    """Serialize changes to who the owners are: lock every membership row of the workspace.
+
+    A concurrent demotion of the other owner waits here and then re-counts, so two owners
+    demoting each other at once cannot leave the workspace without one.
+    """
+    list(
+        Membership.objects.select_for_update()
+        .filter(workspace_id=workspace_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def _active_owner_count(workspace_id: int) -> int:
+    return Membership.objects.filter(workspace_id=workspace_id, is_active=True, role__is_owner=True).count()
+
+
+def _refuse_losing_last_owner(target: Membership, what: str) -> None:
+    """Call with the memberships locked, when `target` is about to stop being an active owner."""
+    if target.is_active and target.role.is_owner and _active_owner_count(target.workspace_id) <= 1:
+        raise Conflict(
+            f"{target.user.email} is the last owner of this workspace and cannot be {what}. "
+            "Make another member an owner first.",
+            code="last_owner",
+        )
+
+
+def _refuse_escalation(actor: Membership | None, codes: Iterable[str], *, grants_owner: bool) -> None:
+    """A non-owner cannot grant what they do not hold, nor the Owner role."""
+    if actor is None or actor.is_owner:
+        return
+    if grants_owner:
+        raise Forbidden("Only an owner can grant or take away the Owner role.")
+    beyond = sorted(set(codes) - set(actor.role.codes))
+    if beyond:
+        raise Forbidden(f"You cannot grant permissions you do not hold: {', '.join(beyond)}.")
+
+
+def _role_in(workspace_id: int, role_id: Any, path: str = "role_id") -> Role:
+    if isinstance(role_id, bool) or not isinstance(role_id, int):
+        raise ValidationFailed.single(path, "A role id is required.")
+    role = Role.objects.for_workspace(workspace_id).filter(pk=role_id).first()
+    if role is None:
+        raise ValidationFailed.single(path, "There is no such role in this workspace.")
+    return role
+
+
+def _membership_in(workspace_id: int, membership_id: Any) -> Membership:
+    if isinstance(membership_id, bool) or not isinstance(membership_id, int):
+        raise NotFound()
+    target = (
+        Membership.objects.for_workspace(workspace_id)
+        .select_related("user", "role")
+        .filter(pk=membership_id)
+        .first()
+    )
+    if target is None:
+        raise NotFound()
+    return target
+
+
+# --- Roles ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def role_create(*, member: Membership, name: str, permissions: Iterable[str] = ()) -> Role:
+    """A new role of this workspace. Needs `members.manage`; unknown codes name `permissions[i]`."""
+    require(member, "members.manage")
+    name = _validate_name(name, "name", 60, "The role name")
+    codes = validate_permission_codes(list(permissions) if not isinstance(permissions, str) else permissions)
+    _refuse_escalation(member, codes, grants_owner=False)
+    if Role.objects.for_workspace(member.workspace_id).filter(name__iexact=name).exists():
+        raise ValidationFailed.single("name", f"There is already a role named '{name}'.", code="duplicate")
+    try:
+        with transaction.atomic():
+            role = Role.objects.create(workspace_id=member.workspace_id, name=name, permissions=codes)
+    except IntegrityError:
+        raise Conflict(f"There is already a role named '{name}'.", code="duplicate") from None
+    audit_record(
+        workspace=member.workspace,
+        actor=member,
+        action="role.create",
+        obj=role,
+        changes={"name": name, "permissions": codes},
+    )
+    return role
+
+
+@transaction.atomic
+def role_update(
+    *,
+    member: Membership,
+    role_id: int,
+    name: str | _Unset = UNSET,
+    permissions: Iterable[str] | _Unset = UNSET,
+) -> Role:
+    """Rename a role or replace its permission codes. The Owner role cannot be changed."""
+    require(member, "members.manage")
+    role = Role.objects.for_workspace(member.workspace_id).select_for_update().filter(pk=role_id).first()
+    if role is None:
+        raise NotFound()
+    before: dict[str, Any] = {"name": role.name, "permissions": sorted(role.permissions)}
+    after: dict[str, Any] = dict(before)
+    errors: list[FieldError] = []
+    if name is not UNSET:
+        try:
+            after["name"] = _validate_name(name, "name", 60, "The role name")
+        except ValidationFailed as exc:
+            errors += exc.fields
+    if permissions is not UNSET:
+        try:
+            after["permissions"] = validate_permission_codes(
+                list(permissions) if not isinstance(permissions, str) else permissions
+            )
+        except ValidationFailed as exc:
+            errors += exc.fields
+    if errors:
+        raise ValidationFailed(errors)
+    changes = diff(before, after)
+    if not changes:
+        return role
+    if role.is_owner:
+        raise Conflict(
+            "The Owner role always holds every permission and keeps its name; it cannot be changed.",
+            code="owner_role",
+        )
+    _refuse_escalation(member, after["permissions"], grants_owner=False)
+    if (
+        "name" in changes
+        and Role.objects.for_workspace(member.workspace_id)
+        .filter(name__iexact=after["name"])
+        .exclude(pk=role.pk)
+        .exists()
+    ):
+        raise ValidationFailed.single(
+            "name", f"There is already a role named '{after['name']}'.", code="duplicate"
+        )
+    role.name = after["name"]
+    role.permissions = after["permissions"]
+    role.save(update_fields=["name", "permissions", "updated_at"])
+    audit_record(workspace=member.workspace, actor=member, action="role.update", obj=role, changes=changes)
+    return role
+
+
+@transaction.atomic
+def role_delete(*, member: Membership, role_id: int) -> None:
+    """Delete an unused role. The Owner role and roles still held by members are refused (409)."""
+    require(member, "members.manage")
+    role = Role.objects.for_workspace(member.workspace_id).select_for_update().filter(pk=role_id).first()
+    if role is None:
+        raise NotFound()
+    if role.is_owner:
+        raise Conflict("The Owner role cannot be deleted.", code="owner_role")
+    _refuse_escalation(member, role.codes, grants_owner=False)
+    in_use = Membership.objects.for_workspace(member.workspace_id).filter(role=role).count()
+    if in_use:
+        raise Conflict(
+            f"The role '{role.name}' is held by {in_use} member(s); give them another role first.",
+            code="role_in_use",
+            members=in_use,
+        )
+    audit_record(
+        workspace=member.workspace,
+        actor=member,
+        action="role.delete",
+        obj=role,
+        changes={"name": role.name, "permissions": sorted(role.permissions)},
+    )
+    role.delete()
+
+
+# --- Memberships ----------------------------------------------------------------------------------
+
+
+@transaction.atomic
 def member_add(
     *,
     workspace: Workspace,
     actor: Membership | None,
     email: str,
-    role_name: str,
+    role_name: str = "",
+    role_id: int | None = None,
     password: str | None = None,
     name: str = "",
 ) -> Membership:
-    """Add (or re-activate) a user as a member with the named role. `actor` None = a command."""
-    if actor is not None:
-        from atendo.workspaces.access import require
+    """Add (or re-activate) a user as a member with a role (by id, or by name). `actor` None = a command.
 
+    Adding someone who is already a member changes their role (with the last-owner guard).
+    """
+    if actor is not None:
         require(actor, "members.manage")
-    role = Role.objects.for_workspace(workspace).filter(name=role_name).first()
-    if role is None:
-        raise ValidationFailed.single("role", f"There is no role named '{role_name}' in this workspace.")
-    user = user_get_or_create(email=email, password=password, name=name)
-    membership, created = Membership.objects.get_or_create(
-        workspace=workspace, user=user, defaults={"role": role}
+        if actor.workspace_id != workspace.pk:
+            raise NotFound()
+    email = _validate_email(email)
+    if role_id is not None:
+        role = _role_in(workspace.pk, role_id)
+    else:
+        found = Role.objects.for_workspace(workspace).filter(name=role_name).first()
+        if found is None:
+            raise ValidationFailed.single("role", f"There is no role named '{role_name}' in this workspace.")
+        role = found
+    _lock_memberships(workspace.pk)
+    existing = Membership.objects.select_related("user", "role").filter(
+        workspace=workspace, user__email=email
     )
-    if not created:
+    membership = existing.first()
+    _refuse_escalation(
+        actor,
+        role.codes,
+        grants_owner=role.is_owner or bool(membership and membership.is_active and membership.role.is_owner),
+    )
+    if membership is None:
+        user = user_get_or_create(email=email, password=password, name=name)
+        membership = Membership.objects.create(workspace=workspace, user=user, role=role)
+        before_role = None
+    else:
+        user = membership.user
+        if password and actor is None:
+            user.set_password(password)
+            user.save(update_fields=["password"])
+        if name and not user.name:
+            user.name = name
+            user.save(update_fields=["name"])
+        before_role = membership.role.name if membership.is_active else None
+        if membership.role_id != role.pk and not role.is_owner:
+            _refuse_losing_last_owner(membership, "demoted")
         membership.role = role
         membership.is_active = True
         membership.save(update_fields=["role", "is_active", "updated_at"])
@@ -133,16 +535,115 @@ def member_add(
         action="member.add",
         obj=membership,
         object_label=user.email,
-        changes={"role": role.name},
+        changes={"role": [before_role, role.name]} if before_role else {"role": role.name},
     )
     return membership
 
 
-def validate_workspace_settings(data: dict[str, Any]) -> dict[str, Any]:
-    """Validate a partial settings update; returns the cleaned values."""
-    cleaned = dict(data)
-    if "timezone" in data:
-        cleaned["timezone"] = validate_timezone(data["timezone"])
-    if "working_hours" in data:
-        cleaned["working_hours"] = validate_working_hours(data["working_hours"])
-    return cleaned
+@transaction.atomic
+def member_update(
+    *,
+    member: Membership,
+    membership_id: int,
+    role_id: int | _Unset = UNSET,
+    is_active: bool | _Unset = UNSET,
+    working_hours: dict[str, Any] | _Unset | None = UNSET,
+) -> Membership:
+    """Change a member's role, active flag, or own working hours (None = the workspace's hours).
+
+    Role and active flag need `members.manage`; a member may set their own working hours. The last
+    active owner can never be demoted or deactivated (409 `last_owner`).
+    """
+    target = _membership_in(member.workspace_id, membership_id)
+    own_hours_only = role_id is UNSET and is_active is UNSET and target.pk == member.pk
+    if not own_hours_only:
+        require(member, "members.manage")
+    errors: list[FieldError] = []
+    new_role: Role | None = None
+    if role_id is not UNSET:
+        try:
+            new_role = _role_in(member.workspace_id, role_id)
+        except ValidationFailed as exc:
+            errors += exc.fields
+    if is_active is not UNSET and not isinstance(is_active, bool):
+        errors.append(FieldError("is_active", "Must be true or false."))
+    hours: dict[str, Any] | None = None
+    if working_hours is not UNSET and working_hours is not None:
+        try:
+            hours = validate_working_hours(working_hours)
+        except ValidationFailed as exc:
+            errors += exc.fields
+    if errors:
+        raise ValidationFailed(errors)
+
+    _lock_memberships(member.workspace_id)
+    target = _membership_in(member.workspace_id, membership_id)  # re-read under the lock
+    before = _member_state(target)
+    changes_owner = (new_role is not None and new_role.is_owner != target.role.is_owner) or (
+        is_active is not UNSET and is_active != target.is_active and target.role.is_owner
+    )
+    if new_role is not None and new_role.pk != target.role_id:
+        _refuse_escalation(member, new_role.codes, grants_owner=changes_owner)
+        if not new_role.is_owner:
+            _refuse_losing_last_owner(target, "demoted")
+        target.role = new_role
+    if is_active is not UNSET and is_active != target.is_active:
+        _refuse_escalation(member, target.role.codes, grants_owner=changes_owner)
+        if not is_active:
+            _refuse_losing_last_owner(target, "deactivated")
+        target.is_active = bool(is_active)
+    if working_hours is not UNSET:
+        target.working_hours = hours
+    after = _member_state(target)
+    changes = diff(before, after)
+    if changes:
+        target.save(update_fields=["role", "is_active", "working_hours", "updated_at"])
+        if "is_active" in changes and not target.is_active:
+            _revoke_tokens(target)
+        audit_record(
+            workspace=member.workspace,
+            actor=member,
+            action="member.update",
+            obj=target,
+            object_label=target.user.email,
+            changes=changes,
+        )
+    return target
+
+
+@transaction.atomic
+def member_remove(*, member: Membership, membership_id: int) -> Membership:
+    """Take someone out of the workspace: the membership is deactivated (their sessions and history
+    stay attributed to them) and their API tokens for this workspace are revoked. Re-adding them
+    with `member_add` brings them back. The last active owner cannot be removed (409)."""
+    require(member, "members.manage")
+    _lock_memberships(member.workspace_id)
+    target = _membership_in(member.workspace_id, membership_id)
+    if not target.is_active:
+        return target
+    _refuse_escalation(member, target.role.codes, grants_owner=target.role.is_owner)
+    _refuse_losing_last_owner(target, "removed")
+    target.is_active = False
+    target.save(update_fields=["is_active", "updated_at"])
+    _revoke_tokens(target)
+    audit_record(
+        workspace=member.workspace,
+        actor=member,
+        action="member.remove",
+        obj=target,
+        object_label=target.user.email,
+        changes={"role": target.role.name},
+    )
+    return target
+
+
+def _member_state(target: Membership) -> dict[str, Any]:
+    return {"role": target.role.name, "is_active": target.is_active, "working_hours": target.working_hours}
+
+
+def _revoke_tokens(target: Membership) -> None:
+    from atendo.accounts.models import ApiToken
+
+    ApiToken.objects.filter(
+        workspace_id=target.workspace_id, user_id=target.user_id, revoked_at__isnull=True
+    ).update(revoked_at=dj_timezone.now())
