@@ -1,0 +1,68 @@
+"""The login form: e-mail + password, throttled per account and per address."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from atendo.accounts import throttle
+
+
+def client_ip(request: HttpRequest | None) -> str | None:
+    """The peer address. Behind a proxy, configure it to set REMOTE_ADDR (e.g. gunicorn's
+    --forwarded-allow-ips) rather than trusting a client-supplied header here."""
+    if request is None:
+        return None
+    return request.META.get("REMOTE_ADDR") or None
+
+
+class LoginForm(AuthenticationForm):
+    username = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autofocus": True, "autocomplete": "email"}),
+    )
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": _("That e-mail address and password do not match. Both are case-sensitive."),
+        "inactive": _("This account is inactive."),
+    }
+
+    def clean(self) -> dict[str, Any]:
+        email = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if email and password:
+            ip = client_ip(self.request)
+            lock = throttle.check(email=email, ip=ip)
+            if lock is not None:
+                minutes = lock.minutes_left
+                raise forms.ValidationError(
+                    ngettext(
+                        "Too many failed log-in attempts. For your security, logging in is paused; "
+                        "try again in %(minutes)d minute.",
+                        "Too many failed log-in attempts. For your security, logging in is paused; "
+                        "try again in %(minutes)d minutes.",
+                        minutes,
+                    )
+                    % {"minutes": minutes},
+                    code="throttled",
+                )
+            self.user_cache = authenticate(self.request, username=email.lower(), password=password)
+            if self.user_cache is None:
+                throttle.record_failure(email=email, ip=ip)
+                raise self.get_invalid_login_error()
+            self.confirm_login_allowed(self.user_cache)
+            throttle.record_success(email=email)
+        return self.cleaned_data

@@ -1,0 +1,130 @@
+"""Changing the password, and resetting it through a link sent by e-mail over real SMTP."""
+
+from __future__ import annotations
+
+import email
+import re
+import socket
+from collections.abc import Iterator
+from email.policy import default as default_policy
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.test import Client, override_settings
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "correct-horse-battery"
+NEW_PASSWORD = "a-brand-new-secret-42"
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        message = email.message_from_bytes(envelope.original_content, policy=default_policy)
+        message["X-Rcpt-To"] = ", ".join(envelope.rcpt_tos)
+        self.messages.append(message)  # type: ignore[arg-type]
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_inbox() -> Iterator[Inbox]:
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        with override_settings(
+            EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
+            EMAIL_HOST="127.0.0.1",
+            EMAIL_PORT=port,
+            EMAIL_HOST_USER="",
+            EMAIL_HOST_PASSWORD="",
+            EMAIL_USE_TLS=False,
+            EMAIL_USE_SSL=False,
+            EMAIL_TIMEOUT=10,
+        ):
+            yield inbox
+    finally:
+        controller.stop()
+
+
+def test_password_reset_link_arrives_by_smtp_and_sets_a_new_password(owner, smtp_inbox):
+    client = Client()
+    response = client.post("/password-reset/", {"email": "OWNER@serena.test"})
+    assert response.status_code == 302
+    assert response["Location"] == "/password-reset/sent/"
+
+    assert len(smtp_inbox.messages) == 1
+    message = smtp_inbox.messages[0]
+    assert message["X-Rcpt-To"] == "owner@serena.test"
+    assert message["Subject"] == "Reset your Atendo password"
+    body = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    link = re.search(r"http://testserver(/password-reset/[^/\s]+/[^/\s]+/)", body)
+    assert link, body
+
+    form_page = client.get(link.group(1), follow=True)
+    assert form_page.status_code == 200
+    assert "Choose a new password" in form_page.content.decode()
+    set_url = form_page.redirect_chain[-1][0]
+    done = client.post(set_url, {"new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD})
+    assert done.status_code == 302
+    assert done["Location"] == "/password-reset/complete/"
+
+    owner.user.refresh_from_db()
+    assert owner.user.check_password(NEW_PASSWORD)
+    # The link works once only.
+    again = client.get(link.group(1), follow=True)
+    assert "This link no longer works" in again.content.decode()
+    login = Client().post("/login/", {"username": owner.user.email, "password": NEW_PASSWORD})
+    assert login.status_code == 302
+
+
+def test_password_reset_for_an_unknown_address_sends_nothing_and_reveals_nothing(db, smtp_inbox):
+    response = Client().post("/password-reset/", {"email": "nobody@nowhere.test"})
+    assert response.status_code == 302
+    assert response["Location"] == "/password-reset/sent/"
+    assert smtp_inbox.messages == []
+
+
+def test_password_reset_with_a_forged_token_is_refused(owner):
+    page = Client().get("/password-reset/MQ/forged-token/", follow=True)
+    assert "This link no longer works" in page.content.decode()
+
+
+def test_password_change_needs_the_old_password(owner, page_client):
+    client = page_client(owner)
+    response = client.post(
+        "/account/password/",
+        {"old_password": "wrong", "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 200
+    owner.user.refresh_from_db()
+    assert owner.user.check_password(PASSWORD)
+
+    response = client.post(
+        "/account/password/",
+        {"old_password": PASSWORD, "new_password1": NEW_PASSWORD, "new_password2": NEW_PASSWORD},
+    )
+    assert response.status_code == 302
+    owner.user.refresh_from_db()
+    assert owner.user.check_password(NEW_PASSWORD)
+    # Still logged in on this device.
+    assert client.get("/account/password/done/").status_code == 200
+
+
+def test_password_change_page_needs_login(db):
+    response = Client().get("/account/password/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
