@@ -30,12 +30,14 @@ from typing import Any
 
 from django.apps import apps
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import FieldDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
 from django.utils import timezone
 
 from atendo.accounts.models import User
 from atendo.clients.models import Client, ClientPractitioner
+from atendo.fields.models import FieldDefinition
 from atendo.scheduling.models import Session
 from atendo.therapies.models import TherapyType
 from atendo.workspaces import permissions
@@ -371,35 +373,71 @@ def _client(rng: random.Random, workspace: Workspace, index: int) -> Client:
 
 
 def _create_field_definitions(workspace: Workspace) -> None:
-    """Filterable definitions for the keys the bench data carries, once the field engine exists."""
-    try:
-        definition = apps.get_model("fields", "FieldDefinition")
-    except LookupError:
-        return
-    names = {f.name for f in definition._meta.get_fields()}
-    specs: list[dict[str, Any]] = [
-        {"scope": "session", "phase": "pre", "key": "modality", "label": "Modality", "options": MODALITIES},
-        {"scope": "client", "phase": None, "key": "referral", "label": "Referral", "options": REFERRALS},
-        {"scope": "client", "phase": None, "key": "insurance", "label": "Insurance", "options": INSURANCES},
-    ]
-    for spec in specs:
-        values: dict[str, Any] = {
-            "workspace": workspace,
-            "scope": spec["scope"],
-            "key": spec["key"],
-            "label": spec["label"],
-            "type": "select",
-            "options": [
-                {"value": v, "label": v.replace("_", " ").title()} for v in dict.fromkeys(spec["options"])
-            ],
-            "filterable": True,
-            "clinical": False,
-        }
-        if "phase" in names:
-            values["phase"] = spec["phase"] or ""
-            if spec["phase"] is None and definition._meta.get_field("phase").null:
-                values["phase"] = None
-        definition.objects.create(**{k: v for k, v in values.items() if k in names or k == "workspace"})
+    """The definitions the bench values belong to: filterable selects, clinical post-session fields."""
+
+    def options(values: Sequence[str]) -> list[dict[str, str]]:
+        return [{"value": v, "label": v.replace("_", " ").title()} for v in dict.fromkeys(values)]
+
+    common = {"workspace": workspace, "filterable": False, "clinical": True}
+    FieldDefinition.objects.bulk_create(
+        [
+            FieldDefinition(
+                **common | {"filterable": True, "clinical": False},
+                scope="session",
+                phase="pre",
+                key="modality",
+                label="Modality",
+                type="select",
+                options=options(MODALITIES),
+                order=1,
+            ),
+            FieldDefinition(
+                **common,
+                scope="session",
+                phase="post",
+                key="mood",
+                label="Mood (1–5)",
+                type="number",
+                validation={"min": 1, "max": 5},
+                order=2,
+            ),
+            FieldDefinition(
+                **common,
+                scope="session",
+                phase="post",
+                key="homework",
+                label="Homework done",
+                type="boolean",
+                order=3,
+            ),
+            FieldDefinition(
+                **common | {"filterable": True, "clinical": False},
+                scope="client",
+                key="referral",
+                label="Referral",
+                type="select",
+                options=options(REFERRALS),
+                order=1,
+            ),
+            FieldDefinition(
+                **common | {"filterable": True, "clinical": False},
+                scope="client",
+                key="insurance",
+                label="Insurance",
+                type="select",
+                options=options(INSURANCES),
+                order=2,
+            ),
+            FieldDefinition(
+                **common | {"clinical": False},
+                scope="client",
+                key="sessions_per_month",
+                label="Sessions per month",
+                type="number",
+                order=3,
+            ),
+        ]
+    )
 
 
 def _practice_sessions(
@@ -585,10 +623,21 @@ def analyze() -> None:
 
 
 def reset_bench_data() -> None:
-    """Delete the bench workspaces and users (nothing else), sessions first with one statement."""
+    """Delete the bench workspaces, every tenant row in them and the bench users — nothing else.
+
+    Raw deletes per table (a million sessions through the ORM collector would take minutes); the
+    foreign keys are deferred, so they are checked once, at commit, when nothing points anywhere.
+    """
     ids = list(Workspace.objects.filter(slug__startswith=SLUG_PREFIX).values_list("pk", flat=True))
     with transaction.atomic():
-        if ids:
-            Session.objects.filter(workspace_id__in=ids)._raw_delete(connection.alias)
-            Workspace.objects.filter(pk__in=ids).delete()
+        for model in apps.get_models():
+            if model._meta.proxy or not model._meta.managed or model is Workspace:
+                continue
+            try:
+                field = model._meta.get_field("workspace")
+            except FieldDoesNotExist:
+                continue
+            if field.concrete and field.is_relation and field.related_model is Workspace:
+                model._base_manager.filter(workspace_id__in=ids)._raw_delete(connection.alias)
+        Workspace.objects.filter(pk__in=ids)._raw_delete(connection.alias)
         User.objects.filter(email__endswith=f".{EMAIL_DOMAIN}").delete()
