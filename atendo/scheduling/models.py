@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from atendo.core.models import TenantModel
 
 PHASES = ("pre", "during", "post")
+MAX_DURATION_MINUTES = 24 * 60
 
 
 class SessionStatus(models.TextChoices):
@@ -89,6 +90,11 @@ class Session(TenantModel):
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(duration_minutes__gte=1), name="session_duration_positive"
+            ),
+            # A session never spans more than a day: the range query relies on it (see selectors).
+            models.CheckConstraint(
+                condition=models.Q(duration_minutes__lte=MAX_DURATION_MINUTES),
+                name="session_duration_max_day",
             ),
         ]
 

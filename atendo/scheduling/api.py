@@ -1,0 +1,584 @@
+"""API: sessions (calendar range, list, CRUD, phases, status, history, export), availability, and a
+client's session history. Every handler: acting member → schema → service/selector → serializer.
+
+Saved sessions answer `{"session": <session>, "warnings": [<warning>], "occurrences": n}`;
+warnings are `{"code": "outside_working_hours", "message"}` or
+`{"code": "overlap", "message", "conflicts": [<session ids>]}`.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any, Literal
+
+from django.http import HttpRequest, StreamingHttpResponse
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from pydantic import StrictInt
+
+from atendo.clients.clinical import readable_client_ids
+from atendo.clients.models import Client
+from atendo.core.api_auth import api_member
+from atendo.core.errors import NotFound, ValidationFailed
+from atendo.scheduling import selectors, services
+from atendo.scheduling.availability import free_slots
+from atendo.scheduling.checks import session_warnings
+from atendo.scheduling.models import MAX_DURATION_MINUTES
+from atendo.scheduling.serializers import sessions_to_json
+from atendo.scheduling.times import isoformat_local
+from atendo.workspaces.access import require
+
+router = Router(tags=["sessions"])
+
+Status = Literal["scheduled", "in_progress", "completed", "cancelled"]
+Scope = Literal["this", "following", "all"]
+Phase = Literal["pre", "during", "post"]
+Duration = StrictInt
+
+
+# --- schemas -----------------------------------------------------------------------------------
+
+
+class PhaseFields(Schema):
+    pre: dict[str, Any] = Field(default_factory=dict)
+    during: dict[str, Any] = Field(default_factory=dict)
+    post: dict[str, Any] = Field(default_factory=dict)
+
+
+class SessionOut(Schema):
+    """A session. Withheld clinical parts (`notes`, `therapy_fields`, `fields.<phase>.<key>`) are
+    absent and listed in `withheld`. Times are ISO 8601 in the workspace offset."""
+
+    id: int
+    name: str
+    client_id: int
+    client_name: str
+    practitioner_id: int
+    practitioner_name: str
+    therapy_type_id: int | None
+    therapy_type_name: str | None
+    therapy_type_color: str | None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    duration_minutes: int
+    status: Status
+    fields: PhaseFields
+    notes: str | None = None
+    therapy_fields: dict[str, Any] | None = None
+    admin_notes: str
+    series_id: int | None
+    recorded_at: dt.datetime | None
+    actual_duration_minutes: int | None
+    version: int
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    withheld: list[str]
+
+
+class WarningOut(Schema):
+    code: Literal["outside_working_hours", "overlap"]
+    message: str
+    conflicts: list[int] | None = None
+
+
+class SessionSavedOut(Schema):
+    session: SessionOut
+    warnings: list[WarningOut]
+    occurrences: int = Field(1, description="Sessions created (more than 1 for a recurring series).")
+
+
+class SessionListOut(Schema):
+    items: list[SessionOut]
+    next_cursor: str | None
+
+
+class WarningsOut(Schema):
+    warnings: list[WarningOut]
+
+
+class DeletedOut(Schema):
+    deleted: dict[str, int] = Field(
+        description='What went (or would go), e.g. {"sessions": 1, "payments": 1}.'
+    )
+
+
+class StatusChangeOut(Schema):
+    id: int
+    from_status: str
+    to_status: str
+    changed_by_id: int | None
+    changed_by_name: str | None
+    at: dt.datetime
+
+
+class StatusHistoryOut(Schema):
+    items: list[StatusChangeOut]
+    next_cursor: str | None = None
+
+
+class SlotOut(Schema):
+    start: dt.datetime
+    end: dt.datetime
+
+
+class SlotsOut(Schema):
+    items: list[SlotOut]
+    next_cursor: str | None = None
+
+
+class RecurrenceIn(Schema):
+    rrule: str = Field(
+        description=(
+            "RFC 5545 RRULE, weekly or monthly, with COUNT or UNTIL, e.g. FREQ=WEEKLY;INTERVAL=2;COUNT=6"
+        ),
+        max_length=500,
+    )
+
+
+class SessionTimeIn(Schema):
+    starts_at: str | None = Field(
+        None, description="ISO 8601; without an offset it is read in the workspace time zone.", max_length=64
+    )
+    date: str | None = Field(None, description="YYYY-MM-DD (with start_time), local.", max_length=20)
+    start_time: str | None = Field(None, description="HH:mm, 24-hour, local.", max_length=10)
+    duration_minutes: Duration | None = Field(None, ge=1, le=MAX_DURATION_MINUTES)
+
+
+class SessionCreateIn(SessionTimeIn):
+    name: str = Field(max_length=200)
+    client_id: StrictInt
+    practitioner_id: StrictInt | None = Field(None, description="Defaults to the creator.")
+    therapy_type_id: StrictInt | None = None
+    status: Status | None = None
+    fields: dict[str, dict[str, Any]] | None = Field(
+        None, description='Only pre-session values at creation: {"pre": {…}}.'
+    )
+    notes: str = ""
+    admin_notes: str = ""
+    recurrence: RecurrenceIn | None = None
+
+
+class SessionUpdateIn(SessionTimeIn):
+    version: StrictInt = Field(ge=1, description="The version you edited; a stale one answers 409.")
+    scope: Scope = Field("this", description="For a series: this occurrence, this and following, or all.")
+    name: str | None = Field(None, max_length=200)
+    client_id: StrictInt | None = None
+    practitioner_id: StrictInt | None = None
+    therapy_type_id: StrictInt | None = None
+    status: Status | None = None
+    notes: str | None = None
+    admin_notes: str | None = None
+
+
+class SessionCheckIn(SessionTimeIn):
+    session_id: StrictInt | None = Field(None, description="The session being edited (not its own overlap).")
+    client_id: StrictInt | None = None
+    practitioner_id: StrictInt | None = None
+    therapy_type_id: StrictInt | None = None
+    status: Status | None = None
+
+
+class PhaseIn(Schema):
+    version: StrictInt = Field(ge=1)
+    values: dict[str, Any]
+
+
+class StatusIn(Schema):
+    status: Status
+    version: StrictInt = Field(ge=1)
+    scope: Scope = "this"
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def _saved(member: Any, result: services.SessionResult) -> dict[str, Any]:
+    return {
+        "session": sessions_to_json(member, [result.session])[0],
+        "warnings": result.warnings,
+        "occurrences": result.occurrences,
+    }
+
+
+def _field_filters(request: HttpRequest) -> dict[str, str]:
+    return {
+        key[len("field.") :]: str(value)
+        for key, value in request.GET.items()
+        if key.startswith("field.") and len(key) > len("field.")
+    }
+
+
+class ListQuery(Schema):
+    start: str | None = Field(None, description="Range mode: ISO 8601 date or date-time (workspace zone).")
+    end: str | None = Field(None, description="Range mode: exclusive end; at most 100 days after start.")
+    client_id: int | None = None
+    practitioner_id: int | None = None
+    status: list[Status] | None = None
+    sort: str = Field(
+        "starts_at",
+        description=(
+            "List mode: starts_at, name, status, duration_minutes, created_at, updated_at; "
+            "prefix - for descending."
+        ),
+    )
+    cursor: str | None = None
+    limit: int = Field(selectors.DEFAULT_PAGE, ge=1, le=selectors.MAX_PAGE)
+
+
+def _range(member: Any, q: ListQuery) -> tuple[dt.datetime, dt.datetime]:
+    if q.start is None or q.end is None:
+        raise ValidationFailed.single(
+            "start" if q.start is None else "end", _("A range needs both start and end.")
+        )
+    return selectors.parse_range(member, q.start, q.end)
+
+
+def _query_sessions(request: HttpRequest, member: Any, q: ListQuery) -> tuple[list[Any], str | None]:
+    filters: dict[str, Any] = {
+        "client_id": q.client_id,
+        "practitioner_id": q.practitioner_id,
+        "status": q.status,
+        "field_filters": _field_filters(request),
+    }
+    if q.start is not None or q.end is not None:
+        begin, finish = _range(member, q)
+        return list(selectors.sessions_in_range(member, begin, finish, **filters)), None
+    return selectors.sessions_page(member, sort=q.sort, cursor=q.cursor, limit=q.limit, **filters)
+
+
+# --- sessions ----------------------------------------------------------------------------------
+
+
+@router.get(
+    "/workspaces/{workspace_slug}/sessions",
+    response=SessionListOut,
+    exclude_unset=True,
+    summary="Sessions in a range (start & end) or a cursor-paginated list",
+    description=(
+        "With `start` and `end`: every session intersecting the range, ordered by start (no cursor). "
+        "Without: a list sorted by `sort`, paginated with `cursor`. Filters: `client_id`, "
+        "`practitioner_id`, `status` (repeatable), and `field.<key>=<value>` for filterable session fields."
+    ),
+)
+def sessions_list(request: HttpRequest, workspace_slug: str, q: Query[ListQuery]) -> dict[str, Any]:
+    member = api_member(request, workspace_slug)
+    rows, next_cursor = _query_sessions(request, member, q)
+    return {"items": sessions_to_json(member, rows), "next_cursor": next_cursor}
+
+
+@router.post(
+    "/workspaces/{workspace_slug}/sessions",
+    response={201: SessionSavedOut},
+    exclude_unset=True,
+    summary="Create a session (or a recurring series)",
+)
+def session_create(request: HttpRequest, workspace_slug: str, payload: SessionCreateIn) -> tuple[int, dict]:
+    member = api_member(request, workspace_slug)
+    data = payload.model_dump(exclude_unset=True)
+    recurrence = data.pop("recurrence", None)
+    result = services.session_create(member=member, recurrence=recurrence, **data)
+    return 201, _saved(member, result)
+
+
+@router.post(
+    "/workspaces/{workspace_slug}/sessions/check",
+    response=WarningsOut,
+    exclude_unset=True,
+    summary="The warnings a session would get, without saving it",
+)
+def session_check(request: HttpRequest, workspace_slug: str, payload: SessionCheckIn) -> dict[str, Any]:
+    member = api_member(request, workspace_slug)
+    require(member, "session.read")
+    workspace = member.workspace
+    current = None
+    if payload.session_id is not None:
+        current = selectors.session_get_for(member, payload.session_id)
+    practitioner = (
+        services._practitioner(workspace, payload.practitioner_id)
+        if payload.practitioner_id is not None
+        else (current.practitioner if current else member)
+    )
+    client_id = (
+        payload.client_id if payload.client_id is not None else (current.client_id if current else None)
+    )
+    if client_id is not None:
+        client_id = services._client(workspace, client_id).pk
+    therapy_type = services._therapy_type(workspace, payload.therapy_type_id)
+    start = services.resolve_start(
+        workspace,
+        starts_at=payload.starts_at,
+        date=payload.date,
+        start_time=payload.start_time,
+        current_local=current.starts_at.astimezone(workspace.tz).replace(tzinfo=None) if current else None,
+    )
+    duration = payload.duration_minutes
+    if duration is None:
+        if current is not None:
+            duration = current.duration_minutes
+        elif therapy_type is not None and therapy_type.default_duration_minutes:
+            duration = therapy_type.default_duration_minutes
+        else:
+            duration = workspace.default_duration_minutes
+    status = payload.status or (current.status if current else workspace.default_status)
+    warnings = session_warnings(
+        workspace=workspace,
+        practitioner=practitioner,
+        client_id=client_id,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=duration),
+        status=status,
+        exclude_ids=[current.pk] if current else [],
+    )
+    return {"warnings": warnings}
+
+
+_CSV_COLUMNS = [
+    "id",
+    "name",
+    "client_id",
+    "client_name",
+    "practitioner_id",
+    "practitioner_name",
+    "therapy_type_name",
+    "starts_at",
+    "ends_at",
+    "duration_minutes",
+    "status",
+    "series_id",
+    "admin_notes",
+]
+
+
+@router.get(
+    "/workspaces/{workspace_slug}/sessions/export.csv",
+    summary="CSV export of the same query as GET sessions",
+    description=(
+        "Same filters as GET sessions (range or whole list). The `notes` column is present only for "
+        "members who may read clinical content, and filled only for clients they may read."
+    ),
+    response={200: str},
+    openapi_extra={"responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}},
+)
+def sessions_export(request: HttpRequest, workspace_slug: str, q: Query[ListQuery]) -> StreamingHttpResponse:
+    member = api_member(request, workspace_slug)
+    filters: dict[str, Any] = {
+        "client_id": q.client_id,
+        "practitioner_id": q.practitioner_id,
+        "status": q.status,
+        "field_filters": _field_filters(request),
+    }
+    if q.start is not None or q.end is not None:
+        begin, finish = _range(member, q)
+        qs = selectors.sessions_in_range(member, begin, finish, **filters)
+    else:
+        qs = selectors.sessions_filtered(member, **filters)
+    clinical = member.has_perm("clinical.read_all") or member.has_perm("clinical.read_own")
+    readable = (
+        readable_client_ids(member, set(qs.values_list("client_id", flat=True).distinct()))
+        if clinical
+        else set()
+    )
+    columns = _CSV_COLUMNS + (["notes"] if clinical else [])
+    tz = member.workspace.tz
+
+    class Echo:
+        def write(self, value: str) -> str:
+            return value
+
+    writer = csv.writer(Echo())
+
+    def rows() -> Iterator[str]:
+        yield writer.writerow(columns)
+        for s in qs.iterator(chunk_size=1000):
+            row = [
+                s.pk,
+                _safe(s.name),
+                s.client_id,
+                _safe(s.client.name),
+                s.practitioner_id,
+                _safe(s.practitioner.display_name),
+                _safe(s.therapy_type.name) if s.therapy_type else "",
+                isoformat_local(s.starts_at, tz),
+                isoformat_local(s.ends_at, tz),
+                s.duration_minutes,
+                s.status,
+                s.series_id or "",
+                _safe(s.admin_notes),
+            ]
+            if clinical:
+                row.append(_safe(s.notes) if s.client_id in readable else "")
+            yield writer.writerow(row)
+
+    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="sessions.csv"'
+    return response
+
+
+def _safe(value: str) -> str:
+    """Neutralize spreadsheet formulas (CSV injection)."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+@router.get("/workspaces/{workspace_slug}/sessions/{session_id}", response=SessionOut, exclude_unset=True)
+def session_detail(request: HttpRequest, workspace_slug: str, session_id: int) -> dict[str, Any]:
+    member = api_member(request, workspace_slug)
+    return sessions_to_json(member, [selectors.session_get_for(member, session_id)])[0]
+
+
+@router.patch(
+    "/workspaces/{workspace_slug}/sessions/{session_id}",
+    response=SessionSavedOut,
+    exclude_unset=True,
+    summary="Edit a session (send its version; 409 with the current session if it is stale)",
+)
+def session_update(
+    request: HttpRequest, workspace_slug: str, session_id: int, payload: SessionUpdateIn
+) -> dict[str, Any]:
+    member = api_member(request, workspace_slug)
+    changes = payload.model_dump(exclude_unset=True)
+    version = changes.pop("version")
+    scope = changes.pop("scope", "this")
+    result = services.session_update(
+        member=member, session_id=session_id, version=version, changes=changes, scope=scope
+    )
+    return _saved(member, result)
+
+
+@router.delete(
+    "/workspaces/{workspace_slug}/sessions/{session_id}",
+    response=DeletedOut,
+    summary="Delete a session permanently; answers what went with it (409 `invoiced` if on an invoice)",
+)
+def session_delete(
+    request: HttpRequest, workspace_slug: str, session_id: int, scope: Scope = "this"
+) -> dict[str, Any]:
+    member = api_member(request, workspace_slug)
+    return {"deleted": services.session_delete(member=member, session_id=session_id, scope=scope)}
+
+
+@router.get(
+    "/workspaces/{workspace_slug}/sessions/{session_id}/delete-preview",
+    response=DeletedOut,
+    summary="What deleting would remove, without deleting",
+)
+def session_delete_preview(
+    request: HttpRequest, workspace_slug: str, session_id: int, scope: Scope = "this"
+) -> dict[str, Any]:
+    member = api_member(request, workspace_slug)
+    return {"deleted": services.session_delete_preview(member=member, session_id=session_id, scope=scope)}
+
+
+@router.put(
+    "/workspaces/{workspace_slug}/sessions/{session_id}/fields/{phase}",
+    response=SessionSavedOut,
+    exclude_unset=True,
+    summary="Save one phase's custom field values (the other phases are untouched)",
+)
+def session_save_phase(
+    request: HttpRequest, workspace_slug: str, session_id: int, phase: Phase, payload: PhaseIn
+) -> dict[str, Any]:
+    member = api_member(request, workspace_slug)
+    result = services.session_save_phase(
+        member=member, session_id=session_id, phase=phase, values=payload.values, version=payload.version
+    )
+    return _saved(member, result)
+
+
+@router.post(
+    "/workspaces/{workspace_slug}/sessions/{session_id}/status",
+    response=SessionSavedOut,
+    exclude_unset=True,
+    summary="Change the status (kept in the history with who and when)",
+)
+def session_set_status(
+    request: HttpRequest, workspace_slug: str, session_id: int, payload: StatusIn
+) -> dict[str, Any]:
+    member = api_member(request, workspace_slug)
+    result = services.session_set_status(
+        member=member,
+        session_id=session_id,
+        status=payload.status,
+        version=payload.version,
+        scope=payload.scope,
+    )
+    return _saved(member, result)
+
+
+@router.get(
+    "/workspaces/{workspace_slug}/sessions/{session_id}/history",
+    response=StatusHistoryOut,
+    summary="The status changes of a session, oldest first",
+)
+def session_history(request: HttpRequest, workspace_slug: str, session_id: int) -> dict[str, Any]:
+    member = api_member(request, workspace_slug)
+    tz = member.workspace.tz
+    changes = selectors.status_history(member, session_id)
+    return {
+        "items": [
+            {
+                "id": c.pk,
+                "from_status": c.from_status,
+                "to_status": c.to_status,
+                "changed_by_id": c.changed_by_id,
+                "changed_by_name": c.changed_by.display_name if c.changed_by else None,
+                "at": isoformat_local(c.created_at, tz),
+            }
+            for c in changes
+        ],
+        "next_cursor": None,
+    }
+
+
+# --- availability and client history ---------------------------------------------------------
+
+
+@router.get(
+    "/workspaces/{workspace_slug}/availability",
+    response=SlotsOut,
+    tags=["availability"],
+    summary="Free slots of a practitioner for a duration, inside working hours",
+)
+def availability(
+    request: HttpRequest,
+    workspace_slug: str,
+    practitioner_id: int,
+    duration: int,
+    start: str,
+    end: str,
+) -> dict[str, Any]:
+    member = api_member(request, workspace_slug)
+    tz = member.workspace.tz
+    slots = free_slots(member, practitioner_id=practitioner_id, duration=duration, start=start, end=end)
+    return {
+        "items": [{"start": isoformat_local(s.start, tz), "end": isoformat_local(s.end, tz)} for s in slots],
+        "next_cursor": None,
+    }
+
+
+class ClientHistoryQuery(Schema):
+    cursor: str | None = None
+    limit: int = Field(selectors.DEFAULT_PAGE, ge=1, le=selectors.MAX_PAGE)
+
+
+@router.get(
+    "/workspaces/{workspace_slug}/clients/{client_id}/sessions",
+    response=SessionListOut,
+    exclude_unset=True,
+    tags=["clients"],
+    summary="A client's sessions in chronological order",
+)
+def client_sessions(
+    request: HttpRequest, workspace_slug: str, client_id: int, q: Query[ClientHistoryQuery]
+) -> dict[str, Any]:
+    member = api_member(request, workspace_slug)
+    require(member, "session.read")
+    if not Client.objects.for_workspace(member.workspace).filter(pk=client_id).exists():
+        raise NotFound(_("No such client."))
+    rows, next_cursor = selectors.sessions_page(
+        member, sort="starts_at", cursor=q.cursor, limit=q.limit, client_id=client_id
+    )
+    return {"items": sessions_to_json(member, rows), "next_cursor": next_cursor}
