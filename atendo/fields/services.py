@@ -1,0 +1,364 @@
+"""Writes on field definitions: create, update, reorder, archive, restore. Atomic and audited.
+
+Permissions: `client.fields.manage`, `session.fields.manage`, `evaluation.fields.manage`, and
+`therapy_types.manage` for the fields of a therapy type — each scope its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from django.apps import apps
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from atendo.audit.services import audit_record
+from atendo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from atendo.fields.definitions import clean_definition
+from atendo.fields.models import FILTERABLE_TYPES, PERMISSION_FOR_SCOPE, FieldDefinition, Phase, Scope
+from atendo.workspaces.access import require
+from atendo.workspaces.models import Membership, Workspace
+
+PHASES = {p.value for p in Phase}
+EDITABLE = (
+    "label",
+    "description",
+    "type",
+    "required",
+    "options",
+    "validation",
+    "fields",
+    "filterable",
+    "clinical",
+)
+
+
+def parse_scope(workspace: Workspace, raw: Any, phase: Any = None) -> tuple[str, str, int | None]:
+    """`"session"`, `"therapy_type:12"`… -> (scope, phase, therapy_type_id), checked for this workspace."""
+    if not isinstance(raw, str) or not raw:
+        raise ValidationFailed.single(
+            "scope", "A scope is required: client, session, evaluation or therapy_type:<id>."
+        )
+    therapy_type_id: int | None = None
+    scope = raw
+    if raw.startswith("therapy_type:"):
+        scope, _, raw_id = raw.partition(":")
+        if not raw_id.isdigit():
+            raise ValidationFailed.single("scope", "Write a therapy type scope as therapy_type:<id>.")
+        therapy_type_id = int(raw_id)
+        from atendo.therapies.models import TherapyType
+
+        if not TherapyType.objects.for_workspace(workspace).filter(pk=therapy_type_id).exists():
+            raise ValidationFailed.single(
+                "scope", f"There is no therapy type {therapy_type_id} in this workspace."
+            )
+    elif raw not in {Scope.CLIENT, Scope.SESSION, Scope.EVALUATION}:
+        raise ValidationFailed.single(
+            "scope", f"Unknown scope '{raw}'; use client, session, evaluation or therapy_type:<id>."
+        )
+    if scope == Scope.SESSION:
+        if phase not in PHASES:
+            raise ValidationFailed.single("phase", "Session fields need a phase: pre, during or post.")
+    elif phase not in (None, ""):
+        raise ValidationFailed.single("phase", "Only session fields have a phase.")
+    return scope, (phase if scope == Scope.SESSION else ""), therapy_type_id
+
+
+def require_manage(member: Membership, scope: str) -> None:
+    require(member, PERMISSION_FOR_SCOPE[scope])
+
+
+def _get(member: Membership, definition_id: int, *, lock: bool = False) -> FieldDefinition:
+    qs = FieldDefinition.objects.for_workspace(member.workspace)
+    if lock:
+        qs = qs.select_for_update()
+    definition = qs.filter(pk=definition_id).first()
+    if definition is None:
+        raise NotFound()
+    return definition
+
+
+def values_exist(definition: FieldDefinition) -> bool:
+    """Does any stored value use this definition's key? (JSON key lookups: SQLite and PostgreSQL.)"""
+    key, ws = definition.key, definition.workspace_id
+    if definition.scope == Scope.CLIENT:
+        from atendo.clients.models import Client
+
+        return Client.objects.filter(workspace_id=ws, fields__has_key=key).exists()
+    if definition.scope in (Scope.SESSION, Scope.THERAPY_TYPE):
+        from atendo.scheduling.models import Session
+
+        if definition.scope == Scope.SESSION:
+            lookup: dict[str, Any] = {f"{definition.phase}_fields__has_key": key}
+        else:
+            lookup = {"therapy_type_id": definition.therapy_type_id, "therapy_fields__has_key": key}
+        return Session.objects.filter(workspace_id=ws, **lookup).exists()
+    # Evaluations keep their values in a JSON column named `fields` (or `values`).
+    try:
+        model: Any = apps.get_model("evaluations", "Evaluation")  # type: ignore[misc]
+    except LookupError:
+        return False
+    names = {f.name for f in model._meta.get_fields()}
+    column = "fields" if "fields" in names else "values" if "values" in names else None
+    if column is None:
+        return False
+    return bool(model.objects.filter(workspace_id=ws, **{f"{column}__has_key": key}).exists())
+
+
+def _check_filterable(spec: Mapping[str, Any], filterable: bool) -> None:
+    if filterable and spec["type"] not in FILTERABLE_TYPES:
+        raise ValidationFailed.single(
+            "filterable",
+            f"A {spec['type']} field cannot be filterable; only {', '.join(sorted(FILTERABLE_TYPES))} can.",
+        )
+
+
+def _flag(data: Mapping[str, Any], name: str, default: bool) -> bool:
+    value = data.get(name, default)
+    if not isinstance(value, bool):
+        raise ValidationFailed.single(name, f"{name} must be true or false.")
+    return value
+
+
+@transaction.atomic
+def field_create(
+    *,
+    member: Membership,
+    scope: str,
+    phase: str | None = None,
+    therapy_type_id: int | None = None,
+    data: Mapping[str, Any],
+) -> FieldDefinition:
+    """A new definition at the end of its scope (and phase), unless `order` is given."""
+    raw_scope = (
+        f"therapy_type:{therapy_type_id}" if scope == Scope.THERAPY_TYPE and therapy_type_id else scope
+    )
+    scope, phase_, therapy_type_id = parse_scope(member.workspace, raw_scope, phase)
+    require_manage(member, scope)
+    spec = clean_definition(data)
+    filterable = _flag(data, "filterable", False)
+    clinical = _flag(data, "clinical", True)
+    _check_filterable(spec, filterable)
+    same_scope = FieldDefinition.objects.for_workspace(member.workspace).filter(
+        scope=scope, therapy_type_id=therapy_type_id
+    )
+    if same_scope.filter(key=spec["key"]).exists():
+        raise ValidationFailed.single(
+            "key",
+            f"The key '{spec['key']}' is already used in this scope (keys are never reused).",
+            code="duplicate",
+        )
+    order = data.get("order")
+    if order is None:
+        order = (same_scope.filter(phase=phase_).aggregate(m=Max("order"))["m"] or 0) + 1
+    elif not isinstance(order, int) or isinstance(order, bool):
+        raise ValidationFailed.single("order", "order must be a whole number.")
+    try:
+        with transaction.atomic():
+            definition = FieldDefinition.objects.create(
+                workspace=member.workspace,
+                scope=scope,
+                phase=phase_,
+                therapy_type_id=therapy_type_id,
+                key=spec["key"],
+                label=spec["label"],
+                description=spec["description"],
+                type=spec["type"],
+                required=spec["required"],
+                options=spec["options"],
+                validation=spec["validation"],
+                children=spec["fields"],
+                order=order,
+                filterable=filterable,
+                clinical=clinical,
+            )
+    except IntegrityError:
+        raise Conflict(f"The key '{spec['key']}' was just taken in this scope.", code="duplicate") from None
+    audit_record(
+        workspace=member.workspace,
+        actor=member,
+        action="field.create",
+        obj=definition,
+        changes={"scope": definition.scope_label, "phase": phase_, "type": definition.type},
+    )
+    return definition
+
+
+@transaction.atomic
+def field_update(*, member: Membership, definition_id: int, data: Mapping[str, Any]) -> FieldDefinition:
+    """Change a definition. The key is stable; the type cannot change once values use the key;
+    options are never removed (retire them instead) so stored values keep their meaning."""
+    definition = _get(member, definition_id, lock=True)
+    require_manage(member, definition.scope)
+    if "key" in data and data["key"] != definition.key:
+        raise ValidationFailed.single(
+            "key", "A field's key is stable and cannot be changed; create a new field."
+        )
+    unknown = set(data) - set(EDITABLE) - {"key", "order", "scope", "phase", "id", "archived"}
+    if unknown:
+        raise ValidationFailed([FieldError(k, f"'{k}' cannot be changed here.") for k in sorted(unknown)])
+    before = definition.as_spec() | {"filterable": definition.filterable, "clinical": definition.clinical}
+    merged = definition.as_spec() | {k: v for k, v in data.items() if k in EDITABLE}
+    if "type" in data and data["type"] != definition.type:
+        if merged["type"] not in ("select", "multi_select"):
+            merged["options"] = data.get("options") or []
+        if merged["type"] not in ("array", "object"):
+            merged["fields"] = data.get("fields") or []
+        if "validation" not in data:
+            merged["validation"] = {}
+    spec = clean_definition(merged)
+    if spec["type"] != definition.type and values_exist(definition):
+        raise Conflict(
+            f"'{definition.label}' already has stored values, so its type cannot change from "
+            f"{definition.type} to {spec['type']}. Archive it and create a new field instead.",
+            code="values_exist",
+        )
+    if spec["type"] == definition.type and definition.type in ("select", "multi_select"):
+        kept = {o["value"] for o in spec["options"]}
+        removed = [o["value"] for o in definition.options if o["value"] not in kept]
+        if removed:
+            raise ValidationFailed.single(
+                "options",
+                f"Options cannot be removed ({', '.join(removed)}); mark them retired instead so "
+                "stored values keep their meaning.",
+            )
+    filterable = _flag(data, "filterable", definition.filterable)
+    _check_filterable(spec, filterable)
+    definition.label = spec["label"]
+    definition.description = spec["description"]
+    definition.type = spec["type"]
+    definition.required = spec["required"]
+    definition.options = spec["options"]
+    definition.validation = spec["validation"]
+    definition.children = spec["fields"]
+    definition.filterable = filterable
+    definition.clinical = _flag(data, "clinical", definition.clinical)
+    if "order" in data:
+        if not isinstance(data["order"], int) or isinstance(data["order"], bool):
+            raise ValidationFailed.single("order", "order must be a whole number.")
+        definition.order = data["order"]
+    definition.save()
+    after = definition.as_spec() | {"filterable": definition.filterable, "clinical": definition.clinical}
+    changed = sorted(k for k in after if after[k] != before.get(k))
+    audit_record(
+        workspace=member.workspace,
+        actor=member,
+        action="field.update",
+        obj=definition,
+        changes={"changed": changed},
+    )
+    return definition
+
+
+@transaction.atomic
+def field_reorder(
+    *,
+    member: Membership,
+    scope: str,
+    phase: str | None = None,
+    therapy_type_id: int | None = None,
+    ids: Sequence[Any],
+) -> list[FieldDefinition]:
+    """Put the given definitions first, in this order; the others of the scope/phase follow."""
+    raw_scope = (
+        f"therapy_type:{therapy_type_id}" if scope == Scope.THERAPY_TYPE and therapy_type_id else scope
+    )
+    scope, phase_, therapy_type_id = parse_scope(member.workspace, raw_scope, phase)
+    require_manage(member, scope)
+    if not isinstance(ids, list | tuple) or not all(
+        isinstance(i, int) and not isinstance(i, bool) for i in ids
+    ):
+        raise ValidationFailed.single("ids", "ids must be a list of field definition ids.")
+    if len(set(ids)) != len(ids):
+        raise ValidationFailed.single("ids", "An id appears twice in the new order.")
+    current = list(
+        FieldDefinition.objects.for_workspace(member.workspace)
+        .select_for_update()
+        .filter(scope=scope, phase=phase_, therapy_type_id=therapy_type_id)
+        .order_by("order", "id")
+    )
+    by_id = {d.pk: d for d in current}
+    errors = [
+        FieldError(f"ids[{i}]", f"{v} is not a field of this scope and phase.")
+        for i, v in enumerate(ids)
+        if v not in by_id
+    ]
+    if errors:
+        raise ValidationFailed(errors)
+    ordered = [by_id[i] for i in ids] + [d for d in current if d.pk not in set(ids)]
+    changed = []
+    for position, definition in enumerate(ordered, start=1):
+        if definition.order != position:
+            definition.order = position
+            changed.append(definition)
+    FieldDefinition.objects.bulk_update(changed, ["order"])
+    audit_record(
+        workspace=member.workspace,
+        actor=member,
+        action="field.reorder",
+        object_type="fielddefinition",
+        object_label=f"{raw_scope} {phase_}".strip(),
+        changes={"order": [d.pk for d in ordered]},
+    )
+    return ordered
+
+
+def _set_archived(member: Membership, definition_id: int, archived: bool) -> FieldDefinition:
+    definition = _get(member, definition_id, lock=True)
+    require_manage(member, definition.scope)
+    if definition.archived != archived:
+        definition.archived = archived
+        definition.save(update_fields=["archived", "updated_at"])
+        audit_record(
+            workspace=member.workspace,
+            actor=member,
+            action="field.archive" if archived else "field.restore",
+            obj=definition,
+        )
+    return definition
+
+
+@transaction.atomic
+def field_archive(*, member: Membership, definition_id: int) -> FieldDefinition:
+    """Hide a field from forms; its stored values and its key are kept."""
+    return _set_archived(member, definition_id, True)
+
+
+@transaction.atomic
+def field_restore(*, member: Membership, definition_id: int) -> FieldDefinition:
+    return _set_archived(member, definition_id, False)
+
+
+def field_get(*, member: Membership, definition_id: int) -> FieldDefinition:
+    return _get(member, definition_id)
+
+
+def definition_to_json(definition: FieldDefinition) -> dict[str, Any]:
+    """The API shape of a definition (product.md, "Contract details")."""
+    return {
+        "id": definition.pk,
+        "scope": definition.scope_label,
+        "phase": definition.phase or None,
+        **_spec_to_json(definition.as_spec()),
+        "order": definition.order,
+        "filterable": definition.filterable,
+        "clinical": definition.clinical,
+        "archived": definition.archived,
+    }
+
+
+def _spec_to_json(spec: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "key": spec["key"],
+        "label": spec["label"],
+        "description": spec.get("description", ""),
+        "type": spec["type"],
+        "required": bool(spec.get("required")),
+        "options": [
+            {"value": o["value"], "label": o["label"], "retired": bool(o.get("retired"))}
+            for o in spec.get("options") or []
+        ],
+        "validation": spec.get("validation") or {},
+        "fields": [_spec_to_json(child) for child in spec.get("fields") or []],
+    }

@@ -1,0 +1,95 @@
+"""Pages: the access-checked download of an attachment. Shared helpers for the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import FileResponse, Http404, HttpRequest
+
+from atendo.core.errors import NotFound, ValidationFailed
+from atendo.core.views import workspace_page
+from atendo.files.models import Attachment
+from atendo.files.selectors import attachment_get_for
+from atendo.files.services import attachment_storage
+from atendo.workspaces.models import Membership
+
+
+def attachment_response(attachment: Attachment) -> FileResponse:
+    """Stream the stored bytes with the detected type, as a download, never sniffed or cached."""
+    try:
+        handle = attachment_storage().open(attachment.storage_name, "rb")
+    except FileNotFoundError:
+        raise NotFound("The file of this attachment is missing.") from None
+    response = FileResponse(
+        handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
+
+
+def upload_target(
+    member: Membership,
+    *,
+    kind: str = "file",
+    clinical: bool | None = None,
+    client_id: int | None = None,
+    session_id: int | None = None,
+    field_id: int | None = None,
+    field_path: str = "",
+) -> dict[str, Any]:
+    """Turn upload parameters into `attachment_create` keyword arguments, checked for this member."""
+    target: dict[str, Any] = {"kind": kind, "clinical": True if clinical is None else clinical}
+    if field_id is not None:
+        from atendo.fields.engine import Spec
+        from atendo.fields.models import ATTACHMENT_TYPES, FieldDefinition
+
+        definition = FieldDefinition.objects.for_workspace(member.workspace).filter(pk=field_id).first()
+        if definition is None:
+            raise ValidationFailed.single("field_id", f"There is no field {field_id} in this workspace.")
+        spec = Spec.from_definition(definition)
+        for part in [p for p in field_path.split(".") if p]:
+            child = next((c for c in spec.children if c.key == part), None)
+            if child is None:
+                raise ValidationFailed.single(
+                    "field_path", f"'{field_path}' is not a nested field of {definition.key}."
+                )
+            spec = child
+        if spec.type not in ATTACHMENT_TYPES:
+            raise ValidationFailed.single(
+                "field_id", f"{spec.label} is a {spec.type} field, not a file field."
+            )
+        target.update(
+            kind=spec.type,
+            clinical=definition.clinical if clinical is None else clinical,
+            allowed_types=spec.validation.get("allowed_types") or None,
+            max_bytes=spec.validation.get("max_bytes") or None,
+        )
+    if client_id is not None:
+        from atendo.clients.models import Client
+
+        client = Client.objects.for_workspace(member.workspace).filter(pk=client_id).first()
+        if client is None or not member.has_perm("client.read"):
+            raise NotFound()
+        target["client"] = client
+    if session_id is not None:
+        from atendo.scheduling.models import Session
+
+        session = Session.objects.for_workspace(member.workspace).filter(pk=session_id).first()
+        if session is None or not member.has_perm("session.read"):
+            raise NotFound()
+        target["session"] = session
+    return target
+
+
+@workspace_page()
+def download(request: HttpRequest, workspace_slug: str, attachment_id: int) -> Any:
+    try:
+        attachment = attachment_get_for(request.member, attachment_id)  # type: ignore[attr-defined]
+    except NotFound:
+        raise Http404 from None
+    try:
+        return attachment_response(attachment)
+    except NotFound:
+        raise Http404 from None
