@@ -154,3 +154,6 @@ class InvoiceCounter(models.Model):
 
     workspace = models.OneToOneField("workspaces.Workspace", on_delete=models.CASCADE, related_name="+")
     last_number = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}: {self.last_number}"

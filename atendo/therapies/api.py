@@ -6,7 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from atendo.core.api_auth import api_member
 from atendo.therapies import selectors, services
@@ -81,7 +81,7 @@ def therapy_types_list(request: HttpRequest, workspace_slug: str, include_inacti
 def therapy_types_create(request: HttpRequest, workspace_slug: str, payload: TherapyTypeCreate) -> Any:
     member = api_member(request, workspace_slug)
     tt = services.therapy_type_create(member=member, data=payload.model_dump())
-    return 201, therapy_type_json(tt, member.workspace.currency)
+    return Status(201, therapy_type_json(tt, member.workspace.currency))
 
 
 @router.get("/workspaces/{workspace_slug}/therapy-types/{therapy_type_id}", response=TherapyTypeOut)

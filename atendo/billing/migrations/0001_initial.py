@@ -5,129 +5,278 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('clients', '0001_initial'),
-        ('scheduling', '0002_session_duration_max_day'),
-        ('workspaces', '0001_initial'),
+        ("clients", "0001_initial"),
+        ("scheduling", "0002_session_duration_max_day"),
+        ("workspaces", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Invoice',
+            name="Invoice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('number', models.PositiveIntegerField(blank=True, null=True, verbose_name='number')),
-                ('status', models.CharField(choices=[('draft', 'Draft'), ('issued', 'Issued'), ('paid', 'Paid'), ('void', 'Void')], default='draft', max_length=10, verbose_name='status')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('total', models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name='total')),
-                ('notes', models.TextField(blank=True, verbose_name='notes')),
-                ('details', models.JSONField(blank=True, default=dict)),
-                ('issue_date', models.DateField(blank=True, null=True, verbose_name='issue date')),
-                ('issued_at', models.DateTimeField(blank=True, null=True)),
-                ('paid_at', models.DateTimeField(blank=True, null=True)),
-                ('voided_at', models.DateTimeField(blank=True, null=True)),
-                ('client', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='invoices', to='clients.client')),
-                ('created_by', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='workspaces.membership')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("number", models.PositiveIntegerField(blank=True, null=True, verbose_name="number")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("draft", "Draft"),
+                            ("issued", "Issued"),
+                            ("paid", "Paid"),
+                            ("void", "Void"),
+                        ],
+                        default="draft",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "total",
+                    models.DecimalField(decimal_places=2, default=0, max_digits=12, verbose_name="total"),
+                ),
+                ("notes", models.TextField(blank=True, verbose_name="notes")),
+                ("details", models.JSONField(blank=True, default=dict)),
+                ("issue_date", models.DateField(blank=True, null=True, verbose_name="issue date")),
+                ("issued_at", models.DateTimeField(blank=True, null=True)),
+                ("paid_at", models.DateTimeField(blank=True, null=True)),
+                ("voided_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "client",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoices",
+                        to="clients.client",
+                    ),
+                ),
+                (
+                    "created_by",
+                    models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="workspaces.membership",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='InvoiceCounter',
+            name="InvoiceCounter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('last_number', models.PositiveIntegerField(default=0)),
-                ('workspace', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("last_number", models.PositiveIntegerField(default=0)),
+                (
+                    "workspace",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='InvoiceLine',
+            name="InvoiceLine",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('position', models.PositiveIntegerField(default=0)),
-                ('description', models.CharField(max_length=200)),
-                ('session_date', models.DateField()),
-                ('therapy_type_name', models.CharField(blank=True, max_length=120)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('live', models.BooleanField(default=True)),
-                ('invoice', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='lines', to='billing.invoice')),
-                ('session', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.PROTECT, related_name='invoice_lines', to='scheduling.session')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("position", models.PositiveIntegerField(default=0)),
+                ("description", models.CharField(max_length=200)),
+                ("session_date", models.DateField()),
+                ("therapy_type_name", models.CharField(blank=True, max_length=120)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("live", models.BooleanField(default=True)),
+                (
+                    "invoice",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="lines",
+                        to="billing.invoice",
+                    ),
+                ),
+                (
+                    "session",
+                    models.ForeignKey(
+                        db_index=False,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="invoice_lines",
+                        to="scheduling.session",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.CreateModel(
-            name='Payment',
+            name="Payment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('amount', models.DecimalField(decimal_places=2, max_digits=10, verbose_name='amount')),
-                ('currency', models.CharField(max_length=3, verbose_name='currency')),
-                ('status', models.CharField(choices=[('paid', 'Paid'), ('pending', 'Pending'), ('overdue', 'Overdue')], default='pending', max_length=10, verbose_name='status')),
-                ('method', models.CharField(blank=True, choices=[('cash', 'Cash'), ('pix', 'PIX'), ('card', 'Card'), ('other', 'Other')], max_length=10, verbose_name='method')),
-                ('due_date', models.DateField(verbose_name='due date')),
-                ('paid_date', models.DateField(blank=True, null=True, verbose_name='paid on')),
-                ('recorded_by', models.ForeignKey(db_index=False, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='workspaces.membership')),
-                ('session', models.OneToOneField(on_delete=django.db.models.deletion.CASCADE, related_name='payment', to='scheduling.session')),
-                ('workspace', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='workspaces.workspace')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("amount", models.DecimalField(decimal_places=2, max_digits=10, verbose_name="amount")),
+                ("currency", models.CharField(max_length=3, verbose_name="currency")),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[("paid", "Paid"), ("pending", "Pending"), ("overdue", "Overdue")],
+                        default="pending",
+                        max_length=10,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "method",
+                    models.CharField(
+                        blank=True,
+                        choices=[("cash", "Cash"), ("pix", "PIX"), ("card", "Card"), ("other", "Other")],
+                        max_length=10,
+                        verbose_name="method",
+                    ),
+                ),
+                ("due_date", models.DateField(verbose_name="due date")),
+                ("paid_date", models.DateField(blank=True, null=True, verbose_name="paid on")),
+                (
+                    "recorded_by",
+                    models.ForeignKey(
+                        db_index=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to="workspaces.membership",
+                    ),
+                ),
+                (
+                    "session",
+                    models.OneToOneField(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="payment",
+                        to="scheduling.session",
+                    ),
+                ),
+                (
+                    "workspace",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="+",
+                        to="workspaces.workspace",
+                    ),
+                ),
             ],
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['workspace', 'client', '-id'], name='invoice_ws_client'),
+            model_name="invoice",
+            index=models.Index(fields=["workspace", "client", "-id"], name="invoice_ws_client"),
         ),
         migrations.AddIndex(
-            model_name='invoice',
-            index=models.Index(fields=['workspace', 'status', '-id'], name='invoice_ws_status'),
+            model_name="invoice",
+            index=models.Index(fields=["workspace", "status", "-id"], name="invoice_ws_status"),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.UniqueConstraint(condition=models.Q(('number__isnull', False)), fields=('workspace', 'number'), name='invoice_unique_number'),
+            model_name="invoice",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("number__isnull", False)),
+                fields=("workspace", "number"),
+                name="invoice_unique_number",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoice',
-            constraint=models.CheckConstraint(condition=models.Q(('status', 'draft'), ('number__isnull', False), _connector='OR'), name='invoice_issued_has_number'),
+            model_name="invoice",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status", "draft"), ("number__isnull", False), _connector="OR"),
+                name="invoice_issued_has_number",
+            ),
         ),
         migrations.AddIndex(
-            model_name='invoiceline',
-            index=models.Index(fields=['workspace', 'invoice', 'position'], name='invoiceline_ws_invoice'),
+            model_name="invoiceline",
+            index=models.Index(fields=["workspace", "invoice", "position"], name="invoiceline_ws_invoice"),
         ),
         migrations.AddIndex(
-            model_name='invoiceline',
-            index=models.Index(fields=['workspace', 'session'], name='invoiceline_ws_session'),
+            model_name="invoiceline",
+            index=models.Index(fields=["workspace", "session"], name="invoiceline_ws_session"),
         ),
         migrations.AddConstraint(
-            model_name='invoiceline',
-            constraint=models.UniqueConstraint(condition=models.Q(('live', True)), fields=('workspace', 'session'), name='invoiceline_one_live_invoice_per_session'),
+            model_name="invoiceline",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(("live", True)),
+                fields=("workspace", "session"),
+                name="invoiceline_one_live_invoice_per_session",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='invoiceline',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='invoiceline_amount_not_negative'),
+            model_name="invoiceline",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0)), name="invoiceline_amount_not_negative"
+            ),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['workspace', 'status', 'due_date'], name='payment_ws_status_due'),
+            model_name="payment",
+            index=models.Index(fields=["workspace", "status", "due_date"], name="payment_ws_status_due"),
         ),
         migrations.AddIndex(
-            model_name='payment',
-            index=models.Index(fields=['workspace', '-id'], name='payment_ws_id'),
+            model_name="payment",
+            index=models.Index(fields=["workspace", "-id"], name="payment_ws_id"),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('amount__gte', 0)), name='payment_amount_not_negative'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("amount__gte", 0)), name="payment_amount_not_negative"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('status__in', ['paid', 'pending', 'overdue'])), name='payment_status_valid'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("status__in", ["paid", "pending", "overdue"])),
+                name="payment_status_valid",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='payment',
-            constraint=models.CheckConstraint(condition=models.Q(('method__in', ['', 'cash', 'pix', 'card', 'other'])), name='payment_method_valid'),
+            model_name="payment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("method__in", ["", "cash", "pix", "card", "other"])),
+                name="payment_method_valid",
+            ),
         ),
     ]
