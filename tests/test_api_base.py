@@ -64,3 +64,89 @@ def test_openapi_schema_and_docs_are_served(db):
     docs = Client().get("/api/v1/docs")
     assert docs.status_code == 200
     assert b"swagger-ui-bundle.js" in docs.content
+
+
+# --- The one error shape, whatever goes wrong ----------------------------------------------------
+
+
+def _shape(response, status, code):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"].startswith("application/json")
+    error = response.json()["error"]
+    assert error["code"] == code and error["message"] and isinstance(error["fields"], list)
+    return error
+
+
+def test_unknown_api_url_is_a_404_in_the_shape(api, owner):
+    _shape(api(owner).get("/api/v1/no-such-thing"), 404, "not_found")
+
+
+def test_wrong_method_is_a_405_in_the_shape(api, owner):
+    response = api(owner).delete("settings")
+    _shape(response, 405, "method_not_allowed")
+    assert "PATCH" in response["Allow"]
+
+
+def test_malformed_json_is_a_400(api, owner):
+    response = api(owner).http.patch(
+        "/api/v1/workspaces/serena/settings", data="{not json", content_type="application/json"
+    )
+    error = _shape(response, 400, "bad_request")
+    assert "JSON" in error["message"]
+
+
+def test_wrong_type_is_a_422_naming_the_path(api, owner):
+    error = _shape(api(owner).post("roles", {"name": "X", "permissions": "session.read"}), 422, "validation_error")
+    assert [f["path"] for f in error["fields"]] == ["permissions"]
+    error = _shape(api(owner).post("roles", {"name": "X", "permissions": ["ok", 5]}), 422, "validation_error")
+    assert "permissions[1]" in [f["path"] for f in error["fields"]]
+
+
+def test_body_that_is_not_an_object_is_a_422(api, owner):
+    _shape(api(owner).patch("settings", [1, 2]), 422, "validation_error")
+
+
+def test_too_large_body_is_a_413(api, owner, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    _shape(api(owner).patch("settings", {"name": "x" * 5000}), 413, "too_large")
+
+
+def test_nul_and_huge_numbers_never_reach_the_database(api, owner):
+    client = api(owner)
+    _shape(client.get("members/99999999999999999999999"), 404, "not_found")
+    error = _shape(client.get("audit-events", action="a\x00b"), 422, "validation_error")
+    assert error["fields"][0]["path"] == "action"
+    error = _shape(client.patch("settings", {"name": "a\x00b"}), 422, "validation_error")
+    assert error["fields"][0]["path"] == "name"
+    error = _shape(client.patch("settings", {"payment_due_days": 10**30}), 422, "validation_error")
+    assert error["fields"][0]["path"] == "payment_due_days"
+    owner.workspace.refresh_from_db()
+    assert owner.workspace.name == "Clínica Serena"
+
+
+def test_forbidden_and_conflict_are_in_the_shape(api, owner, therapist):
+    _shape(api(therapist).post("roles", {"name": "R", "permissions": []}), 403, "forbidden")
+    _shape(api(owner).delete(f"members/{owner.pk}"), 409, "last_owner")
+
+
+def test_an_unexpected_failure_is_a_500_in_the_shape_and_logged(api, owner, monkeypatch, caplog):
+    from atendo.workspaces import selectors
+
+    def boom(*args, **kwargs):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(selectors, "roles_list", boom)
+    client = api(owner)
+    client.http.raise_request_exception = False
+    error = _shape(client.get("roles"), 500, "server_error")
+    assert "kaboom" not in error["message"]
+    assert any("Unexpected error" in r.getMessage() for r in caplog.records)
+
+
+def test_every_operation_documents_the_error_shape(db):
+    schema = Client().get("/api/v1/openapi.json").json()
+    assert "Error" in schema["components"]["schemas"]
+    for path, operations in schema["paths"].items():
+        for method, operation in operations.items():
+            for status in ("401", "404", "422"):
+                assert status in operation["responses"], (method, path, status)

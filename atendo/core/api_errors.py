@@ -7,12 +7,13 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
+from atendo.core.api_schemas import ErrorOut
 from atendo.core.errors import DomainError, FieldError
 
 logger = logging.getLogger("atendo.api")
@@ -127,11 +128,20 @@ def install(api: NinjaAPI) -> None:
     @api.exception_handler(HttpError)
     def _http(request: HttpRequest, exc: HttpError) -> HttpResponse:
         status = exc.status_code
-        return error_response(api, request, status, _CODES.get(status, "error"), str(exc))
+        message = str(exc)
+        if status == 400 and message.startswith("Cannot parse request body"):
+            message = "The request body is not valid JSON."
+        return error_response(api, request, status, _CODES.get(status, "error"), message)
+
+    @api.exception_handler(RequestDataTooBig)
+    def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
+        return error_response(api, request, 413, "too_large", "The request body is too large.")
 
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
         return error_response(api, request, 404, "not_found", "Not found.")
+
+    document_errors(api)
 
     @api.exception_handler(Exception)
     def _unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
@@ -139,3 +149,45 @@ def install(api: NinjaAPI) -> None:
         return error_response(
             api, request, 500, "server_error", "Something went wrong on our side; it was logged."
         )
+
+
+# Statuses every operation may answer with, documented in the OpenAPI schema with the error shape
+# (so clients and the schemathesis suite know them). 405 and 413 are answered by the input guard.
+DOCUMENTED_ERRORS = {
+    400: "Malformed request (e.g. the body is not JSON).",
+    401: "Not authenticated.",
+    403: "Authenticated, but without the permission this needs.",
+    404: "Not found, or not in a workspace you belong to.",
+    405: "The path does not accept this method.",
+    409: "Conflict with the current state (stale version, last owner, in use…).",
+    413: "The request body is too large.",
+    422: "Invalid input; `fields` names each offending field path.",
+}
+
+
+def document_errors(api: NinjaAPI) -> None:
+    """Add the error responses, with the one error shape, to every operation of the schema."""
+    original = api.get_openapi_schema
+
+    def get_openapi_schema(*args: Any, **kwargs: Any) -> Any:
+        schema = original(*args, **kwargs)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        error_schema = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, definition in error_schema.pop("$defs", {}).items():
+            components.setdefault(name, definition)
+        components.setdefault("Error", error_schema)
+        ref = {"$ref": "#/components/schemas/Error"}
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                if not isinstance(operation, dict) or "responses" not in operation:
+                    continue
+                responses = operation["responses"]
+                for status, description in DOCUMENTED_ERRORS.items():
+                    if status not in responses and str(status) not in responses:
+                        responses[status] = {
+                            "description": description,
+                            "content": {"application/json": {"schema": ref}},
+                        }
+        return schema
+
+    api.get_openapi_schema = get_openapi_schema  # type: ignore[method-assign]

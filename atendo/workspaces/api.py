@@ -1,13 +1,22 @@
-"""API: the workspace itself. (Settings, members and roles join here.)"""
+"""API: the workspace, its settings, members, roles and the permission catalogue."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from atendo.core.api_auth import api_member
+from atendo.core.api_schemas import Id
+from atendo.core.errors import ValidationFailed
+from atendo.workspaces import permissions, selectors, services
+from atendo.workspaces.models import Membership, Role
 
 router = Router(tags=["workspace"])
+
+WorkingHours = dict[str, list[list[str]]]
+WORKING_HOURS_HELP = 'Per weekday (mon … sun), local "HH:mm" intervals, e.g. {"mon": [["09:00", "12:00"]]}.'
 
 
 class WorkspaceOut(Schema):
@@ -15,9 +24,257 @@ class WorkspaceOut(Schema):
     name: str
     timezone: str
     currency: str
+    language: str
 
 
 @router.get("/workspaces/{workspace_slug}", response=WorkspaceOut)
-def workspace_detail(request: HttpRequest, workspace_slug: str) -> WorkspaceOut:
+def workspace_detail(request: HttpRequest, workspace_slug: str) -> Any:
     member = api_member(request, workspace_slug)
     return WorkspaceOut.model_validate(member.workspace, from_attributes=True)
+
+
+# --- Settings -------------------------------------------------------------------------------------
+
+
+class SettingsOut(Schema):
+    name: str
+    timezone: str = Field(description="IANA time zone, e.g. America/Sao_Paulo.")
+    currency: str
+    language: str
+    working_hours: WorkingHours = Field(description=WORKING_HOURS_HELP)
+    default_duration_minutes: int
+    default_status: str
+    default_start_time: str = Field(description='24-hour "HH:mm".')
+    slot_minutes: int
+    default_calendar_view: str
+    prevent_double_booking: bool
+    payment_due_days: int
+
+
+class SettingsPatch(Schema):
+    """Only the keys you send change."""
+
+    name: str | None = None
+    timezone: str | None = None
+    currency: str | None = None
+    language: str | None = Field(None, description="en or pt-br.")
+    working_hours: WorkingHours | None = Field(None, description=WORKING_HOURS_HELP)
+    default_duration_minutes: int | None = Field(None, description="1 … 1440.")
+    default_status: str | None = Field(None, description="scheduled, in_progress, completed or cancelled.")
+    default_start_time: str | None = Field(None, description='24-hour "HH:mm".')
+    slot_minutes: int | None = Field(None, description="5, 10, 15, 20, 30 or 60.")
+    default_calendar_view: str | None = Field(None, description="day, week or month.")
+    prevent_double_booking: bool | None = None
+    payment_due_days: int | None = Field(None, description="0 … 365.")
+
+
+@router.get("/workspaces/{workspace_slug}/settings", response=SettingsOut)
+def settings_read(request: HttpRequest, workspace_slug: str) -> Any:
+    """Any member may read the settings (the calendar needs them)."""
+    member = api_member(request, workspace_slug)
+    return services.workspace_settings_dict(member.workspace)
+
+
+@router.patch("/workspaces/{workspace_slug}/settings", response=SettingsOut)
+def settings_update(request: HttpRequest, workspace_slug: str, payload: SettingsPatch) -> Any:
+    """Needs `workspace.manage`. Bad values answer 422 naming the key, e.g. `working_hours.mon[1]`."""
+    member = api_member(request, workspace_slug)
+    workspace = services.workspace_update_settings(member=member, **payload.model_dump(exclude_unset=True))
+    return services.workspace_settings_dict(workspace)
+
+
+# --- Members --------------------------------------------------------------------------------------
+
+
+class MemberOut(Schema):
+    id: int
+    user_id: int
+    email: str
+    name: str
+    role_id: int
+    role_name: str
+    is_owner: bool
+    is_active: bool
+    working_hours: WorkingHours | None = Field(description="Own hours; null means the workspace's hours.")
+    color: str
+
+
+class MemberList(Schema):
+    items: list[MemberOut]
+    next_cursor: str | None = Field(description="Always null: a workspace's members come in one page.")
+
+
+class MemberAdd(Schema):
+    email: str = Field(max_length=254)
+    role_id: Id | None = Field(None, description="The role's id (or give `role` by name).")
+    role: str | None = Field(None, max_length=60, description="The role's name, e.g. Therapist.")
+    name: str = Field("", max_length=150, description="Used only when the user is new.")
+
+
+class MemberPatch(Schema):
+    role_id: Id | None = None
+    is_active: bool | None = None
+    working_hours: WorkingHours | None = Field(
+        None, description=WORKING_HOURS_HELP + " null = the workspace's."
+    )
+
+
+def member_json(m: Membership) -> dict[str, Any]:
+    return {
+        "id": m.pk,
+        "user_id": m.user_id,
+        "email": m.user.email,
+        "name": m.user.name,
+        "role_id": m.role_id,
+        "role_name": m.role.name,
+        "is_owner": m.role.is_owner,
+        "is_active": m.is_active,
+        "working_hours": m.working_hours,
+        "color": m.color,
+    }
+
+
+@router.get("/workspaces/{workspace_slug}/members", response=MemberList)
+def members_list(request: HttpRequest, workspace_slug: str, include_inactive: bool = True) -> Any:
+    member = api_member(request, workspace_slug)
+    rows = selectors.members_list(member, include_inactive=include_inactive)
+    return {"items": [member_json(m) for m in rows], "next_cursor": None}
+
+
+@router.post("/workspaces/{workspace_slug}/members", response={201: MemberOut})
+def members_add(request: HttpRequest, workspace_slug: str, payload: MemberAdd) -> Any:
+    """Needs `members.manage`. Adds the user (created if new, without a password: they use
+    "forgot password") with the role; an existing member gets the role and is re-activated."""
+    member = api_member(request, workspace_slug)
+    if payload.role_id is None and not payload.role:
+        raise ValidationFailed.single("role_id", "Give the role: `role_id`, or `role` by name.")
+    added = services.member_add(
+        workspace=member.workspace,
+        actor=member,
+        email=payload.email,
+        role_id=payload.role_id,
+        role_name=payload.role or "",
+        name=payload.name,
+    )
+    return Status(201, member_json(selectors.member_get(member, added.pk)))
+
+
+@router.get("/workspaces/{workspace_slug}/members/{member_id}", response=MemberOut)
+def members_read(request: HttpRequest, workspace_slug: str, member_id: Id) -> Any:
+    member = api_member(request, workspace_slug)
+    return member_json(selectors.member_get(member, member_id))
+
+
+@router.patch("/workspaces/{workspace_slug}/members/{member_id}", response=MemberOut)
+def members_update(request: HttpRequest, workspace_slug: str, member_id: Id, payload: MemberPatch) -> Any:
+    """Role and active flag need `members.manage`; anyone may set their own working hours.
+    The last active owner cannot be demoted or deactivated (409 `last_owner`)."""
+    member = api_member(request, workspace_slug)
+    data = payload.model_dump(exclude_unset=True)
+    for key in ("role_id", "is_active"):
+        if key in data and data[key] is None:
+            raise ValidationFailed.single(key, "Cannot be null.")
+    updated = services.member_update(member=member, membership_id=member_id, **data)
+    return member_json(selectors.member_get(member, updated.pk))
+
+
+@router.delete("/workspaces/{workspace_slug}/members/{member_id}", response={204: None})
+def members_remove(request: HttpRequest, workspace_slug: str, member_id: Id) -> Any:
+    """Needs `members.manage`. The membership is deactivated (history stays attributed) and its
+    API tokens revoked. The last active owner cannot be removed (409 `last_owner`)."""
+    member = api_member(request, workspace_slug)
+    services.member_remove(member=member, membership_id=member_id)
+    return Status(204, None)
+
+
+# --- Roles ----------------------------------------------------------------------------------------
+
+
+class RoleOut(Schema):
+    id: int
+    name: str
+    permissions: list[str]
+    is_owner: bool
+    member_count: int = Field(description="Active members holding this role.")
+
+
+class RoleList(Schema):
+    items: list[RoleOut]
+    next_cursor: str | None
+
+
+class RoleCreate(Schema):
+    name: str = Field(max_length=60)
+    permissions: list[str] = Field(default_factory=list, description="Codes from GET /permissions.")
+
+
+class RolePatch(Schema):
+    name: str | None = Field(None, max_length=60)
+    permissions: list[str] | None = None
+
+
+class PermissionOut(Schema):
+    code: str
+    label: str
+
+
+class PermissionList(Schema):
+    items: list[PermissionOut]
+    next_cursor: str | None
+
+
+def role_json(role: Role) -> dict[str, Any]:
+    return {
+        "id": role.pk,
+        "name": role.name,
+        "permissions": sorted(role.codes),
+        "is_owner": role.is_owner,
+        "member_count": getattr(role, "member_count", 0),
+    }
+
+
+@router.get("/permissions", response=PermissionList, tags=["workspace"])
+def permissions_catalogue(request: HttpRequest) -> Any:
+    """The permission codes roles are made of, with a human label."""
+    items = [{"code": code, "label": str(label)} for code, label in permissions.CATALOGUE.items()]
+    return {"items": items, "next_cursor": None}
+
+
+@router.get("/workspaces/{workspace_slug}/roles", response=RoleList)
+def roles_list(request: HttpRequest, workspace_slug: str) -> Any:
+    member = api_member(request, workspace_slug)
+    return {"items": [role_json(r) for r in selectors.roles_list(member)], "next_cursor": None}
+
+
+@router.post("/workspaces/{workspace_slug}/roles", response={201: RoleOut})
+def roles_create(request: HttpRequest, workspace_slug: str, payload: RoleCreate) -> Any:
+    """Needs `members.manage`. Unknown codes answer 422 naming `permissions[i]`."""
+    member = api_member(request, workspace_slug)
+    role = services.role_create(member=member, name=payload.name, permissions=payload.permissions)
+    return Status(201, role_json(selectors.role_get(member, role.pk)))
+
+
+@router.get("/workspaces/{workspace_slug}/roles/{role_id}", response=RoleOut)
+def roles_read(request: HttpRequest, workspace_slug: str, role_id: Id) -> Any:
+    member = api_member(request, workspace_slug)
+    return role_json(selectors.role_get(member, role_id))
+
+
+@router.patch("/workspaces/{workspace_slug}/roles/{role_id}", response=RoleOut)
+def roles_update(request: HttpRequest, workspace_slug: str, role_id: Id, payload: RolePatch) -> Any:
+    """Needs `members.manage`. The Owner role cannot be changed (409 `owner_role`)."""
+    member = api_member(request, workspace_slug)
+    data = payload.model_dump(exclude_unset=True)
+    for key in ("name", "permissions"):
+        if key in data and data[key] is None:
+            raise ValidationFailed.single(key, "Cannot be null.")
+    role = services.role_update(member=member, role_id=role_id, **data)
+    return role_json(selectors.role_get(member, role.pk))
+
+
+@router.delete("/workspaces/{workspace_slug}/roles/{role_id}", response={204: None})
+def roles_delete(request: HttpRequest, workspace_slug: str, role_id: Id) -> Any:
+    """Needs `members.manage`. The Owner role and roles held by members are refused (409)."""
+    member = api_member(request, workspace_slug)
+    services.role_delete(member=member, role_id=role_id)
+    return Status(204, None)

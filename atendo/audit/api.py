@@ -1,0 +1,85 @@
+"""API: the audit trail (`/workspaces/{slug}/audit-events`), for owners and `audit.read`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+
+from atendo.audit.models import AuditEvent
+from atendo.core.api_auth import api_member
+from atendo.core.api_schemas import Id
+from atendo.workspaces import selectors
+
+router = Router(tags=["audit"])
+
+
+class AuditEventOut(Schema):
+    id: int
+    at: dt.datetime
+    actor_id: int | None = Field(description="The acting user's id; null for the system.")
+    actor_label: str
+    action: str
+    object_type: str
+    object_id: str
+    object_label: str
+    changes: dict[str, Any] = Field(description='{"field": [old, new]} for updates. Never clinical text.')
+
+
+class AuditEventList(Schema):
+    items: list[AuditEventOut]
+    next_cursor: str | None
+
+
+class AuditFilters(Schema):
+    actor_id: Id | None = Field(None, description="Only events by this user.")
+    action: str | None = Field(
+        None, max_length=80, description='Action prefix, e.g. "member." or "role.update".'
+    )
+    object_type: str | None = Field(None, max_length=40)
+    object_id: str | None = Field(None, max_length=40)
+    since: dt.datetime | None = Field(None, description="Inclusive; naive times are the workspace's.")
+    until: dt.datetime | None = Field(None, description="Exclusive; naive times are the workspace's.")
+    cursor: str | None = Field(None, max_length=200)
+    limit: int = Field(50, ge=1, le=200)
+
+
+def audit_event_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "at": event.at,
+        "actor_id": event.actor_id,
+        "actor_label": event.actor_label,
+        "action": event.action,
+        "object_type": event.object_type,
+        "object_id": event.object_id,
+        "object_label": event.object_label,
+        "changes": event.changes if isinstance(event.changes, dict) else {"detail": event.changes},
+    }
+
+
+def _aware(value: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=tz)
+
+
+@router.get("/workspaces/{workspace_slug}/audit-events", response=AuditEventList)
+def audit_events(request: HttpRequest, workspace_slug: str, filters: Query[AuditFilters]) -> Any:
+    """Newest first; follow `next_cursor` for older events. Needs `audit.read` (owners have it)."""
+    member = api_member(request, workspace_slug)
+    tz = member.workspace.tz
+    page = selectors.audit_events_list(
+        member,
+        actor_id=filters.actor_id,
+        action=filters.action,
+        object_type=filters.object_type,
+        object_id=filters.object_id,
+        since=_aware(filters.since, tz),
+        until=_aware(filters.until, tz),
+        cursor=filters.cursor,
+        limit=filters.limit,
+    )
+    return {"items": [audit_event_json(e) for e in page.items], "next_cursor": page.next_cursor}
