@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from django import forms
-from django.contrib.auth import authenticate
+from django.contrib.auth import authenticate, get_user_model
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
@@ -66,3 +68,25 @@ class LoginForm(AuthenticationForm):
             self.confirm_login_allowed(self.user_cache)
             throttle.record_success(email=email)
         return self.cleaned_data
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    """Django's reset form, also for people who never had a password: someone an owner added to a
+    workspace chooses their first password through the same kind of link."""
+
+    def get_users(self, email: str) -> Iterator[Any]:
+        users = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
+        return (user for user in users if user.email.casefold() == email.casefold())
+
+
+def send_invitation(*, request: HttpRequest, user: Any, workspace_name: str, inviter: str) -> None:
+    """E-mail a new member a link to choose their password (the reset link, with other words)."""
+    form = PasswordResetForm({"email": user.email})
+    if form.is_valid():
+        form.save(
+            request=request,
+            use_https=request.is_secure(),
+            subject_template_name="registration/invitation_subject.txt",
+            email_template_name="registration/invitation_email.txt",
+            extra_email_context={"workspace_name": workspace_name, "inviter": inviter},
+        )

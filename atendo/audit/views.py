@@ -1,0 +1,128 @@
+"""The audit trail page: filterable, newest first, one page at a time (cursor). Needs `audit.read`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+from urllib.parse import urlencode
+
+from django import forms
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+
+from atendo.core.errors import ValidationFailed
+from atendo.core.views import workspace_page
+from atendo.workspaces import selectors
+from atendo.workspaces.models import Membership
+
+ACTION_SUGGESTIONS = (
+    "session.",
+    "client.",
+    "member.",
+    "role.",
+    "workspace.",
+    "api_token.",
+    "field.",
+    "therapy_type.",
+    "payment.",
+    "invoice.",
+    "attachment.",
+    "evaluation.",
+)
+
+
+class AuditFilterForm(forms.Form):
+    actor = forms.TypedChoiceField(label=_("Who"), required=False, coerce=int, empty_value=None)
+    action = forms.CharField(
+        label=_("Action"),
+        required=False,
+        max_length=80,
+        widget=forms.TextInput(attrs={"list": "audit-actions", "placeholder": "session."}),
+    )
+    object_type = forms.CharField(label=_("Object type"), required=False, max_length=40)
+    since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args: Any, members: list[Membership], **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.fields["actor"].choices = [  # type: ignore[attr-defined]
+            ("", _("Anyone")),
+            *((m.user_id, m.user.display_name) for m in members),
+        ]
+
+
+def _short(value: Any, limit: int = 80) -> str:
+    if value is None or value == "":
+        return "—"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def describe_changes(changes: Any) -> list[tuple[str, str]]:
+    """`{"name": ["Old", "New"], "role": "Therapist"}` -> [("name", "Old → New"), ("role", "Therapist")]."""
+    if not isinstance(changes, dict):
+        return [("", _short(changes))] if changes else []
+    lines = []
+    for key, value in changes.items():
+        if isinstance(value, list) and len(value) == 2:
+            lines.append((str(key), f"{_short(value[0])} → {_short(value[1])}"))
+        else:
+            lines.append((str(key), _short(value)))
+    return lines
+
+
+@workspace_page("audit.read")
+def audit_list(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+    member: Membership = request.member  # type: ignore[attr-defined]
+    tz = member.workspace.tz
+    members = list(selectors.members_list(member))
+    form = AuditFilterForm(request.GET or None, members=members)
+    events: list[Any] = []
+    next_url = None
+    status = 200
+    filters: dict[str, Any] = {}
+    if form.is_bound and not form.is_valid():
+        status = 400
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        since: dt.date | None = data.get("since")
+        until: dt.date | None = data.get("until")
+        try:
+            page = selectors.audit_events_list(
+                member,
+                actor_id=data.get("actor"),
+                action=(data.get("action") or "").strip() or None,
+                object_type=(data.get("object_type") or "").strip() or None,
+                since=dt.datetime.combine(since, dt.time(0), tzinfo=tz) if since else None,
+                until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time(0), tzinfo=tz)
+                if until
+                else None,
+                cursor=request.GET.get("cursor") or None,
+            )
+        except ValidationFailed as exc:
+            for error in exc.fields:
+                form.add_error(error.path if error.path in form.fields else None, error.message)
+            status = 400
+        else:
+            events = [(event, describe_changes(event.changes)) for event in page.items]
+            filters = {k: v for k, v in request.GET.items() if k != "cursor" and v}
+            if page.next_cursor:
+                next_url = "?" + urlencode({**filters, "cursor": page.next_cursor})
+    return render(
+        request,
+        "audit/list.html",
+        {
+            "nav": "settings",
+            "settings_active": "audit",
+            "form": form,
+            "events": events,
+            "next_url": next_url,
+            "first_url": "?" + urlencode(filters) if filters else "?",
+            "is_later_page": bool(request.GET.get("cursor")),
+            "action_suggestions": ACTION_SUGGESTIONS,
+        },
+        status=status,
+    )

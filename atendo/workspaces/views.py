@@ -1,0 +1,316 @@
+"""Settings pages: the index, workspace settings, working hours, members, roles and API tokens.
+
+Views stay thin: `workspace_page` resolves the member and checks the permission, a form parses
+the input, a service applies the rules, and its errors are shown next to the fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from atendo.accounts.forms import send_invitation
+from atendo.accounts.services import api_token_create, api_token_revoke
+from atendo.core.errors import DomainError, NotFound, ValidationFailed
+from atendo.core.views import workspace_page
+from atendo.workspaces import selectors, services
+from atendo.workspaces.forms import (
+    ApiTokenForm,
+    MemberAddForm,
+    RoleForm,
+    WorkspaceSettingsForm,
+    apply_errors,
+    hours_editor_days,
+    parse_hours_post,
+    permission_groups,
+)
+from atendo.workspaces.models import Membership
+
+NEW_TOKEN_SESSION_KEY = "new_api_token"
+
+
+def _member(request: HttpRequest) -> Membership:
+    return request.member  # type: ignore[attr-defined,no-any-return]
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    return render(request, template, {"nav": "settings", **context}, status=status)
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+# --- Index -----------------------------------------------------------------------------------------
+
+
+@workspace_page()
+def settings_index(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+    """Links to every settings page the member may open (others' pages included)."""
+    return _render(request, "workspaces/settings_index.html", {"settings_active": "index"})
+
+
+# --- Workspace settings ----------------------------------------------------------------------------
+
+
+@workspace_page("workspace.manage")
+def settings_general(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+    member = _member(request)
+    if request.method == "POST":
+        form = WorkspaceSettingsForm(request.POST)
+        if form.is_valid():
+            try:
+                services.workspace_update_settings(member=member, **form.cleaned_data)
+            except ValidationFailed as exc:
+                apply_errors(form, exc.fields)
+            else:
+                messages.success(request, _("Workspace settings saved."))
+                return redirect("workspaces:settings_general", workspace_slug=workspace_slug)
+    else:
+        form = WorkspaceSettingsForm(initial=WorkspaceSettingsForm.initial_from(member.workspace))
+    status = 422 if form.errors else 200
+    return _render(
+        request, "workspaces/settings_general.html", {"form": form, "settings_active": "general"}, status
+    )
+
+
+@workspace_page("workspace.manage")
+def settings_hours(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+    """The working-hours editor: a plain form (one empty row per day adds an interval, a ticked
+    "remove" drops one), enhanced by app.js (add/remove buttons) and htmx (saves in place)."""
+    member = _member(request)
+    errors: list[str] = []
+    saved = invalid = False
+    status = 200
+    if request.method == "POST":
+        parsed = parse_hours_post(request.POST)
+        if not parsed.has_errors:
+            try:
+                workspace = services.workspace_update_settings(member=member, working_hours=parsed.hours)
+            except ValidationFailed as exc:
+                errors = parsed.apply_service_errors(exc.fields)
+            else:
+                if not request.htmx:  # type: ignore[attr-defined]
+                    messages.success(request, _("Working hours saved."))
+                    return redirect("workspaces:settings_hours", workspace_slug=workspace_slug)
+                saved = True
+                parsed.days = hours_editor_days(workspace.working_hours)
+        if parsed.has_errors:
+            status, invalid = 422, True
+        days = parsed.days
+    else:
+        days = hours_editor_days(member.workspace.working_hours)
+    context = {"days": days, "errors": errors, "saved": saved, "invalid": invalid, "settings_active": "hours"}
+    if request.htmx:  # type: ignore[attr-defined]
+        # htmx swaps 2xx responses only; the partial carries its own errors.
+        return _render(request, "workspaces/_hours_form.html", context)
+    return _render(request, "workspaces/settings_hours.html", context, status)
+
+
+# --- Members ---------------------------------------------------------------------------------------
+
+
+@workspace_page("members.manage")
+def members(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+    member = _member(request)
+    roles = list(selectors.roles_list(member))
+    form = MemberAddForm(request.POST or None, roles=roles)
+    if request.method == "POST" and form.is_valid():
+        try:
+            added = services.member_add(
+                workspace=member.workspace,
+                actor=member,
+                email=form.cleaned_data["email"],
+                role_id=form.cleaned_data["role"],
+                name=form.cleaned_data["name"],
+            )
+        except ValidationFailed as exc:
+            apply_errors(form, exc.fields, aliases={"role_id": "role"})
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request,
+                _("%(email)s is now a member with the role %(role)s.")
+                % {"email": added.user.email, "role": added.role.name},
+            )
+            if not added.user.has_usable_password():
+                send_invitation(
+                    request=request,
+                    user=added.user,
+                    workspace_name=member.workspace.name,
+                    inviter=member.display_name,
+                )
+                messages.info(request, _("We sent them an e-mail with a link to choose their password."))
+            return redirect("workspaces:members", workspace_slug=workspace_slug)
+    rows = list(selectors.members_list(member))
+    status = 422 if form.errors else 200
+    return _render(
+        request,
+        "workspaces/members.html",
+        {"form": form, "rows": rows, "roles": roles, "settings_active": "members"},
+        status,
+    )
+
+
+@require_POST
+@workspace_page("members.manage")
+def member_change(request: HttpRequest, workspace_slug: str, membership_id: int) -> HttpResponse:
+    """Change a member's role, or re-activate them."""
+    member = _member(request)
+    changes: dict[str, Any] = {}
+    if "role" in request.POST:
+        role_id = _int_or_none(request.POST.get("role"))
+        if role_id is None:
+            messages.error(request, _("Choose a role."))
+            return redirect("workspaces:members", workspace_slug=workspace_slug)
+        changes["role_id"] = role_id
+    if request.POST.get("is_active") in {"0", "1"}:
+        changes["is_active"] = request.POST["is_active"] == "1"
+    try:
+        target = services.member_update(member=member, membership_id=membership_id, **changes)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("%(email)s was updated.") % {"email": target.user.email})
+    return redirect("workspaces:members", workspace_slug=workspace_slug)
+
+
+@require_POST
+@workspace_page("members.manage")
+def member_remove(request: HttpRequest, workspace_slug: str, membership_id: int) -> HttpResponse:
+    member = _member(request)
+    try:
+        target = services.member_remove(member=member, membership_id=membership_id)
+    except NotFound:
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(
+            request,
+            _("%(email)s no longer has access to this workspace. Their history is kept.")
+            % {"email": target.user.email},
+        )
+    return redirect("workspaces:members", workspace_slug=workspace_slug)
+
+
+# --- Roles -----------------------------------------------------------------------------------------
+
+
+@workspace_page("members.manage")
+def roles(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+    rows = list(selectors.roles_list(_member(request)))
+    return _render(request, "workspaces/roles.html", {"rows": rows, "settings_active": "roles"})
+
+
+@workspace_page("members.manage")
+def role_edit(request: HttpRequest, workspace_slug: str, role_id: int | None = None) -> HttpResponse:
+    """Create (no `role_id`) or edit a role: a name and permission checkboxes from the catalogue."""
+    member = _member(request)
+    role = selectors.role_get(member, role_id) if role_id is not None else None
+    if request.method == "POST":
+        form = RoleForm(request.POST)
+        codes = request.POST.getlist("permissions")
+        if form.is_valid():
+            try:
+                if role is None:
+                    saved = services.role_create(
+                        member=member, name=form.cleaned_data["name"], permissions=codes
+                    )
+                else:
+                    saved = services.role_update(
+                        member=member, role_id=role.pk, name=form.cleaned_data["name"], permissions=codes
+                    )
+            except ValidationFailed as exc:
+                apply_errors(form, exc.fields)
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("Role “%(name)s” saved.") % {"name": saved.name})
+                return redirect("workspaces:roles", workspace_slug=workspace_slug)
+    else:
+        form = RoleForm(initial={"name": role.name} if role else None)
+        codes = sorted(role.codes) if role else []
+    status = 422 if form.errors else 200
+    return _render(
+        request,
+        "workspaces/role_edit.html",
+        {
+            "form": form,
+            "role": role,
+            "groups": permission_groups(codes),
+            "settings_active": "roles",
+        },
+        status,
+    )
+
+
+@require_POST
+@workspace_page("members.manage")
+def role_delete(request: HttpRequest, workspace_slug: str, role_id: int) -> HttpResponse:
+    member = _member(request)
+    role = selectors.role_get(member, role_id)
+    try:
+        services.role_delete(member=member, role_id=role.pk)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Role “%(name)s” deleted.") % {"name": role.name})
+    return redirect("workspaces:roles", workspace_slug=workspace_slug)
+
+
+# --- API tokens ------------------------------------------------------------------------------------
+
+
+@workspace_page()
+def api_tokens(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+    """Every member manages their own tokens. A new token's value is shown once, after a redirect
+    (so reloading the page never creates a second one), then forgotten."""
+    member = _member(request)
+    form = ApiTokenForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            token, raw = api_token_create(member=member, name=form.cleaned_data["name"])
+        except ValidationFailed as exc:
+            apply_errors(form, exc.fields)
+        else:
+            request.session[NEW_TOKEN_SESSION_KEY] = {"id": token.pk, "raw": raw}
+            return redirect("workspaces:api_tokens", workspace_slug=workspace_slug)
+    new_token = request.session.pop(NEW_TOKEN_SESSION_KEY, None) if request.method == "GET" else None
+    rows = list(selectors.api_tokens_list(member))
+    status = 422 if form.errors else 200
+    response = _render(
+        request,
+        "workspaces/api_tokens.html",
+        {
+            "form": form,
+            "rows": rows,
+            "new_token": new_token,
+            "api_base": request.build_absolute_uri(f"/api/v1/workspaces/{workspace_slug}/"),
+            "settings_active": "api_tokens",
+        },
+        status,
+    )
+    if new_token:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_POST
+@workspace_page()
+def api_token_revoke_view(request: HttpRequest, workspace_slug: str, token_id: int) -> HttpResponse:
+    token = api_token_revoke(member=_member(request), token_id=token_id)
+    messages.success(request, _("The token “%(name)s” was revoked.") % {"name": token.name})
+    return redirect(reverse("workspaces:api_tokens", kwargs={"workspace_slug": workspace_slug}))
