@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, Router, Schema, Status
+from pydantic import StrictInt
 
 from atendo.billing import selectors, services
 from atendo.billing.models import Invoice, InvoiceLine, Payment
@@ -104,12 +105,14 @@ class InvoiceList(Schema):
 
 
 class InvoiceCreate(Schema):
-    session_ids: list[int] = Field(description="Sessions of one client, none already on a live invoice.")
+    session_ids: list[StrictInt] = Field(
+        description="Sessions of one client, none already on a live invoice."
+    )
     notes: str = ""
 
 
 class InvoicePatch(Schema):
-    session_ids: list[int] | None = None
+    session_ids: list[StrictInt] | None = None
     notes: str | None = None
 
 

@@ -57,6 +57,7 @@ LABELS: dict[str, dict[str, str]] = {
         "page": "Página",
     },
 }
+LATIN1_FALLBACKS = {"€": "EUR", "—": "-", "–": "-", "…": "...", "“": '"', "”": '"', "‘": "'", "’": "'"}
 SYMBOLS = {"BRL": "R$", "USD": "US$", "EUR": "€", "GBP": "£"}
 FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
 BRAND = (47, 111, 115)
@@ -101,7 +102,9 @@ class _InvoicePDF(FPDF):
     def text_of(self, value: Any) -> str:
         text = "" if value is None else str(value)
         if not self.unicode:
-            text = text.replace("€", "EUR").encode("latin-1", "replace").decode("latin-1")
+            for fancy, plain in LATIN1_FALLBACKS.items():
+                text = text.replace(fancy, plain)
+            text = text.encode("latin-1", "replace").decode("latin-1")
         return text
 
     def footer(self) -> None:
