@@ -16,6 +16,7 @@ from typing import Any, Literal
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
+from ninja.responses import Status as HttpStatus
 from pydantic import StrictInt
 
 from atendo.clients.clinical import readable_client_ids
@@ -274,12 +275,14 @@ def sessions_list(request: HttpRequest, workspace_slug: str, q: Query[ListQuery]
     exclude_unset=True,
     summary="Create a session (or a recurring series)",
 )
-def session_create(request: HttpRequest, workspace_slug: str, payload: SessionCreateIn) -> tuple[int, dict]:
+def session_create(
+    request: HttpRequest, workspace_slug: str, payload: SessionCreateIn
+) -> HttpStatus[dict[str, Any]]:
     member = api_member(request, workspace_slug)
     data = payload.model_dump(exclude_unset=True)
     recurrence = data.pop("recurrence", None)
     result = services.session_create(member=member, recurrence=recurrence, **data)
-    return 201, _saved(member, result)
+    return HttpStatus(201, _saved(member, result))
 
 
 @router.post(
