@@ -48,7 +48,15 @@ def test_settings_index_shows_an_assistant_only_what_they_may_open(assistant, pa
     assert response.status_code == 200
     html = response.content.decode()
     assert 'href="/w/serena/settings/api-tokens/"' in html
-    for hidden in ["workspace/", "working-hours/", "members/", "roles/", "audit/", "fields/", "therapy-types/"]:
+    for hidden in [
+        "workspace/",
+        "working-hours/",
+        "members/",
+        "roles/",
+        "audit/",
+        "fields/",
+        "therapy-types/",
+    ]:
         assert f'href="/w/serena/settings/{hidden}' not in html, hidden
 
 
@@ -214,7 +222,10 @@ def test_assistant_cannot_change_working_hours(assistant, page_client):
         "/w/serena/settings/working-hours/", hours_post(mon=[("10:00", "11:00")])
     )
     assert response.status_code == 403
-    assert Workspace.objects.get(slug="serena").working_hours["mon"] == [["09:00", "12:00"], ["13:00", "18:00"]]
+    assert Workspace.objects.get(slug="serena").working_hours["mon"] == [
+        ["09:00", "12:00"],
+        ["13:00", "18:00"],
+    ]
 
 
 def test_settings_page_in_portuguese(owner, page_client):
