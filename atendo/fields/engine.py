@@ -83,6 +83,37 @@ def filterable_definitions(*, workspace: Workspace | int, scope: str) -> dict[st
     return {d.key: d for d in qs.order_by("phase", "order", "id")}
 
 
+def coerce_filter_value(definition: FieldDefinition, raw: Any, path: str) -> Any:
+    """A query-string filter value turned into the JSON value stored for this filterable field."""
+    text = str(raw).strip() if raw is not None else ""
+    label = definition.label
+    if definition.type == "number":
+        try:
+            number = float(text)
+        except ValueError:
+            raise ValidationFailed.single(path, f"{label} is filtered by a number.") from None
+        if not math.isfinite(number):
+            raise ValidationFailed.single(path, f"{label} is filtered by a number.")
+        return int(number) if number.is_integer() else number
+    if definition.type == "boolean":
+        if text.lower() in ("true", "1", "yes"):
+            return True
+        if text.lower() in ("false", "0", "no"):
+            return False
+        raise ValidationFailed.single(path, f"{label} is filtered by true or false.")
+    if definition.type == "date":
+        if _parse_date(text) is None:
+            raise ValidationFailed.single(path, f"{label} is filtered by a date written as YYYY-MM-DD.")
+        return text
+    if definition.type == "team_member":
+        if not text.isdigit():
+            raise ValidationFailed.single(path, f"{label} is filtered by a member id.")
+        return int(text)
+    if len(text) > 500:
+        raise ValidationFailed.single(path, "A filter value is at most 500 characters.")
+    return text
+
+
 # --- specs: one immutable tree per call, built once from the definitions --------------------------
 
 

@@ -1,0 +1,146 @@
+"""API: the `clients` resource — list (search, cursor), create, read, update, archive, delete,
+assign/unassign practitioners. Clinical client field values are withheld per reader."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema, Status
+
+from atendo.clients import selectors, services
+from atendo.clients.serializers import client_to_json, clients_to_json
+from atendo.core.api_auth import api_member
+
+router = Router(tags=["clients"])
+
+
+class ClientOut(Schema):
+    id: int
+    name: str
+    email: str
+    phone: str
+    birth_date: str | None
+    practitioner_ids: list[int]
+    archived: bool
+    fields: dict[str, Any] = Field(description="Custom client field values by key")
+    withheld: list[str] = Field(description="What was removed for this reader, e.g. fields.diagnosis")
+
+
+class ClientList(Schema):
+    items: list[ClientOut]
+    next_cursor: str | None
+
+
+class ClientIn(Schema):
+    name: str
+    email: str = ""
+    phone: str = ""
+    birth_date: str | None = Field(None, description="YYYY-MM-DD")
+    practitioner_ids: list[int] = []
+    fields: dict[str, Any] = {}
+
+
+class ClientPatch(Schema):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    birth_date: str | None = None
+    practitioner_ids: list[int] | None = None
+    fields: dict[str, Any] | None = Field(
+        None, description="Only the keys given change; null removes an optional value"
+    )
+
+
+class AssignIn(Schema):
+    member_id: int
+
+
+def _field_filters(request: HttpRequest) -> dict[str, str]:
+    return {k[6:]: str(request.GET.get(k)) for k in request.GET if k.startswith("field.") and len(k) > 6}
+
+
+@router.get("/workspaces/{workspace_slug}/clients", response=ClientList)
+def clients_list(
+    request: HttpRequest,
+    workspace_slug: str,
+    q: str = "",
+    archived: str = "false",
+    practitioner_id: int | None = None,
+    cursor: str | None = None,
+    limit: int = selectors.DEFAULT_PAGE,
+) -> Any:
+    """Clients by name. `q` searches name, e-mail and phone; `archived` is false (default), true
+    or all; `field.<key>=<value>` filters on a filterable client field. Cursor pagination."""
+    member = api_member(request, workspace_slug)
+    rows, next_cursor = selectors.clients_page(
+        member,
+        q=q,
+        archived=archived,
+        practitioner_id=practitioner_id,
+        field_filters=_field_filters(request),
+        cursor=cursor,
+        limit=limit,
+    )
+    return {"items": clients_to_json(member, rows), "next_cursor": next_cursor}
+
+
+@router.post("/workspaces/{workspace_slug}/clients", response={201: ClientOut})
+def clients_create(request: HttpRequest, workspace_slug: str, payload: ClientIn) -> Any:
+    member = api_member(request, workspace_slug)
+    client = services.client_create(member=member, data=payload.model_dump())
+    return Status(201, client_to_json(member, selectors.client_get_for(member, client.pk)))
+
+
+@router.get("/workspaces/{workspace_slug}/clients/{client_id}", response=ClientOut)
+def clients_detail(request: HttpRequest, workspace_slug: str, client_id: int) -> Any:
+    member = api_member(request, workspace_slug)
+    return client_to_json(member, selectors.client_get_for(member, client_id))
+
+
+@router.patch("/workspaces/{workspace_slug}/clients/{client_id}", response=ClientOut)
+def clients_update(request: HttpRequest, workspace_slug: str, client_id: int, payload: ClientPatch) -> Any:
+    member = api_member(request, workspace_slug)
+    data = payload.model_dump(exclude_unset=True)
+    if data.get("name", "") is None:
+        data.pop("name")
+    services.client_update(member=member, client_id=client_id, data=data)
+    return client_to_json(member, selectors.client_get_for(member, client_id))
+
+
+@router.post("/workspaces/{workspace_slug}/clients/{client_id}/archive", response=ClientOut)
+def clients_archive(request: HttpRequest, workspace_slug: str, client_id: int) -> Any:
+    member = api_member(request, workspace_slug)
+    services.client_archive(member=member, client_id=client_id)
+    return client_to_json(member, selectors.client_get_for(member, client_id))
+
+
+@router.post("/workspaces/{workspace_slug}/clients/{client_id}/unarchive", response=ClientOut)
+def clients_unarchive(request: HttpRequest, workspace_slug: str, client_id: int) -> Any:
+    member = api_member(request, workspace_slug)
+    services.client_unarchive(member=member, client_id=client_id)
+    return client_to_json(member, selectors.client_get_for(member, client_id))
+
+
+@router.delete("/workspaces/{workspace_slug}/clients/{client_id}", response={204: None})
+def clients_delete(request: HttpRequest, workspace_slug: str, client_id: int) -> Any:
+    """Delete a client without sessions; 409 `has_sessions` otherwise (archive instead)."""
+    member = api_member(request, workspace_slug)
+    services.client_delete(member=member, client_id=client_id)
+    return Status(204, None)
+
+
+@router.post("/workspaces/{workspace_slug}/clients/{client_id}/practitioners", response=ClientOut)
+def clients_assign(request: HttpRequest, workspace_slug: str, client_id: int, payload: AssignIn) -> Any:
+    member = api_member(request, workspace_slug)
+    services.client_assign(member=member, client_id=client_id, practitioner_id=payload.member_id)
+    return client_to_json(member, selectors.client_get_for(member, client_id))
+
+
+@router.delete(
+    "/workspaces/{workspace_slug}/clients/{client_id}/practitioners/{member_id}", response=ClientOut
+)
+def clients_unassign(request: HttpRequest, workspace_slug: str, client_id: int, member_id: int) -> Any:
+    member = api_member(request, workspace_slug)
+    services.client_unassign(member=member, client_id=client_id, practitioner_id=member_id)
+    return client_to_json(member, selectors.client_get_for(member, client_id))
