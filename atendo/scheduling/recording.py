@@ -253,3 +253,67 @@ def session_record(*, member: Membership, session_id: int, data: dict[str, Any])
     if payment is None and member.has_perm("billing.read"):
         payment = Payment.objects.for_workspace(member.workspace).filter(session=session).first()
     return RecordResult(session=session, payment=payment)
+
+
+# --- session attachments -------------------------------------------------------------------------
+# Files and images attached to a session (engineer B's secure storage), each clinical (the default)
+# or administrative. Clinical ones are readable only with clinical access to the session's client.
+
+
+def session_attachments(member: Membership, session_id: int) -> tuple[list[Any], bool]:
+    """(attachments the member may see, whether clinical ones were withheld). Two queries."""
+    from atendo.files.models import Attachment
+    from atendo.scheduling.selectors import session_get_for
+
+    session = session_get_for(member, session_id)
+    rows = list(
+        Attachment.objects.for_workspace(member.workspace)
+        .filter(session=session)
+        .order_by("created_at", "pk")
+    )
+    if not any(a.clinical for a in rows) or can_read_clinical(member, session.client_id):
+        return rows, False
+    return [a for a in rows if not a.clinical], True
+
+
+def session_attachment_add(
+    *,
+    member: Membership,
+    session_id: int,
+    uploaded_file: Any,
+    declared_size: int = 0,
+    kind: str = "file",
+    clinical: bool = True,
+) -> Any:
+    """Attach an upload to the session. Too large (also judged from the declared request length,
+    so a huge body is refused before it is read): 413; not a file/image kind: 422."""
+    from django.conf import settings
+
+    from atendo.files.services import TooLarge, attachment_create
+    from atendo.scheduling.selectors import session_get_for
+
+    require(member, "session.update")
+    session = session_get_for(member, session_id)
+    limit = int(settings.ATTACHMENT_MAX_BYTES)
+    if declared_size > limit + 64 * 1024:
+        raise TooLarge(limit)
+    if kind not in ("file", "image"):
+        raise ValidationFailed.single("kind", _("Use file or image."))
+    if uploaded_file is None:
+        raise ValidationFailed.single("file", _("Choose a file to upload."))
+    return attachment_create(
+        member=member, uploaded_file=uploaded_file, kind=kind, clinical=clinical, session=session
+    )
+
+
+def session_attachment_remove(*, member: Membership, session_id: int, attachment_id: int) -> None:
+    from atendo.files.selectors import attachment_get_for
+    from atendo.files.services import attachment_delete
+    from atendo.scheduling.selectors import session_get_for
+
+    require(member, "session.update")
+    session = session_get_for(member, session_id)
+    attachment = attachment_get_for(member, attachment_id)
+    if attachment.session_id != session.pk:
+        raise NotFound()
+    attachment_delete(member=member, attachment_id=attachment.pk)
