@@ -8,4 +8,13 @@ app_name = "scheduling"
 
 urlpatterns = [
     path("sessions/", views.calendar, name="calendar"),
+    path("sessions/list/", views.session_list, name="list"),
+    path("sessions/new/", views.session_create, name="create"),
+    path("sessions/client-options/", views.client_options, name="client_options"),
+    path("sessions/client/<int:client_id>/", views.client_sessions, name="client_sessions"),
+    path("sessions/<int:session_id>/", views.session_detail, name="detail"),
+    path("sessions/<int:session_id>/edit/", views.session_edit, name="edit"),
+    path("sessions/<int:session_id>/status/", views.session_status, name="status"),
+    path("sessions/<int:session_id>/fields/<str:phase>/", views.session_phase, name="phase"),
+    path("sessions/<int:session_id>/delete/", views.session_delete, name="delete"),
 ]

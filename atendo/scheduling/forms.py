@@ -1,0 +1,344 @@
+"""Forms of the session pages, and the filter bar shared by the calendar and the list.
+
+Forms only shape input for the services (`atendo.scheduling.services`); every rule (times, overlaps,
+permissions, custom-field validation) is checked there, once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from atendo.clients.models import Client
+from atendo.fields.engine import filterable_definitions
+from atendo.scheduling.models import SessionStatus
+from atendo.workspaces.models import Membership
+from atendo.workspaces.selectors import members_list
+
+STATUS_LEGEND = [
+    ("scheduled", "#2f6fb3"),
+    ("in_progress", "#b54708"),
+    ("completed", "#067647"),
+    ("cancelled", "#98a2b3"),
+]
+CLIENT_OPTIONS_LIMIT = 300
+
+
+def practitioner_choices(member: Membership) -> list[tuple[int, str]]:
+    members = members_list(member, include_inactive=False)
+    return [(m.pk, m.display_name) for m in members]
+
+
+def client_choices(
+    member: Membership, *, query: str = "", include: int | None = None
+) -> list[tuple[int, str]]:
+    """Clients to pick from (names only; no clinical content). Needs `client.read`."""
+    if not member.has_perm("client.read"):
+        return []
+    qs = Client.objects.for_workspace(member.workspace).filter(archived=False)
+    if query:
+        qs = qs.filter(name__icontains=query)
+    rows = list(qs.order_by("name", "id").values_list("id", "name")[:CLIENT_OPTIONS_LIMIT])
+    if include and all(pk != include for pk, _name in rows):
+        rows += list(
+            Client.objects.for_workspace(member.workspace).filter(pk=include).values_list("id", "name")
+        )
+    return rows
+
+
+def int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def filter_context(member: Membership, params: Mapping[str, Any]) -> dict[str, Any]:
+    """Everything the filter bar needs: choices and the values currently chosen (from the URL)."""
+    definitions = filterable_definitions(workspace=member.workspace, scope="session")
+    field_filters = []
+    for key, definition in definitions.items():
+        options: list[tuple[str, str]] = []
+        if definition.type == "select":
+            options = [
+                (str(o.get("value")), str(o.get("label") or o.get("value")))
+                for o in (definition.options or [])
+                if not o.get("retired")
+            ]
+        elif definition.type == "boolean":
+            options = [("true", str(_("Yes"))), ("false", str(_("No")))]
+        elif definition.type == "team_member":
+            options = [(str(pk), name) for pk, name in practitioner_choices(member)]
+        field_filters.append(
+            {
+                "key": key,
+                "name": f"field.{key}",
+                "label": definition.label,
+                "type": definition.type,
+                "options": options,
+                "value": str(params.get(f"field.{key}", "")),
+            }
+        )
+    client_id = int_or_none(params.get("client"))
+    return {
+        "practitioners": practitioner_choices(member),
+        "clients": client_choices(member, include=client_id),
+        "statuses": list(SessionStatus.choices),
+        "fields": field_filters,
+        "client": client_id,
+        "practitioner": int_or_none(params.get("practitioner")),
+        "status": params.get("status", "") if params.get("status") in SessionStatus.values else "",
+    }
+
+
+def selected_filters(member: Membership, params: Mapping[str, Any]) -> dict[str, Any]:
+    """The filters in the selector's terms (`client_id`, `practitioner_id`, `status`, fields)."""
+    definitions = filterable_definitions(workspace=member.workspace, scope="session")
+    fields = {
+        key: str(params.get(f"field.{key}"))
+        for key in definitions
+        if params.get(f"field.{key}") not in (None, "")
+    }
+    status = params.get("status")
+    return {
+        "client_id": int_or_none(params.get("client")),
+        "practitioner_id": int_or_none(params.get("practitioner")),
+        "status": [status] if status in SessionStatus.values else None,
+        "field_filters": fields or None,
+    }
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+
+class SessionForm(forms.Form):
+    """The basic details of a session (create and edit). Phases and recurrence are separate."""
+
+    name = forms.CharField(label=_("Name"), max_length=200)
+    client = forms.TypedChoiceField(label=_("Client"), coerce=int)
+    practitioner = forms.TypedChoiceField(label=_("Practitioner"), coerce=int)
+    therapy_type = forms.TypedChoiceField(
+        label=_("Therapy type"), coerce=int, required=False, empty_value=None
+    )
+    date = forms.DateField(label=_("Date"), widget=DateInput)
+    start_time = forms.TimeField(
+        label=_("Start time"), widget=TimeInput(format="%H:%M"), input_formats=["%H:%M", "%H:%M:%S"]
+    )
+    duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=1, max_value=24 * 60)
+    status = forms.ChoiceField(label=_("Status"), choices=SessionStatus.choices)
+    notes = forms.CharField(
+        label=_("Session notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    admin_notes = forms.CharField(
+        label=_("Admin notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    version = forms.IntegerField(required=False, widget=forms.HiddenInput)
+
+    def __init__(
+        self,
+        *args: Any,
+        client_options: list[tuple[int, str]],
+        practitioner_options: list[tuple[int, str]],
+        therapy_options: list[tuple[int, str]],
+        show_notes: bool = True,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].choices = [("", _("Choose a client…")), *client_options]  # type: ignore[attr-defined]
+        self.fields["practitioner"].choices = practitioner_options  # type: ignore[attr-defined]
+        self.fields["therapy_type"].choices = [("", _("None")), *therapy_options]  # type: ignore[attr-defined]
+        if not show_notes:
+            del self.fields["notes"]
+
+    def starts_at_local(self) -> dt.datetime:
+        data = self.cleaned_data
+        return dt.datetime.combine(data["date"], data["start_time"])
+
+
+REPEAT_CHOICES = [
+    ("", _("Does not repeat")),
+    ("weekly", _("Every week")),
+    ("every_n_weeks", _("Every N weeks")),
+    ("monthly", _("Every month")),
+]
+
+
+class RecurrenceForm(forms.Form):
+    """Turns the repeat controls into an RFC 5545 RRULE for the series service."""
+
+    repeat = forms.ChoiceField(label=_("Repeat"), choices=REPEAT_CHOICES, required=False)
+    interval = forms.IntegerField(label=_("Every how many weeks"), min_value=1, max_value=52, required=False)
+    ends = forms.ChoiceField(
+        label=_("Ends"),
+        choices=[("count", _("After a number of sessions")), ("until", _("On a date"))],
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    count = forms.IntegerField(label=_("Number of sessions"), min_value=1, max_value=200, required=False)
+    until = forms.DateField(label=_("Last date"), required=False, widget=DateInput)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("repeat"):
+            return data
+        ends = data.get("ends") or "count"
+        if ends == "count" and not data.get("count"):
+            self.add_error("count", _("How many sessions should the series have?"))
+        if ends == "until" and not data.get("until"):
+            self.add_error("until", _("Choose the date of the last session."))
+        if data.get("repeat") == "every_n_weeks" and not data.get("interval"):
+            self.add_error("interval", _("Every how many weeks?"))
+        return data
+
+    def rrule(self) -> str | None:
+        data = self.cleaned_data
+        repeat = data.get("repeat")
+        if not repeat:
+            return None
+        parts = ["FREQ=MONTHLY" if repeat == "monthly" else "FREQ=WEEKLY"]
+        if repeat == "every_n_weeks":
+            parts.append(f"INTERVAL={data['interval']}")
+        if (data.get("ends") or "count") == "until":
+            parts.append(f"UNTIL={data['until']:%Y%m%d}T235959")
+        else:
+            parts.append(f"COUNT={data['count']}")
+        return ";".join(parts)
+
+
+# --- custom field values of one session phase --------------------------------------------------
+# A plain Django form per phase, built from the field definitions. It only shapes the input: the
+# field engine (through the sessions services) validates it, required fields included, and its
+# errors come back here by path (`fields.during.mood` -> the `mood` input).
+
+FORM_TYPES = frozenset(
+    {"text", "textarea", "number", "boolean", "date", "datetime", "select", "multi_select", "team_member"}
+)
+
+
+def phase_definitions(workspace: Any, phase: str, *, clinical_ok: bool = True) -> list[Any]:
+    """Live definitions of a session phase; without clinical access only administrative ones."""
+    from atendo.fields.engine import definitions_for
+
+    definitions = definitions_for(workspace=workspace, scope="session", phase=phase)
+    return [d for d in definitions if clinical_ok or not d.clinical]
+
+
+class FieldValuesForm(forms.Form):
+    """The inputs of one phase. `definitions` keep their order; unsupported types are display-only."""
+
+    def __init__(
+        self, *args: Any, definitions: list[Any], member_options: list[tuple[int, str]], **kwargs: Any
+    ):
+        super().__init__(*args, **kwargs)
+        self.definitions = [d for d in definitions if d.type in FORM_TYPES]
+        for d in self.definitions:
+            self.fields[d.key] = _django_field(d, member_options)
+
+    def values(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for d in self.definitions:
+            value = self.cleaned_data.get(d.key)
+            if value in (None, "", []):
+                continue
+            if isinstance(value, dt.datetime):
+                value = value.strftime("%Y-%m-%dT%H:%M")
+            elif isinstance(value, dt.date):
+                value = value.isoformat()
+            elif isinstance(value, float) and value.is_integer():
+                value = int(value)
+            out[d.key] = value
+        return out
+
+    def add_path_error(self, path: str, message: str) -> None:
+        """Attach an engine error (`fields.<phase>.<key>…`) to its input, else to the form."""
+        parts = path.split(".")
+        key = parts[2].split("[")[0] if len(parts) >= 3 else ""
+        if key in self.fields:
+            prefix = ".".join(parts[3:])
+            self.add_error(key, f"{prefix}: {message}" if prefix else message)
+        else:
+            self.add_error(None, message)
+
+
+def _django_field(d: Any, member_options: list[tuple[int, str]]) -> forms.Field:
+    common: dict[str, Any] = {"label": d.label, "required": False, "help_text": d.description}
+    live = [
+        (str(o.get("value")), str(o.get("label") or o.get("value")))
+        for o in d.options or []
+        if not o.get("retired")
+    ]
+    if d.type == "textarea":
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), **common)
+    if d.type == "number":
+        return forms.FloatField(**common)
+    if d.type == "boolean":
+        return forms.TypedChoiceField(
+            choices=[("", "—"), ("true", _("Yes")), ("false", _("No"))],
+            coerce=lambda v: v == "true",
+            empty_value=None,
+            **common,
+        )
+    if d.type == "date":
+        return forms.DateField(widget=DateInput, **common)
+    if d.type == "datetime":
+        return forms.DateTimeField(
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+            input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"],
+            **common,
+        )
+    if d.type == "select":
+        return forms.ChoiceField(choices=[("", "—"), *live], **common)
+    if d.type == "multi_select":
+        return forms.MultipleChoiceField(choices=live, widget=forms.CheckboxSelectMultiple, **common)
+    if d.type == "team_member":
+        return forms.TypedChoiceField(
+            choices=[("", "—"), *member_options], coerce=int, empty_value=None, **common
+        )
+    return forms.CharField(max_length=10_000, **common)
+
+
+def initial_for(definitions: list[Any], values: Mapping[str, Any]) -> dict[str, Any]:
+    initial: dict[str, Any] = {}
+    for d in definitions:
+        if d.key not in values:
+            continue
+        value = values[d.key]
+        if d.type == "boolean" and isinstance(value, bool):
+            value = "true" if value else "false"
+        initial[d.key] = value
+    return initial
+
+
+def display_rows(
+    definitions: list[Any], values: Mapping[str, Any], member_names: Mapping[int, str]
+) -> list[dict[str, Any]]:
+    """Label and readable value of each answered field, in definition order."""
+    rows = []
+    for d in definitions:
+        if d.key not in values or values[d.key] in (None, "", [], {}):
+            continue
+        value = values[d.key]
+        labels = {str(o.get("value")): str(o.get("label") or o.get("value")) for o in d.options or []}
+        if d.type == "boolean":
+            text = str(_("Yes")) if value else str(_("No"))
+        elif d.type == "select":
+            text = labels.get(str(value), str(value))
+        elif d.type == "multi_select" and isinstance(value, list):
+            text = ", ".join(labels.get(str(v), str(v)) for v in value)
+        elif d.type == "team_member":
+            text = member_names.get(value, str(value)) if isinstance(value, int) else str(value)
+        elif isinstance(value, list | dict):
+            text = ""
+        else:
+            text = str(value)
+        rows.append({"key": d.key, "label": d.label, "text": text, "value": value, "type": d.type})
+    return rows

@@ -1,0 +1,363 @@
+// Dashboard › Sessions: the calendar. Config comes from the page (json_script); data from the API.
+(function () {
+  "use strict";
+  const TZ = window.AtendoTZ;
+  const Api = window.AtendoApi;
+
+  const STATUS_COLORS = {
+    scheduled: "#2f6fb3",
+    in_progress: "#b54708",
+    completed: "#067647",
+    cancelled: "#98a2b3",
+  };
+  const VIEW_NAMES = { day: "timeGridDay", week: "timeGridWeek", month: "dayGridMonth" };
+  const VIEW_KEYS = { timeGridDay: "day", timeGridWeek: "week", dayGridMonth: "month" };
+
+  function el(tag, attrs, text) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    if (text !== undefined && text !== null) node.textContent = text;
+    return node;
+  }
+
+  function fmt(template, values) {
+    return template.replace(/%\((\w+)\)s/g, (_, key) => (key in values ? String(values[key]) : ""));
+  }
+
+  function start() {
+    const root = document.getElementById("calendar");
+    const configEl = document.getElementById("calendar-config");
+    if (!root || !configEl || !window.FullCalendar) return;
+    const cfg = JSON.parse(configEl.textContent);
+    const t = cfg.i18n;
+    const tz = cfg.timezone;
+    const form = document.getElementById("calendar-filters");
+    const status = document.getElementById("calendar-status");
+    const dialog = document.getElementById("change-dialog");
+
+    function announce(message, kind) {
+      status.textContent = message;
+      status.className = `cal-status ${kind || ""}`.trim();
+      status.hidden = !message;
+    }
+
+    // ---- filters, kept in the URL -------------------------------------------------------------
+    function filterEntries() {
+      const out = [];
+      if (!form) return out;
+      for (const [name, value] of new FormData(form).entries()) {
+        if (value !== "" && name !== "color") out.push([name, String(value)]);
+      }
+      return out;
+    }
+
+    function apiParams(range) {
+      const params = new URLSearchParams(range);
+      for (const [name, value] of filterEntries()) {
+        const apiName = { client: "client_id", practitioner: "practitioner_id" }[name] || name;
+        params.append(apiName, value);
+      }
+      return params;
+    }
+
+    function colorBy() {
+      const select = form && form.elements.namedItem("color");
+      return select && select.value === "status" ? "status" : "type";
+    }
+
+    function syncUrl() {
+      const url = new URL(window.location.href);
+      const params = new URLSearchParams();
+      for (const [name, value] of filterEntries()) params.append(name, value);
+      if (colorBy() === "status") params.set("color", "status");
+      if (calendar) {
+        params.set("view", VIEW_KEYS[calendar.view.type] || "week");
+        params.set("date", TZ.wallDate(calendar.getDate()));
+      }
+      url.search = params.toString();
+      window.history.replaceState(null, "", url.toString());
+      const listLink = document.getElementById("list-link");
+      if (listLink) {
+        const listParams = new URLSearchParams(params);
+        listParams.delete("view");
+        listParams.delete("date");
+        listParams.delete("color");
+        listLink.search = listParams.toString();
+      }
+    }
+
+    // ---- events ---------------------------------------------------------------------------------
+    function toEvent(s) {
+      const color =
+        colorBy() === "status"
+          ? STATUS_COLORS[s.status] || STATUS_COLORS.scheduled
+          : s.therapy_type_color || cfg.default_color;
+      const classes = [`ev-status-${s.status}`];
+      if (s.recorded_at) classes.push("ev-recorded");
+      const movable = cfg.can_update && (s.status === "scheduled" || s.status === "in_progress");
+      return {
+        id: String(s.id),
+        title: s.name,
+        start: TZ.wallFromIso(s.starts_at, tz),
+        end: TZ.wallFromIso(s.ends_at, tz),
+        url: cfg.detail_url.replace("/0/", `/${s.id}/`),
+        backgroundColor: s.status === "cancelled" ? "#f2f4f7" : color,
+        borderColor: color,
+        textColor: s.status === "cancelled" ? "#475467" : "#ffffff",
+        classNames: classes,
+        startEditable: movable,
+        durationEditable: movable,
+        extendedProps: { session: s },
+      };
+    }
+
+    async function loadEvents(info, success, failure) {
+      const range = {
+        start: TZ.isoFromWall(info.start, tz),
+        end: TZ.isoFromWall(info.end, tz),
+      };
+      try {
+        const items = await Api.getAll(cfg.sessions_url, apiParams(range));
+        success(items.map(toEvent));
+        announce("", "");
+      } catch (err) {
+        failure(err);
+        announce(fmt(t.load_failed, { reason: err.message }), "error");
+      }
+    }
+
+    function eventContent(arg) {
+      const s = arg.event.extendedProps.session;
+      const nodes = [];
+      if (arg.timeText) nodes.push(el("div", { class: "ev-time" }, arg.timeText));
+      const title = el("div", { class: "ev-title" });
+      if (s.recorded_at) title.appendChild(el("span", { class: "ev-mark", "aria-hidden": "true" }, "✓ "));
+      title.appendChild(document.createTextNode(s.name));
+      nodes.push(title);
+      if (s.client_name) nodes.push(el("div", { class: "ev-client" }, s.client_name));
+      return { domNodes: nodes };
+    }
+
+    function eventDidMount(arg) {
+      const s = arg.event.extendedProps.session;
+      const start = TZ.wallFromIso(s.starts_at, tz);
+      const end = TZ.wallFromIso(s.ends_at, tz);
+      const parts = [
+        `${start.slice(0, 10)} ${start.slice(11, 16)}–${end.slice(11, 16)}`,
+        s.name,
+        s.client_name || "",
+        s.practitioner_name || "",
+        cfg.status_labels[s.status] || s.status,
+      ];
+      if (s.recorded_at) parts.push(t.recorded);
+      const label = parts.filter(Boolean).join(", ");
+      arg.el.setAttribute("aria-label", label);
+      arg.el.setAttribute("title", label);
+      arg.el.dataset.sessionId = String(s.id);
+      arg.el.dataset.status = s.status;
+    }
+
+    // ---- moving and resizing -------------------------------------------------------------------
+    function confirmChange(summary, warnings) {
+      return new Promise((resolve) => {
+        const body = dialog.querySelector("[data-body]");
+        body.replaceChildren();
+        body.appendChild(el("p", {}, summary));
+        const list = el("ul", { class: "warning-list" });
+        for (const w of warnings) list.appendChild(el("li", { class: "warning" }, w.message));
+        body.appendChild(list);
+        const ok = dialog.querySelector("[data-confirm]");
+        const cancel = dialog.querySelector("[data-cancel]");
+        function done(value) {
+          ok.removeEventListener("click", onOk);
+          cancel.removeEventListener("click", onCancel);
+          dialog.removeEventListener("cancel", onCancel);
+          if (dialog.open) dialog.close();
+          resolve(value);
+        }
+        function onOk() {
+          done(true);
+        }
+        function onCancel(ev) {
+          if (ev) ev.preventDefault();
+          done(false);
+        }
+        ok.addEventListener("click", onOk);
+        cancel.addEventListener("click", onCancel);
+        dialog.addEventListener("cancel", onCancel);
+        dialog.showModal();
+        ok.focus();
+      });
+    }
+
+    async function onMoveOrResize(info) {
+      const event = info.event;
+      const s = event.extendedProps.session;
+      const startsAt = TZ.isoFromWall(event.start, tz);
+      const end = event.end || new Date(event.start.getTime() + s.duration_minutes * 60000);
+      const duration = Math.max(1, Math.round((end.getTime() - event.start.getTime()) / 60000));
+      const when = `${TZ.wallDate(event.start)} ${TZ.wallTime(event.start)}–${TZ.wallTime(end)}`;
+      event.setProp("classNames", [...event.classNames, "ev-saving"]);
+      try {
+        const check = await Api.request("POST", cfg.check_url, {
+          session_id: s.id,
+          client_id: s.client_id,
+          practitioner_id: s.practitioner_id,
+          starts_at: startsAt,
+          duration_minutes: duration,
+        });
+        const warnings = (check && check.warnings) || [];
+        if (warnings.length) {
+          const confirmed = await confirmChange(fmt(t.confirm_move, { name: s.name, when }), warnings);
+          if (!confirmed) {
+            info.revert();
+            announce(t.move_cancelled, "");
+            return;
+          }
+        }
+        const saved = await Api.request("PATCH", `${cfg.sessions_url}/${s.id}`, {
+          starts_at: startsAt,
+          duration_minutes: duration,
+          version: s.version,
+        });
+        const updated = saved.session;
+        const fresh = toEvent(updated);
+        event.setExtendedProp("session", updated);
+        event.setProp("classNames", fresh.classNames);
+        const after = (saved.warnings || []).map((w) => w.message);
+        announce([fmt(t.moved, { name: s.name, when }), ...after].join(" "), after.length ? "warn" : "ok");
+      } catch (err) {
+        info.revert();
+        event.setProp("classNames", event.classNames.filter((c) => c !== "ev-saving"));
+        const current = err.body && err.body.error && err.body.error.current;
+        if (current) event.setExtendedProp("session", current);
+        const reason = err.status === 409 ? fmt(t.refused, { reason: err.message }) : err.message;
+        announce(reason, "error");
+      }
+    }
+
+    // ---- creating from an empty slot -------------------------------------------------------------
+    function openCreate(startWall, endWall, allDay) {
+      if (!cfg.can_create) return;
+      const params = new URLSearchParams();
+      params.set("date", TZ.wallDate(startWall));
+      if (!allDay) {
+        params.set("start_time", TZ.wallTime(startWall));
+        if (endWall) {
+          const minutes = Math.round((endWall - startWall) / 60000);
+          if (minutes > 0 && minutes !== cfg.slot_minutes) params.set("duration_minutes", String(minutes));
+        }
+      }
+      const practitioner = form && form.elements.namedItem("practitioner");
+      if (practitioner && practitioner.value) params.set("practitioner", practitioner.value);
+      const client = form && form.elements.namedItem("client");
+      if (client && client.value) params.set("client", client.value);
+      params.set("next", window.location.pathname + window.location.search);
+      window.location.assign(`${cfg.new_url}?${params.toString()}`);
+    }
+
+    const initialView = VIEW_NAMES[cfg.initial_view] || "timeGridWeek";
+    const slotDuration = { minutes: cfg.slot_minutes };
+    const hourFormat = { hour: "2-digit", minute: "2-digit", hour12: false };
+
+    let calendar = null;
+    calendar = new window.FullCalendar.Calendar(root, {
+      timeZone: "UTC",
+      now: () => TZ.nowWall(tz),
+      locale: cfg.locale,
+      initialView,
+      initialDate: cfg.initial_date || undefined,
+      headerToolbar: { left: "prev,next today", center: "title", right: "timeGridDay,timeGridWeek,dayGridMonth" },
+      buttonText: cfg.button_text,
+      height: "auto",
+      expandRows: true,
+      stickyHeaderDates: true,
+      slotDuration,
+      snapDuration: slotDuration,
+      slotLabelFormat: hourFormat,
+      eventTimeFormat: hourFormat,
+      slotLabelInterval: "01:00",
+      scrollTime: cfg.scroll_time,
+      allDaySlot: false,
+      nowIndicator: true,
+      navLinks: true,
+      businessHours: cfg.business_hours,
+      dayMaxEvents: true,
+      eventDisplay: "block",
+      selectable: cfg.can_create,
+      selectMirror: true,
+      editable: cfg.can_update,
+      eventDurationEditable: cfg.can_update,
+      eventStartEditable: cfg.can_update,
+      defaultTimedEventDuration: { minutes: cfg.default_duration },
+      events: loadEvents,
+      eventContent,
+      eventDidMount,
+      eventDrop: onMoveOrResize,
+      eventResize: onMoveOrResize,
+      select: (info) => {
+        calendar.unselect();
+        openCreate(info.start, info.end, info.allDay);
+      },
+      datesSet: syncUrl,
+      loading: (isLoading) => root.setAttribute("aria-busy", isLoading ? "true" : "false"),
+    });
+    calendar.render();
+    window.atendoCalendar = calendar;
+
+    if (form) {
+      form.addEventListener("change", () => {
+        syncUrl();
+        calendar.refetchEvents();
+      });
+      form.addEventListener("submit", (ev) => {
+        ev.preventDefault();
+        syncUrl();
+        calendar.refetchEvents();
+      });
+      const reset = document.getElementById("filters-reset");
+      if (reset) {
+        reset.addEventListener("click", (ev) => {
+          ev.preventDefault();
+          for (const field of form.elements) {
+            if (field.name && field.name !== "color" && "value" in field) field.value = "";
+          }
+          syncUrl();
+          calendar.refetchEvents();
+        });
+      }
+    }
+
+    // ---- keyboard --------------------------------------------------------------------------------
+    document.addEventListener("keydown", (ev) => {
+      if (ev.ctrlKey || ev.metaKey || ev.altKey || ev.defaultPrevented) return;
+      const target = ev.target;
+      if (target instanceof HTMLElement && target.closest("input, select, textarea, dialog, [contenteditable]")) return;
+      const actions = {
+        t: () => calendar.today(),
+        d: () => calendar.changeView("timeGridDay"),
+        w: () => calendar.changeView("timeGridWeek"),
+        m: () => calendar.changeView("dayGridMonth"),
+        j: () => calendar.next(),
+        k: () => calendar.prev(),
+        ArrowRight: () => calendar.next(),
+        ArrowLeft: () => calendar.prev(),
+        n: () => cfg.can_create && window.location.assign(cfg.new_url),
+        "/": () => {
+          const first = form && form.querySelector("select, input");
+          if (first) first.focus();
+        },
+      };
+      const action = actions[ev.key];
+      if (action) {
+        ev.preventDefault();
+        action();
+      }
+    });
+
+    window.AtendoCalendar = { calendar, cfg, refetch: () => calendar.refetchEvents() };
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
