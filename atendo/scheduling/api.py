@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from django.http import HttpRequest, StreamingHttpResponse
@@ -211,21 +212,30 @@ def _field_filters(request: HttpRequest) -> dict[str, str]:
     }
 
 
-class ListQuery(Schema):
-    start: str | None = Field(None, description="Range mode: ISO 8601 date or date-time (workspace zone).")
-    end: str | None = Field(None, description="Range mode: exclusive end; at most 100 days after start.")
-    client_id: int | None = None
-    practitioner_id: int | None = None
-    status: list[Status] | None = None
-    sort: str = Field(
-        "starts_at",
-        description=(
-            "List mode: starts_at, name, status, duration_minutes, created_at, updated_at; "
-            "prefix - for descending."
-        ),
-    )
+@dataclass
+class ListQuery:
+    start: str | None
+    end: str | None
+    client_id: int | None
+    practitioner_id: int | None
+    status: list[str] | None
+    sort: str = "starts_at"
     cursor: str | None = None
-    limit: int = Field(selectors.DEFAULT_PAGE, ge=1, le=selectors.MAX_PAGE)
+    limit: int = selectors.DEFAULT_PAGE
+
+
+_START = Query(None, description="Range mode: ISO 8601 date or date-time (workspace zone).", max_length=64)
+_END = Query(None, description="Range mode: exclusive end; at most 100 days after start.", max_length=64)
+_STATUS = Query(None, description="Repeatable: scheduled, in_progress, completed, cancelled.")
+_SORT = Query(
+    "starts_at",
+    description=(
+        "List mode: starts_at, name, status, duration_minutes, created_at, updated_at; "
+        "prefix - for descending."
+    ),
+    max_length=40,
+)
+_LIMIT = Query(selectors.DEFAULT_PAGE, ge=1, le=selectors.MAX_PAGE)
 
 
 def _range(member: Any, q: ListQuery) -> tuple[dt.datetime, dt.datetime]:
@@ -263,8 +273,20 @@ def _query_sessions(request: HttpRequest, member: Any, q: ListQuery) -> tuple[li
         "`practitioner_id`, `status` (repeatable), and `field.<key>=<value>` for filterable session fields."
     ),
 )
-def sessions_list(request: HttpRequest, workspace_slug: str, q: Query[ListQuery]) -> dict[str, Any]:
+def sessions_list(
+    request: HttpRequest,
+    workspace_slug: str,
+    start: str | None = _START,
+    end: str | None = _END,
+    client_id: int | None = None,
+    practitioner_id: int | None = None,
+    status: list[str] | None = _STATUS,
+    sort: str = _SORT,
+    cursor: str | None = Query(None, max_length=500),
+    limit: int = _LIMIT,
+) -> dict[str, Any]:
     member = api_member(request, workspace_slug)
+    q = ListQuery(start, end, client_id, practitioner_id, status, sort, cursor, limit)
     rows, next_cursor = _query_sessions(request, member, q)
     return {"items": sessions_to_json(member, rows), "next_cursor": next_cursor}
 
@@ -364,8 +386,17 @@ _CSV_COLUMNS = [
     response={200: str},
     openapi_extra={"responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}},
 )
-def sessions_export(request: HttpRequest, workspace_slug: str, q: Query[ListQuery]) -> StreamingHttpResponse:
+def sessions_export(
+    request: HttpRequest,
+    workspace_slug: str,
+    start: str | None = _START,
+    end: str | None = _END,
+    client_id: int | None = None,
+    practitioner_id: int | None = None,
+    status: list[str] | None = _STATUS,
+) -> StreamingHttpResponse:
     member = api_member(request, workspace_slug)
+    q = ListQuery(start, end, client_id, practitioner_id, status)
     filters: dict[str, Any] = {
         "client_id": q.client_id,
         "practitioner_id": q.practitioner_id,
@@ -562,11 +593,6 @@ def availability(
     }
 
 
-class ClientHistoryQuery(Schema):
-    cursor: str | None = None
-    limit: int = Field(selectors.DEFAULT_PAGE, ge=1, le=selectors.MAX_PAGE)
-
-
 @router.get(
     "/workspaces/{workspace_slug}/clients/{client_id}/sessions",
     response=SessionListOut,
@@ -575,13 +601,17 @@ class ClientHistoryQuery(Schema):
     summary="A client's sessions in chronological order",
 )
 def client_sessions(
-    request: HttpRequest, workspace_slug: str, client_id: int, q: Query[ClientHistoryQuery]
+    request: HttpRequest,
+    workspace_slug: str,
+    client_id: int,
+    cursor: str | None = Query(None, max_length=500),
+    limit: int = _LIMIT,
 ) -> dict[str, Any]:
     member = api_member(request, workspace_slug)
     require(member, "session.read")
     if not Client.objects.for_workspace(member.workspace).filter(pk=client_id).exists():
         raise NotFound(_("No such client."))
     rows, next_cursor = selectors.sessions_page(
-        member, sort="starts_at", cursor=q.cursor, limit=q.limit, client_id=client_id
+        member, sort="starts_at", cursor=cursor, limit=limit, client_id=client_id
     )
     return {"items": sessions_to_json(member, rows), "next_cursor": next_cursor}

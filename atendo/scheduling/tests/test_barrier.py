@@ -1,0 +1,147 @@
+"""The clinical barrier on sessions, persona by persona: notes, therapy fields and clinical field
+values reach only allowed readers; the response lists what was withheld."""
+
+from __future__ import annotations
+
+import pytest
+
+from atendo.core.errors import Forbidden
+from atendo.fields.models import FieldDefinition
+from atendo.scheduling.models import Session
+from atendo.scheduling.serializers import sessions_to_json
+from atendo.scheduling.services import session_save_phase, session_update
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def definitions(workspace):
+    FieldDefinition.objects.create(
+        workspace=workspace,
+        scope="session",
+        phase="pre",
+        key="room",
+        label="Room",
+        type="text",
+        clinical=False,
+    )
+    FieldDefinition.objects.create(
+        workspace=workspace, scope="session", phase="during", key="mood", label="Mood", type="text"
+    )
+
+
+@pytest.fixture
+def theos_session(owner, therapist, client_ana, book, definitions):
+    """A session of the therapist's client (scheduling assigned them), with clinical content."""
+    s = book(
+        client_ana,
+        "2026-03-10T10:00",
+        practitioner_id=therapist.pk,
+        notes="Sensitive",
+        fields={"pre": {"room": "2"}},
+    )
+    session_save_phase(member=owner, session_id=s.pk, phase="during", values={"mood": "anxious"}, version=1)
+    Session.objects.filter(pk=s.pk).update(therapy_fields={"chakras": ["root"]})
+    return Session.objects.get(pk=s.pk)
+
+
+def _get(api, member, session):
+    response = api(member).get(f"sessions/{session.pk}")
+    assert response.status_code == 200
+    return response.json()
+
+
+@pytest.mark.parametrize("persona", ["owner", "therapist"])
+def test_allowed_readers_see_everything(api, request, theos_session, persona):
+    body = _get(api, request.getfixturevalue(persona), theos_session)
+    assert body["notes"] == "Sensitive"
+    assert body["therapy_fields"] == {"chakras": ["root"]}
+    assert body["fields"]["during"] == {"mood": "anxious"}
+    assert body["fields"]["pre"] == {"room": "2"}
+    assert body["withheld"] == []
+
+
+@pytest.mark.parametrize("persona", ["assistant", "other_therapist"])
+def test_others_never_receive_clinical_content(api, request, theos_session, persona):
+    response = api(request.getfixturevalue(persona)).get(f"sessions/{theos_session.pk}")
+    body = response.json()
+    assert "notes" not in body and "therapy_fields" not in body
+    assert body["fields"]["during"] == {}
+    assert body["fields"]["pre"] == {"room": "2"}  # administrative field: visible
+    assert body["withheld"] == ["notes", "therapy_fields", "fields.during.mood"]
+    raw = response.content.decode()
+    assert "Sensitive" not in raw and "anxious" not in raw and "root" not in raw
+
+
+@pytest.mark.parametrize("persona", ["assistant", "other_therapist"])
+def test_redaction_holds_in_ranges_lists_history_and_conflicts(
+    api, request, owner, theos_session, client_ana, persona
+):
+    client = api(request.getfixturevalue(persona))
+    responses = [
+        client.get("sessions", start="2026-03-10", end="2026-03-11"),
+        client.get("sessions"),
+        client.get(f"clients/{client_ana.pk}/sessions"),
+        client.patch(f"sessions/{theos_session.pk}", {"version": 1, "name": "stale"}),  # 409 with current
+    ]
+    assert responses[-1].status_code == 409
+    for response in responses:
+        raw = response.content.decode()
+        assert "Sensitive" not in raw and "anxious" not in raw and "root" not in raw
+
+
+def test_unknown_keys_are_treated_as_clinical(owner, assistant, client_ana, book):
+    s = book(client_ana, "2026-03-10T10:00")
+    Session.objects.filter(pk=s.pk).update(post_fields={"legacy": "old secret"})
+    s = Session.objects.select_related("client", "practitioner__user", "therapy_type").get(pk=s.pk)
+    [body] = sessions_to_json(assistant, [s])
+    assert body["fields"]["post"] == {} and "fields.post.legacy" in body["withheld"]
+
+
+def test_serializer_runs_in_constant_queries(
+    owner, assistant, therapist, client_ana, client_bia, book, definitions, django_assert_num_queries
+):
+    for i in range(6):
+        book(client_ana if i % 2 else client_bia, f"2026-03-1{i}T10:00", fields={"pre": {"room": str(i)}})
+    rows = list(Session.objects.select_related("client", "practitioner__user", "therapy_type"))
+    with django_assert_num_queries(1):  # the definitions (an assistant reads no client: no lookup)
+        sessions_to_json(assistant, rows)
+    with django_assert_num_queries(2):  # the therapist's readable clients + the definitions
+        sessions_to_json(therapist, rows)
+    with django_assert_num_queries(0):  # the owner reads everything: no lookup at all
+        sessions_to_json(owner, rows)
+
+
+def test_assistant_cannot_write_clinical_fields_or_notes(assistant, theos_session):
+    with pytest.raises(Forbidden):
+        session_save_phase(
+            member=assistant, session_id=theos_session.pk, phase="during", values={"mood": "calm"}, version=2
+        )
+    with pytest.raises(Forbidden):
+        session_update(member=assistant, session_id=theos_session.pk, version=2, changes={"notes": "x"})
+    s = Session.objects.get(pk=theos_session.pk)
+    assert s.during_fields == {"mood": "anxious"} and s.notes == "Sensitive" and s.version == 2
+
+
+def test_assistant_phase_save_keeps_the_clinical_values_they_cannot_see(assistant, workspace, theos_session):
+    FieldDefinition.objects.create(
+        workspace=workspace,
+        scope="session",
+        phase="during",
+        key="room_temp",
+        label="T",
+        type="number",
+        clinical=False,
+    )
+    session_save_phase(
+        member=assistant, session_id=theos_session.pk, phase="during", values={"room_temp": 21}, version=2
+    )
+    assert Session.objects.get(pk=theos_session.pk).during_fields == {"mood": "anxious", "room_temp": 21}
+
+
+def test_therapist_becomes_a_reader_when_scheduled_with_the_client(
+    api, owner, other_therapist, theos_session, client_ana, book
+):
+    assert "notes" not in _get(api, other_therapist, theos_session)
+    book(client_ana, "2026-03-20T10:00", practitioner_id=other_therapist.pk)
+    assert _get(api, other_therapist, theos_session)["notes"] == "Sensitive"
