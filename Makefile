@@ -59,7 +59,7 @@ test: deps-dev browser
 	bash scripts/test.sh $(ARGS)
 
 bench: deps-dev
-	bash scripts/bench.sh
+	QUICK=$(QUICK) bash scripts/bench.sh $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var

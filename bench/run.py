@@ -1,0 +1,182 @@
+"""`make bench` (1,000,000 sessions) and `make bench QUICK=1` (50,000): the whole benchmark.
+
+For SQLite (a file under var/bench/) and PostgreSQL (database `atendo_bench` on 127.0.0.1:5432,
+user postgres; `BENCH_PG_URL` to change): migrate a fresh database, seed it with
+`manage.py seed_bench`, measure the six cases in-process against their raw-SQL floors
+(`bench.measure`), load the range endpoint over HTTP (gunicorn, 2 workers, wrk on loopback), then
+write docs/benchmarks.md and docs/benchmarks.json (`bench.report`).
+
+`--snapshot` runs the code of the last commit (git archive HEAD, plus this bench/ directory)
+instead of the working tree — useful while others have half-written files in the tree.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import http_load, report
+
+ROOT = Path(__file__).resolve().parent.parent
+VAR = ROOT / "var" / "bench"
+PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/atendo_bench")
+
+
+def log(message: str) -> None:
+    print(f"[bench {time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def snapshot() -> Path:
+    """The last commit's tree under var/bench/src, with the current bench/ on top."""
+    target = VAR / "src"
+    if target.exists():
+        shutil.rmtree(target)
+    target.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", "HEAD"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        check=True,
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)  # noqa: S603, S607
+    shutil.rmtree(target / "bench", ignore_errors=True)
+    shutil.copytree(ROOT / "bench", target / "bench", ignore=shutil.ignore_patterns("__pycache__"))
+    return target
+
+
+def database_env(database: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH"}}
+    env.update({"DEBUG": "0", "DJANGO_SETTINGS_MODULE": "atendo.settings", "PYTHONUNBUFFERED": "1"})
+    if database == "sqlite":
+        env["SQLITE_PATH"] = str(VAR / "bench.sqlite3")
+    else:
+        env["DATABASE_URL"] = PG_URL
+    return env
+
+
+def fresh_database(database: str) -> None:
+    if database == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{VAR / 'bench.sqlite3'}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    base, name = PG_URL.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=10) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def pg_reachable() -> bool:
+    import psycopg
+
+    base = PG_URL.rsplit("/", 1)[0]
+    try:
+        psycopg.connect(f"{base}/postgres", connect_timeout=5).close()
+    except Exception as exc:
+        log(f"PostgreSQL is not reachable ({exc}); skipping it.")
+        return False
+    return True
+
+
+def manage(python: str, cwd: Path, env: dict[str, str], *args: str) -> float:
+    started = time.monotonic()
+    subprocess.run([python, "manage.py", *args, "--skip-checks"], cwd=cwd, env=env, check=True)  # noqa: S603
+    return time.monotonic() - started
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="50,000 sessions, fewer repetitions.")
+    parser.add_argument("--sessions", type=int)
+    parser.add_argument("--reps", type=int)
+    parser.add_argument("--warmup", type=int)
+    parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--http-seconds", type=int)
+    parser.add_argument("--http-databases", default="postgresql,sqlite", help="Where to run the HTTP load.")
+    parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument("--reuse", action="store_true", help="Measure the already seeded databases.")
+    parser.add_argument("--snapshot", action="store_true", help="Run the last commit's code.")
+    parser.add_argument("--no-report", action="store_true", help="Do not rewrite docs/benchmarks.*")
+    args = parser.parse_args()
+    quick = args.quick
+    sessions = args.sessions or (50_000 if quick else 1_000_000)
+    reps = args.reps or (60 if quick else 200)
+    warmup = args.warmup or (10 if quick else 20)
+    http_seconds = args.http_seconds or (5 if quick else 20)
+    python = sys.executable
+    VAR.mkdir(parents=True, exist_ok=True)
+    cwd = snapshot() if args.snapshot else ROOT
+    started = time.monotonic()
+    runs: dict[str, Any] = {}
+    for database in [d for d in args.databases.split(",") if d]:
+        if database == "postgresql" and not pg_reachable():
+            continue
+        env = database_env(database)
+        run: dict[str, Any] = {"database": database}
+        if not args.reuse:
+            log(f"{database}: fresh database, migrate")
+            fresh_database(database)
+            manage(python, cwd, env, "migrate", "--noinput", "-v", "0")
+            log(f"{database}: seed_bench --sessions {sessions}")
+            run["seed_seconds"] = round(
+                manage(python, cwd, env, "seed_bench", "--sessions", str(sessions)), 1
+            )
+        out = VAR / f"results-{database}.json"
+        plan = VAR / f"http-plan-{database}.txt"
+        log(f"{database}: measuring ({reps} repetitions after {warmup} warm-up, per case)")
+        subprocess.run(  # noqa: S603
+            [
+                python,
+                "-m",
+                "bench.measure",
+                "--reps",
+                str(reps),
+                "--warmup",
+                str(warmup),
+                "--out",
+                str(out),
+                "--http-plan",
+                str(plan),
+            ],
+            cwd=cwd,
+            env=env,
+            check=True,
+        )
+        run.update(json.loads(out.read_text()))
+        if database in args.http_databases.split(","):
+            log(f"{database}: HTTP load, gunicorn 2 workers, wrk {http_seconds} s")
+            run["http"] = http_load.run(
+                python=python,
+                cwd=cwd,
+                env=env,
+                plan=plan,
+                seconds=http_seconds,
+                connections=args.connections,
+                log=VAR / f"gunicorn-{database}.log",
+            )
+            log(f"{database}: {run['http']}")
+        runs[database] = run
+    total = time.monotonic() - started
+    log(f"done in {total:.0f} s")
+    (VAR / "last-run.json").write_text(
+        json.dumps(
+            {"sessions": sessions, "quick": quick, "runs": runs, "seconds": total}, indent=2, default=str
+        )
+    )
+    if not args.no_report and runs:
+        md, js = report.write(
+            ROOT / "docs", sessions=sessions, quick=quick, runs=runs, reps=reps, warmup=warmup, seconds=total
+        )
+        log(f"wrote {md} and {js}")
+
+
+if __name__ == "__main__":
+    main()
