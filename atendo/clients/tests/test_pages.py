@@ -1,0 +1,169 @@
+"""Client pages: list and live search, detail tabs and the barrier, create/edit with custom fields."""
+
+from __future__ import annotations
+
+import pytest
+
+from atendo.clients.clinical import assign_practitioner
+from atendo.clients.models import Client
+from atendo.fields.models import FieldDefinition
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def definitions(workspace):
+    FieldDefinition.objects.create(
+        workspace=workspace, scope="client", key="diagnosis", label="Diagnosis", type="textarea", order=1
+    )
+    FieldDefinition.objects.create(
+        workspace=workspace,
+        scope="client",
+        key="referral",
+        label="Referral",
+        type="select",
+        clinical=False,
+        order=2,
+        options=[{"value": "friend", "label": "A friend"}, {"value": "web", "label": "Website"}],
+    )
+    FieldDefinition.objects.create(
+        workspace=workspace,
+        scope="client",
+        key="contacts",
+        label="Emergency contacts",
+        type="array",
+        clinical=False,
+        order=3,
+        children=[
+            {"key": "name", "label": "Contact name", "type": "text", "required": True},
+            {"key": "since", "label": "Since", "type": "date"},
+        ],
+    )
+
+
+def test_list_and_live_search(page_client, owner):
+    Client.objects.create(workspace=owner.workspace, name="Bruna Costa", email="bruna@x.test")
+    Client.objects.create(workspace=owner.workspace, name="Carlos Lima")
+    client = page_client(owner)
+    page = client.get("/w/serena/clients/")
+    assert page.status_code == 200 and "Bruna Costa" in page.content.decode()
+    partial = client.get("/w/serena/clients/", {"q": "bruna@"}, HTTP_HX_REQUEST="true")
+    body = partial.content.decode()
+    assert "Bruna Costa" in body and "Carlos Lima" not in body and "<html" not in body
+
+
+def test_list_query_count_is_constant(page_client, owner, django_assert_max_num_queries):
+    for i in range(25):
+        person = Client.objects.create(workspace=owner.workspace, name=f"C{i:02}")
+        assign_practitioner(client_id=person.pk, member=owner)
+    client = page_client(owner)
+    with django_assert_max_num_queries(12):
+        assert client.get("/w/serena/clients/").status_code == 200
+
+
+def test_create_with_custom_fields_and_array_rows(page_client, owner, definitions):
+    response = page_client(owner).post(
+        "/w/serena/clients/new/",
+        {
+            "name": "Bruna Costa",
+            "email": "bruna@x.test",
+            "fields.diagnosis": "Ansiedade",
+            "fields.referral": "web",
+            "fields.contacts[0].name": "Mãe",
+            "fields.contacts[0].since": "2020-01-02",
+            "fields.contacts[3].name": "Irmã",
+            "fields.contacts[4].name": "",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    person = Client.objects.get()
+    assert person.fields == {
+        "diagnosis": "Ansiedade",
+        "referral": "web",
+        "contacts": [{"name": "Mãe", "since": "2020-01-02"}, {"name": "Irmã"}],
+    }
+    detail = page_client(owner).get(f"/w/serena/clients/{person.pk}/").content.decode()
+    assert "Ansiedade" in detail and "Website" in detail and "Irmã" in detail
+
+
+def test_errors_are_shown_at_the_field_and_nothing_is_saved(page_client, owner, definitions):
+    response = page_client(owner).post(
+        "/w/serena/clients/new/",
+        {"name": "Bruna", "fields.contacts[0].since": "2020-01-02", "fields.referral": "tv"},
+    )
+    assert response.status_code == 422
+    body = response.content.decode()
+    assert 'id="f-fields-contacts-0-name-error"' in body
+    assert "Contact name is required." in body
+    assert 'id="f-fields-referral-error"' in body
+    assert not Client.objects.exists()
+
+
+def test_detail_withholds_clinical_fields_from_the_assistant(page_client, owner, assistant, definitions):
+    person = Client.objects.create(
+        workspace=owner.workspace, name="Bruna", fields={"diagnosis": "Segredo clínico", "referral": "web"}
+    )
+    owner_view = page_client(owner).get(f"/w/serena/clients/{person.pk}/").content.decode()
+    assert "Segredo clínico" in owner_view
+    assistant_view = page_client(assistant).get(f"/w/serena/clients/{person.pk}/").content.decode()
+    assert "Segredo clínico" not in assistant_view and "Website" in assistant_view
+    assert "withheld" in assistant_view
+    edit = page_client(assistant).get(f"/w/serena/clients/{person.pk}/edit/").content.decode()
+    assert "Segredo clínico" not in edit and "fields.diagnosis" not in edit
+
+
+def test_assistant_edit_keeps_clinical_values(page_client, owner, assistant, definitions):
+    person = Client.objects.create(
+        workspace=owner.workspace, name="Bruna", fields={"diagnosis": "Segredo", "referral": "web"}
+    )
+    response = page_client(assistant).post(
+        f"/w/serena/clients/{person.pk}/edit/", {"name": "Bruna C.", "fields.referral": "friend"}
+    )
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.name == "Bruna C." and person.fields == {"diagnosis": "Segredo", "referral": "friend"}
+
+
+def test_therapist_sees_clinical_fields_only_of_assigned_clients(page_client, therapist, definitions):
+    mine = Client.objects.create(workspace=therapist.workspace, name="Mine", fields={"diagnosis": "A1"})
+    other = Client.objects.create(workspace=therapist.workspace, name="Other", fields={"diagnosis": "B2"})
+    assign_practitioner(client_id=mine.pk, member=therapist)
+    client = page_client(therapist)
+    assert "A1" in client.get(f"/w/serena/clients/{mine.pk}/").content.decode()
+    assert "B2" not in client.get(f"/w/serena/clients/{other.pk}/").content.decode()
+
+
+def test_tabs_render(page_client, owner):
+    person = Client.objects.create(workspace=owner.workspace, name="Bruna")
+    client = page_client(owner)
+    for tab in ("overview", "sessions", "evaluations", "payments", "bogus"):
+        assert client.get(f"/w/serena/clients/{person.pk}/", {"tab": tab}).status_code == 200
+    assert 'id="tab-sessions"' in client.get(f"/w/serena/clients/{person.pk}/?tab=sessions").content.decode()
+
+
+def test_archive_and_delete_pages(page_client, owner):
+    person = Client.objects.create(workspace=owner.workspace, name="Bruna")
+    client = page_client(owner)
+    assert client.post(f"/w/serena/clients/{person.pk}/archive/", {"action": "archive"}).status_code == 302
+    person.refresh_from_db()
+    assert person.archived
+    assert client.get(f"/w/serena/clients/{person.pk}/delete/").status_code == 200
+    assert client.post(f"/w/serena/clients/{person.pk}/delete/").status_code == 302
+    assert not Client.objects.exists()
+
+
+def test_pages_check_access(page_client, owner, assistant, outsider):
+    person = Client.objects.create(workspace=owner.workspace, name="Bruna")
+    stranger = page_client(outsider)
+    for url in ("", "new/", f"{person.pk}/", f"{person.pk}/edit/", f"{person.pk}/delete/"):
+        assert stranger.get(f"/w/serena/clients/{url}").status_code == 404
+    assert stranger.post(f"/w/serena/clients/{person.pk}/archive/").status_code == 404
+    helper = page_client(assistant)  # no client.delete
+    assert helper.get(f"/w/serena/clients/{person.pk}/delete/").status_code == 403
+    assert helper.post(f"/w/serena/clients/{person.pk}/delete/").status_code == 403
+    role = assistant.role
+    role.permissions = []
+    role.save()
+    assert helper.get("/w/serena/clients/").status_code == 403
+    assert helper.get(f"/w/serena/clients/{person.pk}/").status_code == 403
+    assert Client.objects.filter(pk=person.pk).exists()

@@ -1,0 +1,162 @@
+"""The settings form for one field definition (pages). It only reshapes input; the services check."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from atendo.core.errors import DomainError
+from atendo.fields.models import FieldDefinition, FieldType
+
+NUMBER_KEYS = ("min", "max", "step")
+INT_KEYS = ("min_length", "max_length", "min_items", "max_items", "max_bytes")
+TEXT_KEYS = ("pattern", "min_date", "max_date")
+
+
+class DefinitionForm(forms.Form):
+    key = forms.CharField(
+        label=_("Key"),
+        max_length=60,
+        help_text=_("Lowercase letters, digits and _; it can never change or be reused."),
+    )
+    label = forms.CharField(label=_("Label"), max_length=200)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+    type = forms.ChoiceField(label=_("Type"), choices=FieldType.choices)
+    required = forms.BooleanField(label=_("Required"), required=False)
+    clinical = forms.BooleanField(
+        label=_("Clinical (only readers with clinical access see its values)"), required=False, initial=True
+    )
+    filterable = forms.BooleanField(label=_("Offer as a filter"), required=False)
+    options = forms.CharField(
+        label=_("Options"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("One per line: value | label. Add “| retired” to stop offering an option."),
+    )
+    min = forms.FloatField(label=_("Minimum"), required=False)
+    max = forms.FloatField(label=_("Maximum"), required=False)
+    step = forms.FloatField(label=_("Step"), required=False)
+    min_length = forms.IntegerField(label=_("Minimum length"), required=False, min_value=0)
+    max_length = forms.IntegerField(label=_("Maximum length"), required=False, min_value=0)
+    pattern = forms.CharField(label=_("Pattern (regular expression)"), required=False, max_length=300)
+    min_date = forms.CharField(label=_("Earliest date (YYYY-MM-DD)"), required=False)
+    max_date = forms.CharField(label=_("Latest date (YYYY-MM-DD)"), required=False)
+    allowed_types = forms.CharField(
+        label=_("Allowed file types"),
+        required=False,
+        help_text=_("Comma-separated, e.g. application/pdf, image/png"),
+    )
+    max_bytes = forms.IntegerField(label=_("Maximum file size (bytes)"), required=False, min_value=1)
+    min_items = forms.IntegerField(label=_("Minimum entries"), required=False, min_value=0)
+    max_items = forms.IntegerField(label=_("Maximum entries"), required=False, min_value=0)
+    children = forms.CharField(
+        label=_("Nested fields (JSON)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 8, "class": "mono"}),
+        help_text=_(
+            'For lists and groups: a JSON list of fields, e.g. [{"key": "date", "label": "Date", '
+            '"type": "date", "required": true}]. Nested fields use the same types and settings.'
+        ),
+    )
+
+    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if editing:
+            self.fields["key"].disabled = True
+
+    @classmethod
+    def initial_for(cls, definition: FieldDefinition) -> dict[str, Any]:
+        initial: dict[str, Any] = {
+            "key": definition.key,
+            "label": definition.label,
+            "description": definition.description,
+            "type": definition.type,
+            "required": definition.required,
+            "clinical": definition.clinical,
+            "filterable": definition.filterable,
+            "options": "\n".join(
+                f"{o['value']} | {o['label']}" + (" | retired" if o.get("retired") else "")
+                for o in definition.options or []
+            ),
+            "children": json.dumps(definition.children, indent=2, ensure_ascii=False)
+            if definition.children
+            else "",
+        }
+        for key, value in (definition.validation or {}).items():
+            initial[key] = ", ".join(value) if key == "allowed_types" else value
+        return initial
+
+    def clean_children(self) -> Any:
+        raw = (self.cleaned_data.get("children") or "").strip()
+        if not raw:
+            return []
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(_("This is not valid JSON: %(error)s") % {"error": exc.msg}) from None
+        if not isinstance(value, list):
+            raise forms.ValidationError(_("Nested fields are a JSON list."))
+        return value
+
+    def to_data(self) -> dict[str, Any]:
+        """The definition as the services take it."""
+        d = self.cleaned_data
+        options = []
+        for line in (d.get("options") or "").splitlines():
+            parts = [p.strip() for p in line.split("|")]
+            if not parts[0]:
+                continue
+            options.append(
+                {
+                    "value": parts[0],
+                    "label": parts[1] if len(parts) > 1 and parts[1] else parts[0],
+                    "retired": len(parts) > 2 and parts[2].lower() == "retired",
+                }
+            )
+        validation: dict[str, Any] = {}
+        for key in NUMBER_KEYS:
+            if d.get(key) is not None:
+                number = d[key]
+                validation[key] = int(number) if float(number).is_integer() else number
+        for key in INT_KEYS + TEXT_KEYS:
+            if d.get(key) not in (None, ""):
+                validation[key] = d[key]
+        if d.get("allowed_types"):
+            validation["allowed_types"] = [t.strip() for t in d["allowed_types"].split(",") if t.strip()]
+        return {
+            "key": d.get("key"),
+            "label": d.get("label"),
+            "description": d.get("description") or "",
+            "type": d.get("type"),
+            "required": bool(d.get("required")),
+            "clinical": bool(d.get("clinical")),
+            "filterable": bool(d.get("filterable")),
+            "options": options,
+            "validation": validation,
+            "fields": d.get("children") or [],
+        }
+
+    def add_domain_error(self, exc: DomainError) -> None:
+        """Show a service error at the form field its path starts with."""
+        if not exc.fields:
+            self.add_error(None, exc.message)
+            return
+        for error in exc.fields:
+            head = error.path.split(".", 1)[0].split("[", 1)[0]
+            if head == "validation":
+                rest = error.path.split(".", 2)
+                head = rest[1] if len(rest) > 1 else ""
+            elif head == "fields":
+                head = "children"
+            nested = head == "children"
+            target = head if head in self.fields else None
+            message = error.message if target and not nested else f"{error.path}: {error.message}"
+            if target and target in self.errors:
+                self.errors[target].append(message)
+            else:
+                self.add_error(target, message)

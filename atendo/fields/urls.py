@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from django.urls import path
+
+from atendo.fields import views
+
+app_name = "fields"
+
+urlpatterns = [
+    path("settings/fields/<str:scope>/", views.field_list, name="list"),
+    path("settings/fields/<str:scope>/new/", views.field_create, name="create"),
+    path("settings/fields/<str:scope>/reorder/", views.field_reorder, name="reorder"),
+    path("settings/fields/<str:scope>/<int:field_id>/edit/", views.field_edit, name="edit"),
+    path("settings/fields/<str:scope>/<int:field_id>/archive/", views.field_archive, name="archive"),
+]

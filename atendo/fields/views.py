@@ -1,0 +1,242 @@
+"""Settings pages: the field definitions of each scope, with create/edit, archive/restore and
+drag-to-reorder (keyboard-accessible up/down buttons work without JavaScript too)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from atendo.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
+from atendo.core.views import workspace_page
+from atendo.fields import services
+from atendo.fields.definition_forms import DefinitionForm
+from atendo.fields.engine import definitions_for
+from atendo.fields.models import PERMISSION_FOR_SCOPE, Phase, Scope
+
+SCOPE_TITLES = {
+    "client": _("Client fields"),
+    "session": _("Session fields"),
+    "evaluation": _("Evaluation fields"),
+    "therapy_type": _("Therapy type fields"),
+}
+
+
+def _resolve(request: HttpRequest, scope: str, phase: str | None = None) -> tuple[str, str, int | None]:
+    """Parse the URL scope and check the member may manage it (404 for unknown scopes)."""
+    member = request.member  # type: ignore[attr-defined]
+    raw_phase = phase if scope == "session" else None
+    try:
+        parsed = services.parse_scope(
+            member.workspace, scope, raw_phase or ("pre" if scope == "session" else None)
+        )
+    except ValidationFailed:
+        raise NotFound() from None
+    services.require_manage(member, parsed[0])
+    return parsed
+
+
+def _guard(view: Any) -> Any:
+    """Turn NotFound into a 404 page and Forbidden into the 403 page."""
+
+    def wrapper(request: HttpRequest, workspace_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
+        from django.http import Http404
+
+        try:
+            return view(request, workspace_slug, *args, **kwargs)
+        except NotFound:
+            raise Http404 from None
+        except Forbidden as exc:
+            return render(request, "403.html", {"message": exc.message}, status=403)
+
+    wrapper.__name__ = view.__name__
+    wrapper.__doc__ = view.__doc__
+    return wrapper
+
+
+def _scope_title(scope: str, therapy_type_id: int | None, workspace: Any) -> str:
+    if scope == Scope.THERAPY_TYPE and therapy_type_id:
+        from atendo.therapies.models import TherapyType
+
+        therapy = TherapyType.objects.for_workspace(workspace).filter(pk=therapy_type_id).first()
+        if therapy is not None:
+            return _("Fields of %(name)s") % {"name": therapy.name}
+    return str(SCOPE_TITLES.get(scope, scope))
+
+
+@workspace_page()
+@_guard
+def field_list(request: HttpRequest, workspace_slug: str, scope: str) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    scope_, _phase, therapy_type_id = _resolve(request, scope)
+    definitions = definitions_for(
+        workspace=member.workspace, scope=scope_, therapy_type_id=therapy_type_id, include_archived=True
+    )
+    phases = [(p.value, p.label) for p in Phase] if scope_ == Scope.SESSION else [("", "")]
+    groups = []
+    for value, label in phases:
+        in_phase = [d for d in definitions if d.phase == value]
+        groups.append(
+            {
+                "phase": value,
+                "label": label,
+                "live": [d for d in in_phase if not d.archived],
+                "archived": [d for d in in_phase if d.archived],
+                "reorder_url": reverse(
+                    "fields:reorder", kwargs={"workspace_slug": workspace_slug, "scope": scope}
+                )
+                + (f"?phase={value}" if value else ""),
+            }
+        )
+    return render(
+        request,
+        "fields/list.html",
+        {
+            "nav": "settings",
+            "settings_active": f"fields_{scope_}",
+            "scope": scope,
+            "title": _scope_title(scope_, therapy_type_id, member.workspace),
+            "groups": groups,
+            "permission": PERMISSION_FOR_SCOPE[scope_],
+        },
+    )
+
+
+@workspace_page()
+@_guard
+def field_create(request: HttpRequest, workspace_slug: str, scope: str) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    phase = request.GET.get("phase") or request.POST.get("phase") or ""
+    scope_, phase_, therapy_type_id = _resolve(request, scope, phase)
+    form = DefinitionForm(request.POST or None, initial={"clinical": True})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.field_create(
+                member=member,
+                scope=scope if scope_ == Scope.THERAPY_TYPE else scope_,
+                phase=phase_ or None,
+                data=form.to_data(),
+            )
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, _("The field was created."))
+            return redirect("fields:list", workspace_slug=workspace_slug, scope=scope)
+    return render(
+        request,
+        "fields/form.html",
+        {
+            "nav": "settings",
+            "settings_active": f"fields_{scope_}",
+            "form": form,
+            "scope": scope,
+            "phase": phase_,
+            "title": _scope_title(scope_, therapy_type_id, member.workspace),
+            "creating": True,
+        },
+    )
+
+
+@workspace_page()
+@_guard
+def field_edit(request: HttpRequest, workspace_slug: str, scope: str, field_id: int) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    definition = services.field_get(member=member, definition_id=field_id)
+    if definition.scope_label != scope:
+        raise NotFound()
+    services.require_manage(member, definition.scope)
+    form = DefinitionForm(request.POST or None, initial=DefinitionForm.initial_for(definition), editing=True)
+    if request.method == "POST" and form.is_valid():
+        data = form.to_data()
+        data.pop("key", None)
+        try:
+            services.field_update(member=member, definition_id=definition.pk, data=data)
+        except DomainError as exc:
+            form.add_domain_error(exc)
+        else:
+            messages.success(request, _("The field was saved."))
+            return redirect("fields:list", workspace_slug=workspace_slug, scope=scope)
+    return render(
+        request,
+        "fields/form.html",
+        {
+            "nav": "settings",
+            "settings_active": f"fields_{definition.scope}",
+            "form": form,
+            "scope": scope,
+            "phase": definition.phase,
+            "definition": definition,
+            "title": _scope_title(definition.scope, definition.therapy_type_id, member.workspace),
+            "creating": False,
+        },
+    )
+
+
+@require_POST
+@workspace_page()
+@_guard
+def field_archive(request: HttpRequest, workspace_slug: str, scope: str, field_id: int) -> HttpResponse:
+    member = request.member  # type: ignore[attr-defined]
+    restore = request.POST.get("action") == "restore"
+    if restore:
+        services.field_restore(member=member, definition_id=field_id)
+        messages.success(request, _("The field was restored."))
+    else:
+        services.field_archive(member=member, definition_id=field_id)
+        messages.success(request, _("The field was archived; its values are kept."))
+    return redirect("fields:list", workspace_slug=workspace_slug, scope=scope)
+
+
+@require_POST
+@workspace_page()
+@_guard
+def field_reorder(request: HttpRequest, workspace_slug: str, scope: str) -> HttpResponse:
+    """The drag-and-drop order (JSON answer), or one step up/down (redirect; works without JS)."""
+    member = request.member  # type: ignore[attr-defined]
+    phase = request.GET.get("phase") or request.POST.get("phase") or None
+    scope_, phase_, therapy_type_id = _resolve(request, scope, phase)
+    move, direction = request.POST.get("move"), request.POST.get("direction")
+    try:
+        if move:
+            current = [
+                d.pk
+                for d in definitions_for(
+                    workspace=member.workspace,
+                    scope=scope_,
+                    phase=phase_ or None,
+                    therapy_type_id=therapy_type_id,
+                    include_archived=True,
+                )
+                if d.phase == phase_
+            ]
+            moving = int(move) if move.isdigit() else -1
+            if moving in current:
+                i = current.index(moving)
+                j = i - 1 if direction == "up" else i + 1
+                if 0 <= j < len(current):
+                    current[i], current[j] = current[j], current[i]
+            ids = current
+        else:
+            ids = [int(v) for v in request.POST.getlist("ids") if v.isdigit()]
+        services.field_reorder(
+            member=member,
+            scope=scope if scope_ == Scope.THERAPY_TYPE else scope_,
+            phase=phase_ or None,
+            ids=ids,
+        )
+    except DomainError as exc:
+        if move:
+            messages.error(request, exc.message)
+            return redirect("fields:list", workspace_slug=workspace_slug, scope=scope)
+        return JsonResponse(exc.as_dict(), status=exc.status)
+    if move:
+        return redirect(
+            reverse("fields:list", kwargs={"workspace_slug": workspace_slug, "scope": scope})
+            + f"#field-{move}"
+        )
+    return JsonResponse({"ids": ids})
