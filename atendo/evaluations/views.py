@@ -1,0 +1,199 @@
+"""Pages: a client's evaluations (a tab of the client page), new and edit forms rendered from the
+evaluation field definitions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from atendo.clients.clinical import can_read_clinical
+from atendo.clients.models import Client
+from atendo.core.errors import DomainError, NotFound, ValidationFailed
+from atendo.core.views import workspace_page
+from atendo.evaluations import selectors, services
+from atendo.evaluations.forms import EvaluationForm
+from atendo.evaluations.models import Evaluation
+from atendo.fields.engine import definitions_for
+from atendo.scheduling.models import Session
+from atendo.workspaces.models import Membership
+
+
+def _member(request: HttpRequest) -> Membership:
+    return request.member  # type: ignore[attr-defined,no-any-return]
+
+
+def _client_or_404(member: Membership, client_id: int) -> Client:
+    client = Client.objects.for_workspace(member.workspace).filter(pk=client_id).first()
+    if client is None:
+        raise Http404
+    return client
+
+
+def _client_url(workspace_slug: str, client_id: int) -> str | None:
+    try:
+        return reverse("clients:detail", kwargs={"workspace_slug": workspace_slug, "client_id": client_id})
+    except NoReverseMatch:
+        return None
+
+
+def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
+    context.setdefault("nav", "clients")
+    with timezone.override(_member(request).workspace.tz):
+        return render(request, template, context, status=status)
+
+
+@workspace_page("client.read")
+def client_evaluations(request: HttpRequest, workspace_slug: str, client_id: int) -> HttpResponse:
+    from atendo.scheduling.forms import display_rows, practitioner_choices
+
+    member = _member(request)
+    client = _client_or_404(member, client_id)
+    rows = list(selectors.evaluations_for(member, client_id=client.pk).order_by("-date", "-pk")[:50])
+    items, withheld = selectors.evaluations_to_json(member, rows)
+    definitions = definitions_for(workspace=member.workspace, scope="evaluation", include_archived=True)
+    names = dict(practitioner_choices(member))
+    for item in items:
+        item["rows"] = display_rows(definitions, item["values"], names)
+    context = {
+        "client": client,
+        "evaluations": items,
+        "withheld": withheld,
+        "can_write": member.has_perm("client.update") and can_read_clinical(member, client.pk),
+        "client_url": _client_url(workspace_slug, client.pk),
+    }
+    template = (
+        "evaluations/_client_evaluations.html" if request.htmx else "evaluations/client_evaluations.html"
+    )  # type: ignore[attr-defined]
+    return _render(request, template, context)
+
+
+def _form_page(
+    request: HttpRequest, member: Membership, client: Client, evaluation: Evaluation | None
+) -> HttpResponse:
+    from atendo.scheduling.forms import FieldValuesForm, initial_for, practitioner_choices
+
+    definitions = definitions_for(workspace=member.workspace, scope="evaluation")
+    tz = member.workspace.tz
+    sessions = (
+        Session.objects.for_workspace(member.workspace).filter(client=client).order_by("-starts_at")[:100]
+    )
+    session_choices = [(s.pk, f"{s.starts_at.astimezone(tz):%Y-%m-%d %H:%M} · {s.name}") for s in sessions]
+    post = request.POST if request.method == "POST" else None
+    initial: dict[str, Any] = {"date": timezone.now().astimezone(tz).date(), "clinical": True}
+    if evaluation is not None:
+        initial = {
+            "title": evaluation.title,
+            "date": evaluation.date,
+            "session": evaluation.session_id,
+            "clinical": evaluation.clinical,
+        }
+    elif request.GET.get("session", "").isdigit():
+        initial["session"] = int(request.GET["session"])
+    form = EvaluationForm(post, session_choices=session_choices, initial=initial)
+    values_form = FieldValuesForm(
+        post,
+        definitions=definitions,
+        member_options=practitioner_choices(member),
+        prefix="ev",
+        initial=initial_for(definitions, evaluation.values if evaluation else {}),
+    )
+    status = 200
+    if request.method == "POST":
+        if form.is_valid() & values_form.is_valid():
+            data = {
+                "title": form.cleaned_data["title"],
+                "date": form.cleaned_data["date"],
+                "session_id": form.cleaned_data["session"],
+                "clinical": form.cleaned_data["clinical"],
+                "values": values_form.values(),
+            }
+            try:
+                if evaluation is None:
+                    services.evaluation_create(member=member, data={"client_id": client.pk, **data})
+                else:
+                    services.evaluation_update(member=member, evaluation_id=evaluation.pk, data=data)
+            except ValidationFailed as exc:
+                for error in exc.fields:
+                    head, _sep, rest = error.path.partition(".")
+                    key = rest.split(".")[0].split("[")[0]
+                    if head == "values" and key in values_form.fields:
+                        values_form.add_error(key, error.message)
+                    elif head == "session_id":
+                        form.add_error("session", error.message)
+                    elif head in form.fields:
+                        form.add_error(head, error.message)
+                    else:
+                        form.add_error(None, error.message)
+                status = 422
+            except DomainError as exc:
+                form.add_error(None, exc.message)
+                status = exc.status
+            else:
+                messages.success(request, _("Evaluation saved."))
+                return redirect(
+                    _client_url(member.workspace.slug, client.pk)
+                    or reverse("evaluations:client_list", args=[member.workspace.slug, client.pk])
+                )
+        else:
+            status = 400
+    return _render(
+        request,
+        "evaluations/evaluation_form.html",
+        {
+            "client": client,
+            "evaluation": evaluation,
+            "form": form,
+            "values_form": values_form,
+            "has_definitions": bool(definitions),
+            "client_url": _client_url(member.workspace.slug, client.pk),
+        },
+        status=status,
+    )
+
+
+@workspace_page("client.read", "client.update")
+def evaluation_new(request: HttpRequest, workspace_slug: str, client_id: int) -> HttpResponse:
+    member = _member(request)
+    client = _client_or_404(member, client_id)
+    if not can_read_clinical(member, client.pk):
+        return render(request, "403.html", {"message": _("Evaluations are clinical.")}, status=403)
+    return _form_page(request, member, client, None)
+
+
+@workspace_page("client.read", "client.update")
+def evaluation_edit(request: HttpRequest, workspace_slug: str, evaluation_id: int) -> HttpResponse:
+    member = _member(request)
+    try:
+        evaluation = selectors.evaluation_get_for(member, evaluation_id)
+    except NotFound:
+        raise Http404 from None
+    if not can_read_clinical(member, evaluation.client_id):
+        return render(request, "403.html", {"message": _("Evaluations are clinical.")}, status=403)
+    return _form_page(request, member, evaluation.client, evaluation)
+
+
+@require_POST
+@workspace_page("client.read", "client.update")
+def evaluation_delete(request: HttpRequest, workspace_slug: str, evaluation_id: int) -> HttpResponse:
+    member = _member(request)
+    try:
+        evaluation = selectors.evaluation_get_for(member, evaluation_id)
+        client_id = evaluation.client_id
+        services.evaluation_delete(member=member, evaluation_id=evaluation_id)
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("evaluations:edit", workspace_slug=workspace_slug, evaluation_id=evaluation_id)
+    messages.success(request, _("Evaluation deleted."))
+    return redirect(
+        _client_url(workspace_slug, client_id)
+        or reverse("evaluations:client_list", args=[workspace_slug, client_id])
+    )
