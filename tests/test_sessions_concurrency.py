@@ -31,7 +31,7 @@ def _run_concurrently(requests: list[Any]) -> list[Any]:
         try:
             barrier.wait(timeout=30)
             results[i] = requests[i]()
-        except Exception as exc:  # noqa: BLE001 - reported by the assertions below
+        except Exception as exc:
             results[i] = exc
         finally:
             connections.close_all()
