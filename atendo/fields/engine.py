@@ -201,7 +201,7 @@ class _Run:
 
     workspace: Workspace
     errors: list[FieldError] = field(default_factory=list)
-    members: list[tuple[str, int]] = field(default_factory=list)
+    members: list[tuple[str, int, str]] = field(default_factory=list)
     attachments: list[tuple[str, int, Spec]] = field(default_factory=list)
     kept_strings: set[str] = field(default_factory=set)
 
@@ -328,10 +328,10 @@ def _clean_select(spec: Spec, value: Any, path: str, run: _Run) -> Any:
     if value in spec.retired_options:
         if value in run.kept_strings:
             return value
-        run.fail(path, f"'{value}' is no longer offered for {spec.label}; choose another option.")
+        run.fail(path, f"{spec.label} no longer offers '{value}'; choose another option.")
         return None
     offered = ", ".join(spec.live_options) or "none"
-    run.fail(path, f"'{value}' is not an option of {spec.label} (options: {offered}).")
+    run.fail(path, f"{spec.label} has no option '{value}' (options: {offered}).")
     return None
 
 
@@ -361,7 +361,7 @@ def _clean_multi_select(spec: Spec, value: Any, path: str, run: _Run) -> Any:
         if one is None:
             ok = False
         elif one in cleaned:
-            run.fail(f"{path}[{index}]", f"'{one}' is chosen twice in {spec.label}.")
+            run.fail(f"{path}[{index}]", f"{spec.label} has '{one}' chosen twice.")
             ok = False
         else:
             cleaned.append(one)
@@ -376,7 +376,7 @@ def _clean_reference(spec: Spec, value: Any, path: str, run: _Run) -> Any:
         run.fail(path, f"{spec.label} must be {what}.")
         return None
     if spec.type == "team_member":
-        run.members.append((path, value))
+        run.members.append((path, value, spec.label))
     else:
         run.attachments.append((path, value, spec))
     return value
@@ -553,15 +553,15 @@ def _check_references(run: _Run) -> None:
     if run.members:
         from atendo.workspaces.models import Membership
 
-        wanted = {member_id for _path, member_id in run.members}
+        wanted = {member_id for _path, member_id, _label in run.members}
         found = set(
             Membership.objects.for_workspace(run.workspace)
             .filter(pk__in=wanted, is_active=True)
             .values_list("pk", flat=True)
         )
-        for path, member_id in run.members:
+        for path, member_id, label in run.members:
             if member_id not in found:
-                run.fail(path, f"{member_id} is not an active member of this workspace.")
+                run.fail(path, f"{label} must be an active member of this workspace ({member_id} is not).")
     if run.attachments:
         from atendo.files.models import Attachment
 
