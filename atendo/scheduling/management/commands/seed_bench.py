@@ -184,10 +184,11 @@ class Command(BaseCommand):
             self._insert_assignments(practices)
         analyze()
         self._log(f"ANALYZE done; total {time.monotonic() - started:.1f} s.")
-        self.stdout.write(
-            f"Seeded {inserted} sessions in {len(practices)} workspaces "
-            f"(large workspace '{LARGE_SLUG}') in {time.monotonic() - started:.1f} s."
-        )
+        if self.verbosity >= 1:
+            self.stdout.write(
+                f"Seeded {inserted} sessions in {len(practices)} workspaces "
+                f"(large workspace '{LARGE_SLUG}') in {time.monotonic() - started:.1f} s."
+            )
 
     def _log(self, message: str) -> None:
         if self.verbosity >= 1:
