@@ -35,7 +35,8 @@ def _param(value: Any) -> Any:
     return value
 
 
-def _fetch(sql: str, params: list[Any]) -> int:
+def _fetch(sql: str, params: list[Any]) -> list[int]:
+    """The ids of the fetched rows (every column is fetched; the id is the first)."""
     raw = connection.connection
     if raw is None:
         connection.ensure_connection()
@@ -45,7 +46,7 @@ def _fetch(sql: str, params: list[Any]) -> int:
     cursor = raw.cursor()
     try:
         cursor.execute(sql, [_param(p) for p in params])
-        return len(cursor.fetchall())
+        return [row[0] for row in cursor.fetchall()]
     finally:
         cursor.close()
 
@@ -59,7 +60,7 @@ def range_rows(
     client_id: int | None = None,
     status: str | None = None,
     pre_field: tuple[str, str] | None = None,
-) -> int:
+) -> list[int]:
     where = ["s.workspace_id = %s", "s.starts_at < %s", "s.ends_at > %s", "s.starts_at >= %s"]
     params: list[Any] = [workspace_id, end, start, start - MAX_SPAN]
     if practitioner_id is not None:
@@ -81,13 +82,13 @@ def range_rows(
     return _fetch(_SELECT + " WHERE " + " AND ".join(where) + _ORDER, params)
 
 
-def client_rows(workspace_id: int, client_id: int) -> int:
+def client_rows(workspace_id: int, client_id: int) -> list[int]:
     return _fetch(
         _SELECT + " WHERE s.workspace_id = %s AND s.client_id = %s" + _ORDER, [workspace_id, client_id]
     )
 
 
-def page_rows(workspace_id: int, after_start: dt.datetime, after_id: int, limit: int) -> int:
+def page_rows(workspace_id: int, after_start: dt.datetime, after_id: int, limit: int) -> list[int]:
     """Keyset page: the `limit` sessions after (after_start, after_id) in (starts_at, id) order."""
     sql = (
         _SELECT
@@ -106,7 +107,7 @@ def create_checked(
     starts_at: dt.datetime,
     duration: int,
     name: str,
-) -> int:
+) -> list[int]:
     """What a checked create needs at the least: the overlap query, then one INSERT.
 
     The caller runs it in a transaction it rolls back.
@@ -157,4 +158,4 @@ def create_checked(
         cursor.execute(sql, [_param(v) for v in values])
     finally:
         cursor.close()
-    return found + 1
+    return found

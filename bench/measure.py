@@ -121,20 +121,20 @@ def get_json(client: HttpClient, url: str, params: dict[str, Any]) -> dict[str, 
     return json.loads(response.content)
 
 
-def get_all_pages(client: HttpClient, url: str, params: dict[str, Any]) -> int:
-    """Every item of a (possibly cursor-paginated) list; the calendar needs the whole range."""
-    total = 0
+def get_all_pages(client: HttpClient, url: str, params: dict[str, Any]) -> list[int]:
+    """The ids of every item of a (possibly cursor-paginated) list; the calendar needs them all."""
+    ids: list[int] = []
     cursor = None
     while True:
         body = get_json(client, url, {**params, **({"cursor": cursor} if cursor else {})})
-        total += len(body["items"])
+        ids += [item["id"] for item in body["items"]]
         cursor = body.get("next_cursor")
         if not cursor:
-            return total
+            return ids
 
 
 # --- the cases -------------------------------------------------------------------------------
-# Each case: params(ctx, rng) -> dict; run(ctx, params) -> rows; floor(ctx, params) -> rows.
+# Each case: params(ctx, rng) -> dict; run(ctx, params) -> ids; floor(ctx, params) -> ids (the same).
 
 
 def month_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
@@ -144,7 +144,7 @@ def month_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
     return {"member": rng.choice(ctx.practitioners), "first": first, "next": nxt}
 
 
-def month_run(ctx: Context, p: dict[str, Any]) -> int:
+def month_run(ctx: Context, p: dict[str, Any]) -> list[int]:
     member = p["member"]
     return get_all_pages(
         ctx.http[member.pk],
@@ -153,7 +153,7 @@ def month_run(ctx: Context, p: dict[str, Any]) -> int:
     )
 
 
-def month_floor(ctx: Context, p: dict[str, Any]) -> int:
+def month_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
     return floors.range_rows(
         ctx.workspace.pk,
         local_midnight(ctx, p["first"]),
@@ -168,7 +168,7 @@ def week_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
     return {"first": monday, "next": monday + dt.timedelta(days=7)}
 
 
-def week_run(ctx: Context, p: dict[str, Any]) -> int:
+def week_run(ctx: Context, p: dict[str, Any]) -> list[int]:
     return get_all_pages(
         ctx.http[ctx.owner.pk],
         ctx.url("sessions"),
@@ -176,7 +176,7 @@ def week_run(ctx: Context, p: dict[str, Any]) -> int:
     )
 
 
-def week_floor(ctx: Context, p: dict[str, Any]) -> int:
+def week_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
     return floors.range_rows(
         ctx.workspace.pk, local_midnight(ctx, p["first"]), local_midnight(ctx, p["next"])
     )
@@ -193,7 +193,7 @@ def filtered_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
     }
 
 
-def filtered_run(ctx: Context, p: dict[str, Any]) -> int:
+def filtered_run(ctx: Context, p: dict[str, Any]) -> list[int]:
     return get_all_pages(
         ctx.http[ctx.owner.pk],
         ctx.url("sessions"),
@@ -207,7 +207,7 @@ def filtered_run(ctx: Context, p: dict[str, Any]) -> int:
     )
 
 
-def filtered_floor(ctx: Context, p: dict[str, Any]) -> int:
+def filtered_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
     return floors.range_rows(
         ctx.workspace.pk,
         local_midnight(ctx, p["first"]),
@@ -228,7 +228,7 @@ def create_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
     return {"member": member, "client_id": rng.choice(own), "local": local, "duration": 50}
 
 
-def create_run(ctx: Context, p: dict[str, Any]) -> int:
+def create_run(ctx: Context, p: dict[str, Any]) -> list[int]:
     body = {
         "name": "Bench session",
         "client_id": p["client_id"],
@@ -241,10 +241,10 @@ def create_run(ctx: Context, p: dict[str, Any]) -> int:
         transaction.set_rollback(True)
     if response.status_code not in (200, 201):
         raise RuntimeError(f"POST sessions -> {response.status_code}: {response.content[:300]!r}")
-    return 1
+    return [1]
 
 
-def create_floor(ctx: Context, p: dict[str, Any]) -> int:
+def create_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
     with transaction.atomic():
         floors.create_checked(
             workspace_id=ctx.workspace.pk,
@@ -255,20 +255,20 @@ def create_floor(ctx: Context, p: dict[str, Any]) -> int:
             name="Bench session",
         )
         transaction.set_rollback(True)
-    return 1
+    return [1]
 
 
 def history_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
     return {"client_id": rng.choice(ctx.client_ids)}
 
 
-def history_run(ctx: Context, p: dict[str, Any]) -> int:
+def history_run(ctx: Context, p: dict[str, Any]) -> list[int]:
     return get_all_pages(
         ctx.http[ctx.owner.pk], ctx.url(f"clients/{p['client_id']}/sessions"), {"limit": HISTORY_PAGE}
     )
 
 
-def history_floor(ctx: Context, p: dict[str, Any]) -> int:
+def history_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
     return floors.client_rows(ctx.workspace.pk, p["client_id"])
 
 
@@ -284,20 +284,20 @@ def deep_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
             return {"starts_at": row[0], "id": row[1], "cursor": _encode_cursor(row[0], row[1])}
 
 
-def deep_run(ctx: Context, p: dict[str, Any]) -> int:
+def deep_run(ctx: Context, p: dict[str, Any]) -> list[int]:
     body = get_json(
         ctx.http[ctx.owner.pk],
         ctx.url("sessions"),
         {"cursor": p["cursor"], "limit": PAGE, "sort": "starts_at"},
     )
-    return len(body["items"])
+    return [item["id"] for item in body["items"]]
 
 
-def deep_floor(ctx: Context, p: dict[str, Any]) -> int:
+def deep_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
     return floors.page_rows(ctx.workspace.pk, p["starts_at"], p["id"], PAGE)
 
 
-CASES: dict[str, tuple[Callable[..., Any], Callable[..., int], Callable[..., int]]] = {
+CASES: dict[str, tuple[Callable[..., Any], Callable[..., list[int]], Callable[..., list[int]]]] = {
     "month_practitioner": (month_params, month_run, month_floor),
     "week_workspace": (week_params, week_run, week_floor),
     "filtered_range": (filtered_params, filtered_run, filtered_floor),
@@ -327,7 +327,7 @@ def measure_case(ctx: Context, name: str, rng: random.Random, reps: int, warmup:
         order = [(run, times), (floor, floor_times)]
         if i % 2:
             order.reverse()
-        counts = []
+        counts: list[list[int]] = []
         for fn, bucket in order:
             cpu_started = time.process_time()
             started = time.perf_counter()
@@ -337,12 +337,13 @@ def measure_case(ctx: Context, name: str, rng: random.Random, reps: int, warmup:
                 bucket.append(elapsed)
                 if fn is run:
                     cpu_times.append((time.process_time() - cpu_started) * 1000)
-        if counts[0] != counts[1]:
+        if counts[0] != counts[1]:  # the same rows, in the same order
             raise RuntimeError(
-                f"{name}: the case returned {counts[0]} rows, its floor {counts[1]} ({params})"
+                f"{name}: the case and its floor returned different rows "
+                f"({len(counts[0])} vs {len(counts[1])}; {params})"
             )
         if i >= warmup:
-            rows.append(counts[0])
+            rows.append(len(counts[0]))
     load = os.getloadavg()[0]
     result: dict[str, Any] = {
         "case": name,
