@@ -262,7 +262,7 @@ def _selected_therapy_type(
 def record(request: HttpRequest, workspace_slug: str, session_id: int) -> HttpResponse:
     """Record a session: therapy type, actual duration, notes, therapy fields and payment, one save."""
     from atendo.fields.engine import definitions_for
-    from atendo.scheduling.forms import FieldValuesForm, initial_for, practitioner_choices
+    from atendo.fields.forms import FieldValuesForm as CustomFieldsForm
     from atendo.scheduling.recording import record_defaults, recordable, session_record
     from atendo.scheduling.selectors import session_get_for
     from atendo.therapies.models import TherapyType
@@ -320,20 +320,18 @@ def record(request: HttpRequest, workspace_slug: str, session_id: int) -> HttpRe
             "take_payment": True,
         },
     )
-    member_options = practitioner_choices(member)
-    tf_form = FieldValuesForm(
-        post,
+    tf_form = CustomFieldsForm(
+        member=member,
         definitions=definitions,
-        member_options=member_options,
-        prefix="tf",
-        initial=initial_for(
-            definitions, defaults["therapy_fields"] if tt_id == session.therapy_type_id else {}
-        ),
+        prefix="therapy_fields",
+        values=defaults["therapy_fields"] if tt_id == session.therapy_type_id else {},
+        can_write_clinical=clinical_ok,
     )
     pay_form = PaymentForm(post, prefix="pay", initial=pay_initial) if can_pay else None
     status = 200
     if request.method == "POST":
-        valid = form.is_valid() & tf_form.is_valid() & (pay_form.is_valid() if pay_form else True)
+        therapy_values = tf_form.parse(request.POST, request.FILES) if clinical_ok else {}
+        valid = form.is_valid() & (pay_form.is_valid() if pay_form else True)
         if valid:
             data: dict[str, Any] = {
                 "version": form.cleaned_data["version"],
@@ -342,16 +340,22 @@ def record(request: HttpRequest, workspace_slug: str, session_id: int) -> HttpRe
             }
             if clinical_ok:
                 data["notes"] = form.cleaned_data.get("notes") or ""
-                data["therapy_fields"] = tf_form.values()
+                data["therapy_fields"] = {k: v for k, v in therapy_values.items() if v is not None}
             if pay_form is not None and form.cleaned_data.get("take_payment"):
                 data["payment"] = pay_form.to_data()
             try:
+                tf_form.raise_upload_errors()
                 session_record(member=member, session_id=session.pk, data=data)
             except (ValidationFailed, Conflict, Forbidden) as exc:
-                targets: dict[str, Any] = {"therapy_fields": tf_form}
-                if pay_form is not None:
-                    targets["payment"] = pay_form
-                attach_errors(exc, targets, form)
+                tf_form.add_errors(exc)
+                others = [e for e in exc.fields if not e.path.startswith("therapy_fields")]
+                if others or not exc.fields:
+                    targets: dict[str, Any] = {"payment": pay_form} if pay_form is not None else {}
+                    attach_errors(
+                        type(exc)(others) if others and isinstance(exc, ValidationFailed) else exc,
+                        targets,
+                        form,
+                    )
                 status = exc.status
             else:
                 messages.success(request, _("Session recorded."))

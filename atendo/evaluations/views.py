@@ -77,7 +77,7 @@ def client_evaluations(request: HttpRequest, workspace_slug: str, client_id: int
 def _form_page(
     request: HttpRequest, member: Membership, client: Client, evaluation: Evaluation | None
 ) -> HttpResponse:
-    from atendo.scheduling.forms import FieldValuesForm, initial_for, practitioner_choices
+    from atendo.fields.forms import FieldValuesForm
 
     definitions = definitions_for(workspace=member.workspace, scope="evaluation")
     tz = member.workspace.tz
@@ -98,34 +98,35 @@ def _form_page(
         initial["session"] = int(request.GET["session"])
     form = EvaluationForm(post, session_choices=session_choices, initial=initial)
     values_form = FieldValuesForm(
-        post,
+        member=member,
         definitions=definitions,
-        member_options=practitioner_choices(member),
-        prefix="ev",
-        initial=initial_for(definitions, evaluation.values if evaluation else {}),
+        prefix="values",
+        values=evaluation.values if evaluation else {},
     )
     status = 200
     if request.method == "POST":
-        if form.is_valid() & values_form.is_valid():
+        values = values_form.parse(request.POST, request.FILES)
+        if form.is_valid():
             data = {
                 "title": form.cleaned_data["title"],
                 "date": form.cleaned_data["date"],
                 "session_id": form.cleaned_data["session"],
                 "clinical": form.cleaned_data["clinical"],
-                "values": values_form.values(),
+                "values": {k: v for k, v in values.items() if v is not None},
             }
             try:
+                values_form.raise_upload_errors()
                 if evaluation is None:
                     services.evaluation_create(member=member, data={"client_id": client.pk, **data})
                 else:
                     services.evaluation_update(member=member, evaluation_id=evaluation.pk, data=data)
             except ValidationFailed as exc:
+                values_form.add_errors(exc)
                 for error in exc.fields:
-                    head, _sep, rest = error.path.partition(".")
-                    key = rest.split(".")[0].split("[")[0]
-                    if head == "values" and key in values_form.fields:
-                        values_form.add_error(key, error.message)
-                    elif head == "session_id":
+                    head = error.path.split(".")[0].split("[")[0]
+                    if head == "values":
+                        continue
+                    if head == "session_id":
                         form.add_error("session", error.message)
                     elif head in form.fields:
                         form.add_error(head, error.message)

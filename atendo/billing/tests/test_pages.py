@@ -46,7 +46,7 @@ def test_record_page_saves_everything(page_client, therapist, setup):
             "therapy_type": setup["reiki"].pk,
             "actual_duration_minutes": "55",
             "notes": "Boa sessão",
-            "tf-sensations": "calor",
+            "therapy_fields.sensations": "calor",
             "take_payment": "on",
             "pay-amount": "150,00",
             "pay-status": "paid",
@@ -88,7 +88,7 @@ def test_assistant_record_page_has_no_clinical_inputs(page_client, therapist, as
     response = page_client(assistant).get(f"/w/serena/sessions/{session.pk}/record/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Segredo" not in html and "tf-sensations" not in html and 'name="notes"' not in html
+    assert "Segredo" not in html and "therapy_fields.sensations" not in html and 'name="notes"' not in html
     response = page_client(assistant).post(
         f"/w/serena/sessions/{session.pk}/record/",
         {

@@ -144,9 +144,13 @@ def test_pages(page_client, therapist, assistant, outsider, ev):
     url = f"/w/serena/clients/{ev['client'].pk}/evaluations/new/"
     page = client.get(url)
     assert page.status_code == 200 and "Pain (0–10)" in page.content.decode()
-    response = client.post(url, {"title": "Inicial", "date": "2026-03-02", "clinical": "on", "ev-pain": "11"})
+    response = client.post(
+        url, {"title": "Inicial", "date": "2026-03-02", "clinical": "on", "values.pain": "11"}
+    )
     assert response.status_code == 422
-    response = client.post(url, {"title": "Inicial", "date": "2026-03-02", "clinical": "on", "ev-pain": "6"})
+    response = client.post(
+        url, {"title": "Inicial", "date": "2026-03-02", "clinical": "on", "values.pain": "6"}
+    )
     assert response.status_code == 302
     evaluation = Evaluation.objects.get()
     assert evaluation.values == {"pain": 6}
