@@ -74,6 +74,12 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     """Django's reset form, also for people who never had a password: someone an owner added to a
     workspace chooses their first password through the same kind of link."""
 
+    email = forms.EmailField(
+        label=_("E-mail"),
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )
+
     def get_users(self, email: str) -> Iterator[Any]:
         users = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
         return (user for user in users if user.email.casefold() == email.casefold())

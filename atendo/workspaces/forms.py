@@ -48,8 +48,8 @@ def timezone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     for name in sorted(zoneinfo.available_timezones()):
         if "/" not in name or name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/")):
             continue
-        region, _sep, place = name.partition("/")
-        groups.setdefault(region, []).append((name, place.replace("_", " ").replace("/", " / ")))
+        region = name.partition("/")[0]
+        groups.setdefault(region, []).append((name, name.replace("_", " ")))
     return [("UTC", [("UTC", "UTC")]), *sorted(groups.items())]
 
 

@@ -71,4 +71,9 @@ document.addEventListener("click", (event) => {
 });
 
 document.addEventListener("DOMContentLoaded", () => initHoursEditors(document));
-document.addEventListener("htmx:afterSettle", () => initHoursEditors(document));
+document.addEventListener("htmx:afterSettle", () => {
+  initHoursEditors(document);
+  // After an in-place save, bring its outcome (saved, or what to fix) into view.
+  const alert = document.querySelector("#hours-form .alert");
+  if (alert) alert.scrollIntoView({ block: "center" });
+});

@@ -82,7 +82,7 @@ def test_settings_pages_check_access(owner, assistant, outsider, page_client):
 
 def test_general_settings_form_shows_the_current_values(owner, page_client):
     html = page_client(owner).get("/w/serena/settings/workspace/").content.decode()
-    assert '<option value="America/Sao_Paulo" selected>Sao Paulo</option>' in html
+    assert '<option value="America/Sao_Paulo" selected>America/Sao Paulo</option>' in html
     assert 'value="Clínica Serena"' in html
     assert '<label for="id_timezone">Time zone' in html
     assert 'value="09:00"' in html

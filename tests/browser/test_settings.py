@@ -1,0 +1,101 @@
+"""Settings in a real browser: the working-hours editor (add, change, remove, save with htmx), the
+error shown on a bad interval, and the language switcher turning the page into Portuguese."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from atendo.workspaces.models import Workspace
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_owner_changes_the_working_hours_in_the_browser(page, login, owner, shot):
+    login(page, owner)
+    page.goto("/w/serena/settings/")
+    page.get_by_role("link", name="Working hours").first.click()
+    expect(page.get_by_role("heading", name="Working hours", level=1)).to_be_visible()
+    expect(page.locator('[data-day="sat"] .hours-closed')).to_be_visible()
+
+    # Monday: end the morning at 11:30 and drop the afternoon.
+    page.get_by_label("Monday, interval 1, end").fill("11:30")
+    page.get_by_role("button", name="Remove (Monday, interval 2)").click()
+    # Saturday: open 09:00–13:00 and 14:00–16:00.
+    saturday = page.locator('[data-day="sat"]')
+    saturday.get_by_role("button", name="Add interval").click()
+    page.get_by_label("Saturday, interval 1, start").fill("09:00")
+    page.get_by_label("Saturday, interval 1, end").fill("13:00")
+    saturday.get_by_role("button", name="Add interval").click()
+    page.get_by_label("Saturday, interval 2, start").fill("14:00")
+    page.get_by_label("Saturday, interval 2, end").fill("16:00")
+    expect(page.locator('[data-day="sat"] .hours-closed')).to_be_hidden()
+    shot(page, "settings")
+
+    page.get_by_role("button", name="Save working hours").click()
+    expect(page.get_by_text("Working hours saved.")).to_be_visible()
+    hours = Workspace.objects.get(slug="serena").working_hours
+    assert hours["mon"] == [["09:00", "11:30"]]
+    assert hours["sat"] == [["09:00", "13:00"], ["14:00", "16:00"]]
+    assert hours["tue"] == [["09:00", "12:00"], ["13:00", "18:00"]]
+
+    page.reload()
+    expect(page.get_by_label("Saturday, interval 2, end")).to_have_value("16:00")
+    expect(page.get_by_label("Monday, interval 1, end")).to_have_value("11:30")
+    assert page.js_errors == []
+
+
+def test_an_overlapping_interval_is_shown_on_its_row_and_not_saved(page, login, owner, shot):
+    login(page, owner)
+    page.goto("/w/serena/settings/working-hours/")
+    page.get_by_label("Tuesday, interval 2, start").fill("11:00")
+    page.get_by_role("button", name="Save working hours").click()
+    expect(page.get_by_text("Some intervals need fixing. Nothing was saved.")).to_be_visible()
+    expect(page.get_by_text("This interval overlaps interval 1 of the day.")).to_be_visible()
+    expect(page.get_by_label("Tuesday, interval 2, start")).to_have_attribute("aria-invalid", "true")
+    shot(page, "settings-hours-error")
+    assert Workspace.objects.get(slug="serena").working_hours["tue"] == [
+        ["09:00", "12:00"],
+        ["13:00", "18:00"],
+    ]
+    assert page.js_errors == []
+
+
+def test_the_language_switcher_shows_the_settings_in_portuguese(page, login, owner, shot):
+    login(page, owner)
+    page.goto("/w/serena/settings/")
+    page.get_by_label("Language").select_option("pt-br")
+    expect(page.get_by_role("heading", name="Configurações", level=1)).to_be_visible()
+    assert page.locator("html").get_attribute("lang") == "pt-br"
+    page.get_by_role("link", name="Horário de atendimento").first.click()
+    expect(page.get_by_role("heading", name="Horário de atendimento", level=1)).to_be_visible()
+    expect(page.locator("#day-mon")).to_have_text("Segunda-feira")
+    expect(page.get_by_role("button", name="Salvar horários")).to_be_visible()
+    shot(page, "settings-pt-br")
+    assert page.js_errors == []
+
+
+def test_settings_pages_render_for_an_owner(page, login, owner, therapist, shot):
+    login(page, owner)
+    for url, name in [
+        ("/w/serena/settings/", "settings-index"),
+        ("/w/serena/settings/workspace/", "settings-general"),
+        ("/w/serena/settings/members/", "settings-members"),
+        ("/w/serena/settings/roles/new/", "settings-role"),
+        ("/w/serena/settings/api-tokens/", "settings-tokens"),
+        ("/w/serena/settings/audit/", "settings-audit"),
+    ]:
+        response = page.goto(url)
+        assert response is not None and response.status == 200, url
+        shot(page, name)
+    assert page.js_errors == []
+
+
+def test_settings_are_usable_at_tablet_width(page, login, owner, shot):
+    page.set_viewport_size({"width": 768, "height": 1024})
+    login(page, owner)
+    page.goto("/w/serena/settings/working-hours/")
+    expect(page.get_by_role("button", name="Save working hours")).to_be_visible()
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 768
+    shot(page, "settings-tablet")
