@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
@@ -52,20 +52,22 @@ class SettingsOut(Schema):
 
 
 class SettingsPatch(Schema):
-    """Only the keys you send change."""
+    """Only the keys you send change (none of them may be null)."""
 
-    name: str | None = None
-    timezone: str | None = None
-    currency: str | None = None
-    language: str | None = Field(None, description="en or pt-br.")
-    working_hours: WorkingHours | None = Field(None, description=WORKING_HOURS_HELP)
-    default_duration_minutes: int | None = Field(None, description="1 … 1440.")
-    default_status: str | None = Field(None, description="scheduled, in_progress, completed or cancelled.")
-    default_start_time: str | None = Field(None, description='24-hour "HH:mm".')
-    slot_minutes: int | None = Field(None, description="5, 10, 15, 20, 30 or 60.")
-    default_calendar_view: str | None = Field(None, description="day, week or month.")
-    prevent_double_booking: bool | None = None
-    payment_due_days: int | None = Field(None, description="0 … 365.")
+    name: str = Field(None, min_length=1, max_length=150)  # type: ignore[assignment]
+    timezone: str = Field(None, max_length=64, description="IANA time zone, e.g. America/Sao_Paulo.")  # type: ignore[assignment]
+    currency: str = Field(None, pattern="^[A-Za-z]{3}$", description="ISO 4217, e.g. BRL.")  # type: ignore[assignment]
+    language: Literal["en", "pt-br"] = None  # type: ignore[assignment]
+    working_hours: WorkingHours = Field(None, description=WORKING_HOURS_HELP)  # type: ignore[arg-type]
+    default_duration_minutes: int = Field(None, ge=1, le=services.MAX_DURATION_MINUTES)  # type: ignore[assignment]
+    default_status: Literal["scheduled", "in_progress", "completed", "cancelled"] = None  # type: ignore[assignment]
+    default_start_time: str = Field(  # type: ignore[assignment]
+        None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description='24-hour "HH:mm".'
+    )
+    slot_minutes: Literal[5, 10, 15, 20, 30, 60] = None  # type: ignore[assignment]
+    default_calendar_view: Literal["day", "week", "month"] = None  # type: ignore[assignment]
+    prevent_double_booking: bool = None  # type: ignore[assignment]
+    payment_due_days: int = Field(None, ge=0, le=services.MAX_PAYMENT_DUE_DAYS)  # type: ignore[assignment]
 
 
 @router.get("/workspaces/{workspace_slug}/settings", response=SettingsOut)
@@ -171,9 +173,6 @@ def members_update(request: HttpRequest, workspace_slug: str, member_id: Id, pay
     The last active owner cannot be demoted or deactivated (409 `last_owner`)."""
     member = api_member(request, workspace_slug)
     data = payload.model_dump(exclude_unset=True)
-    for key in ("role_id", "is_active"):
-        if key in data and data[key] is None:
-            raise ValidationFailed.single(key, "Cannot be null.")
     updated = services.member_update(member=member, membership_id=member_id, **data)
     return member_json(selectors.member_get(member, updated.pk))
 
@@ -204,13 +203,15 @@ class RoleList(Schema):
 
 
 class RoleCreate(Schema):
-    name: str = Field(max_length=60)
+    name: str = Field(min_length=1, max_length=60)
     permissions: list[str] = Field(default_factory=list, description="Codes from GET /permissions.")
 
 
 class RolePatch(Schema):
-    name: str | None = Field(None, max_length=60)
-    permissions: list[str] | None = None
+    """Only the keys you send change."""
+
+    name: str = Field(None, min_length=1, max_length=60)  # type: ignore[assignment]
+    permissions: list[str] = Field(None, description="Codes from GET /permissions.")  # type: ignore[arg-type]
 
 
 class PermissionOut(Schema):
@@ -265,9 +266,6 @@ def roles_update(request: HttpRequest, workspace_slug: str, role_id: Id, payload
     """Needs `members.manage`. The Owner role cannot be changed (409 `owner_role`)."""
     member = api_member(request, workspace_slug)
     data = payload.model_dump(exclude_unset=True)
-    for key in ("name", "permissions"):
-        if key in data and data[key] is None:
-            raise ValidationFailed.single(key, "Cannot be null.")
     role = services.role_update(member=member, role_id=role_id, **data)
     return role_json(selectors.role_get(member, role.pk))
 
