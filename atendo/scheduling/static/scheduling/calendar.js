@@ -128,6 +128,7 @@
 
     function eventContent(arg) {
       const s = arg.event.extendedProps.session;
+      if (!s) return true; // the selection mirror: default rendering
       const nodes = [];
       if (arg.timeText) nodes.push(el("div", { class: "ev-time" }, arg.timeText));
       const title = el("div", { class: "ev-title" });
@@ -140,6 +141,7 @@
 
     function eventDidMount(arg) {
       const s = arg.event.extendedProps.session;
+      if (!s) return;
       const start = TZ.wallFromIso(s.starts_at, tz);
       const end = TZ.wallFromIso(s.ends_at, tz);
       const parts = [
@@ -197,7 +199,8 @@
       const end = event.end || new Date(event.start.getTime() + s.duration_minutes * 60000);
       const duration = Math.max(1, Math.round((end.getTime() - event.start.getTime()) / 60000));
       const when = `${TZ.wallDate(event.start)} ${TZ.wallTime(event.start)}–${TZ.wallTime(end)}`;
-      event.setProp("classNames", [...event.classNames, "ev-saving"]);
+      const before = event.classNames.filter((c) => c !== "ev-saving");
+      event.setProp("classNames", [...before, "ev-saving"]);
       try {
         const check = await Api.request("POST", cfg.check_url, {
           session_id: s.id,
@@ -210,6 +213,7 @@
         if (warnings.length) {
           const confirmed = await confirmChange(fmt(t.confirm_move, { name: s.name, when }), warnings);
           if (!confirmed) {
+            event.setProp("classNames", before);
             info.revert();
             announce(t.move_cancelled, "");
             return;
@@ -227,8 +231,8 @@
         const after = (saved.warnings || []).map((w) => w.message);
         announce([fmt(t.moved, { name: s.name, when }), ...after].join(" "), after.length ? "warn" : "ok");
       } catch (err) {
+        event.setProp("classNames", before);
         info.revert();
-        event.setProp("classNames", event.classNames.filter((c) => c !== "ev-saving"));
         const current = err.body && err.body.error && err.body.error.current;
         if (current) event.setExtendedProp("session", current);
         const reason = err.status === 409 ? fmt(t.refused, { reason: err.message }) : err.message;
@@ -269,7 +273,8 @@
       initialDate: cfg.initial_date || undefined,
       headerToolbar: { left: "prev,next today", center: "title", right: "timeGridDay,timeGridWeek,dayGridMonth" },
       buttonText: cfg.button_text,
-      height: "auto",
+      height: "100%",
+      firstDay: 1,
       expandRows: true,
       stickyHeaderDates: true,
       slotDuration,

@@ -1,0 +1,279 @@
+"""The calendar in a real browser: create from a slot, warnings, drag to move, filters, a busy month."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+
+import pytest
+
+from atendo.clients.models import Client
+from atendo.fields.models import FieldDefinition
+from atendo.scheduling.models import Session
+from atendo.scheduling.services import session_create
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+WEEK = "/w/serena/sessions/?view=week&date=2026-03-09"  # Monday 9 – Sunday 15 March 2026
+
+
+def _slot_point(page, date: str, time: str) -> tuple[float, float]:
+    """The middle of the empty slot `date` `time` (HH:MM:SS) of the week view."""
+    column = page.locator(f"td.fc-timegrid-col[data-date='{date}']").bounding_box()
+    lane = page.locator(f"td.fc-timegrid-slot-lane[data-time='{time}']").bounding_box()
+    return column["x"] + column["width"] / 2, lane["y"] + lane["height"] / 2
+
+
+def _event(page, session_id: int):
+    return page.locator(f".fc-event[data-session-id='{session_id}']")
+
+
+def _book(owner, client, starts_at: str, minutes: int = 60, **extra):
+    return session_create(
+        member=owner,
+        client_id=client.pk,
+        name=extra.pop("name", "Sessão"),
+        starts_at=starts_at,
+        duration_minutes=minutes,
+        **extra,
+    ).session
+
+
+def _wait_calendar(page) -> None:
+    page.wait_for_selector("#calendar[aria-busy='false']")
+
+
+@pytest.fixture
+def ana(workspace):
+    return Client.objects.create(workspace=workspace, name="Ana Cliente")
+
+
+def test_week_view_shows_sessions_in_the_workspace_zone(page, login, owner, ana, shot):
+    session = _book(owner, ana, "2026-03-10T10:00", name="Morning")
+    _book(owner, ana, "2026-03-11T16:00", name="Cancelled one", status="cancelled")
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    event = _event(page, session.pk)
+    event.wait_for()
+    assert "10:00" in event.inner_text()
+    assert event.get_attribute("href").endswith(f"/sessions/{session.pk}/")
+    assert page.locator(".fc-event.ev-status-cancelled").count() == 1
+    assert page.js_errors == []
+    shot(page, "calendar-week")
+
+
+def test_times_are_the_workspace_s_whatever_the_browser_zone(browser, live_server, login, owner, ana):
+    # The browser runs in Tokyo; the practice is in São Paulo: 10:00 there is 10:00 on the calendar.
+    session = _book(owner, ana, "2026-03-10T10:00", name="Morning")
+    context = browser.new_context(base_url=live_server.url, timezone_id="Asia/Tokyo", locale="en-US")
+    try:
+        pg = context.new_page()
+        login(pg, owner)
+        pg.goto(WEEK)
+        event = _event(pg, session.pk)
+        event.wait_for()
+        assert "10:00 - 11:00" in event.inner_text() or "10:00–11:00" in event.inner_text()
+        column = pg.locator("td.fc-timegrid-col[data-date='2026-03-10']").bounding_box()
+        box = event.bounding_box()
+        assert column["x"] <= box["x"] <= column["x"] + column["width"]
+    finally:
+        context.close()
+
+
+def test_create_a_session_from_an_empty_slot(page, login, owner, ana):
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    x, y = _slot_point(page, "2026-03-11", "13:30:00")
+    page.mouse.click(x, y)
+    page.wait_for_url(re.compile(r"/sessions/new/"))
+    assert page.get_by_label("Date", exact=True).input_value() == "2026-03-11"
+    assert page.get_by_label("Start time").input_value() == "13:30"
+    page.get_by_label("Name", exact=True).fill("Avaliação inicial")
+    page.locator("#id_client").select_option(label="Ana Cliente")
+    page.get_by_role("button", name="Create session").click()
+    page.wait_for_url(re.compile(r"/sessions/\?"))
+    session = Session.objects.get(name="Avaliação inicial")
+    local = session.starts_at.astimezone(session.workspace.tz)
+    assert (local.date(), local.hour, local.minute) == (dt.date(2026, 3, 11), 13, 30)
+    _wait_calendar(page)
+    _event(page, session.pk).wait_for()
+    assert page.js_errors == []
+
+
+def test_the_form_warns_about_an_overlap_while_typing(page, login, owner, ana):
+    _book(owner, ana, "2026-03-10T10:00", name="Existing")
+    login(page, owner)
+    page.goto(f"/w/serena/sessions/new/?date=2026-03-10&start_time=08:00&client={ana.pk}")
+    warnings = page.locator("#live-warnings")
+    page.get_by_label("Start time").fill("10:30")
+    page.get_by_label("Start time").dispatch_event("change")
+    warnings.locator("[data-code='overlap']").wait_for()
+    assert "Overlaps 1 other session" in warnings.inner_text()
+    page.get_by_label("Start time").fill("11:00")
+    page.get_by_label("Start time").dispatch_event("change")
+    warnings.locator("[data-code='overlap']").wait_for(state="detached")
+
+
+def _drag(page, source, target_xy) -> None:
+    box = source.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 8)
+    page.mouse.down()
+    x, y = target_xy
+    page.mouse.move(x, y + 4, steps=12)
+    page.mouse.move(x, y + 8, steps=4)
+    page.mouse.up()
+
+
+def test_drag_to_reschedule(page, login, owner, ana):
+    session = _book(owner, ana, "2026-03-10T10:00", name="Movable")
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    event = _event(page, session.pk)
+    event.wait_for()
+    with page.expect_response(lambda r: r.request.method == "PATCH" and "/sessions/" in r.url) as patch:
+        _drag(page, event, _slot_point(page, "2026-03-12", "13:00:00"))
+    assert patch.value.status == 200
+    page.locator("#calendar-status").wait_for()
+    session.refresh_from_db()
+    local = session.starts_at.astimezone(session.workspace.tz)
+    assert (local.date(), local.hour, local.minute) == (dt.date(2026, 3, 12), 13, 0)
+    assert session.duration_minutes == 60
+    assert "moved" in page.locator("#calendar-status").inner_text()
+    assert page.js_errors == []
+
+
+def test_an_overlap_is_shown_before_the_move_and_can_be_refused(page, login, owner, ana):
+    _book(owner, ana, "2026-03-10T10:00", name="Fixed")
+    movable = _book(owner, ana, "2026-03-10T13:00", name="Movable")
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    event = _event(page, movable.pk)
+    event.wait_for()
+    _drag(page, event, _slot_point(page, "2026-03-10", "10:30:00"))
+    dialog = page.locator("#change-dialog")
+    dialog.wait_for()
+    assert "Overlaps 1 other session" in dialog.inner_text()
+    page.get_by_role("button", name="Keep it where it was").click()
+    page.wait_for_function(
+        "id => { const e = window.atendoCalendar.getEventById(String(id)); "
+        "return e && e.start.toISOString().startsWith('2026-03-10T13:00'); }",
+        arg=movable.pk,
+    )
+    movable.refresh_from_db()
+    assert movable.starts_at.astimezone(movable.workspace.tz).hour == 13
+    assert "Nothing changed" in page.locator("#calendar-status").inner_text()
+
+
+def test_an_overlapping_move_is_saved_once_confirmed(page, login, owner, ana):
+    _book(owner, ana, "2026-03-10T10:00", name="Fixed")
+    movable = _book(owner, ana, "2026-03-10T13:00", name="Movable")
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    event = _event(page, movable.pk)
+    event.wait_for()
+    _drag(page, event, _slot_point(page, "2026-03-10", "10:30:00"))
+    page.locator("#change-dialog").wait_for()
+    with page.expect_response(lambda r: r.request.method == "PATCH") as patch:
+        page.get_by_role("button", name="Save anyway").click()
+    assert patch.value.status == 200
+    movable.refresh_from_db()
+    assert movable.starts_at.astimezone(movable.workspace.tz).strftime("%H:%M") == "10:30"
+    status = page.locator("#calendar-status.warn")
+    status.wait_for()
+    assert "Overlaps" in status.inner_text()
+
+
+def test_a_refused_move_is_put_back_with_the_reason(page, login, owner, ana, workspace):
+    workspace.prevent_double_booking = True
+    workspace.save()
+    _book(owner, ana, "2026-03-10T10:00", name="Fixed")
+    movable = _book(owner, ana, "2026-03-10T13:00", name="Movable")
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    _drag(page, _event(page, movable.pk), _slot_point(page, "2026-03-10", "10:30:00"))
+    page.locator("#change-dialog").wait_for()
+    with page.expect_response(lambda r: r.request.method == "PATCH") as patch:
+        page.get_by_role("button", name="Save anyway").click()
+    assert patch.value.status == 409
+    status = page.locator("#calendar-status.error")
+    status.wait_for()
+    assert "refused" in status.inner_text()
+    page.wait_for_function(
+        "id => window.atendoCalendar.getEventById(String(id))"
+        ".start.toISOString().startsWith('2026-03-10T13:00')",
+        arg=movable.pk,
+    )
+    movable.refresh_from_db()
+    assert movable.starts_at.astimezone(movable.workspace.tz).hour == 13
+
+
+def test_filter_by_a_custom_field_is_kept_in_the_url(page, login, owner, ana, workspace):
+    FieldDefinition.objects.create(
+        workspace=workspace,
+        scope="session",
+        phase="pre",
+        key="modality",
+        label="Modality",
+        type="select",
+        options=[{"value": "online", "label": "Online"}, {"value": "office", "label": "Office"}],
+        filterable=True,
+        clinical=False,
+    )
+    online = _book(owner, ana, "2026-03-10T10:00", name="Video call", fields={"pre": {"modality": "online"}})
+    office = _book(owner, ana, "2026-03-11T10:00", name="In person", fields={"pre": {"modality": "office"}})
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    _event(page, office.pk).wait_for()
+    with page.expect_response(lambda r: "field.modality=online" in r.url):
+        page.get_by_label("Modality").select_option("online")
+    _event(page, office.pk).wait_for(state="detached")
+    assert _event(page, online.pk).is_visible()
+    assert "field.modality=online" in page.url
+    # The filtered view is bookmarkable: reloading keeps the filter.
+    page.reload()
+    _wait_calendar(page)
+    _event(page, online.pk).wait_for()
+    assert _event(page, office.pk).count() == 0
+    assert page.get_by_label("Modality").input_value() == "online"
+
+
+def test_month_view_of_a_busy_workspace(page, login, owner, workspace, shot):
+    clients = Client.objects.bulk_create(
+        [Client(workspace=workspace, name=f"Cliente {i:02d}") for i in range(30)]
+    )
+    tz = workspace.tz
+    rows = []
+    for i in range(400):
+        day = dt.date(2026, 3, 1) + dt.timedelta(days=i % 31)
+        start = dt.datetime.combine(day, dt.time(8 + (i // 31) % 10, 0), tzinfo=tz)
+        rows.append(
+            Session(
+                workspace=workspace,
+                name=f"Busy {i}",
+                client=clients[i % 30],
+                practitioner=owner,
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=50),
+                duration_minutes=50,
+                status=["scheduled", "completed", "cancelled", "in_progress"][i % 4],
+            )
+        )
+    Session.objects.bulk_create(rows)
+    login(page, owner)
+    with page.expect_response(lambda r: "/api/v1/workspaces/serena/sessions?" in r.url) as loaded:
+        page.goto("/w/serena/sessions/?view=month&date=2026-03-15")
+    body = json.loads(loaded.value.body())
+    assert len(body["items"]) == 400
+    _wait_calendar(page)
+    page.locator(".fc-daygrid-more-link").first.wait_for()
+    assert page.locator(".fc-daygrid-more-link").count() >= 28
+    assert page.js_errors == []
+    shot(page, "calendar-month")
