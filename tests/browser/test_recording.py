@@ -1,0 +1,83 @@
+"""A therapist records a finished session with its payment, then invoices it and downloads the PDF."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import expect
+
+from atendo.billing.models import Invoice, Payment
+from atendo.billing.testing import make_client, make_session, make_therapy_type
+from atendo.fields.services import field_create
+from atendo.scheduling.models import Session
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_therapist_records_a_session_with_payment_and_downloads_the_invoice(
+    page, login, owner, therapist, shot, tmp_path
+):
+    reiki = make_therapy_type(owner, "Reiki", "150.00")
+    field_create(
+        member=owner,
+        scope="therapy_type",
+        therapy_type_id=reiki.pk,
+        data={
+            "key": "chakras",
+            "label": "Chakras worked on",
+            "type": "multi_select",
+            "options": [{"value": "root", "label": "Root"}, {"value": "heart", "label": "Heart"}],
+        },
+    )
+    field_create(
+        member=owner,
+        scope="therapy_type",
+        therapy_type_id=reiki.pk,
+        data={"key": "sensations", "label": "Sensations", "type": "textarea"},
+    )
+    client = make_client(owner, "Maria Silva", assign=therapist)
+    session = make_session(
+        client, therapist, therapy_type=reiki, status="completed", days_ago=1, name="Reiki com Maria"
+    )
+
+    login(page, therapist)
+    page.goto(f"/w/serena/sessions/{session.pk}/record/")
+    expect(page.get_by_role("heading", name="Record session")).to_be_visible()
+    expect(page.get_by_label("Actual duration (minutes)")).to_have_value("60")
+    expect(page.get_by_label("Amount")).to_have_value("150.00")
+    page.get_by_label("Actual duration (minutes)").fill("70")
+    page.get_by_label("Session notes").fill("Relaxou bem; dor nas costas diminuiu.")
+    page.get_by_label("Root").check()
+    page.get_by_label("Heart").check()
+    page.get_by_label("Sensations").fill("Calor nas mãos")
+    page.get_by_label("Payment status").select_option("paid")
+    page.get_by_label("Method").select_option("pix")
+    shot(page, "record-session")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_load_state("networkidle")
+    assert f"/sessions/{session.pk}/" in page.url and "/record/" not in page.url
+
+    session = Session.objects.get(pk=session.pk)
+    assert session.recorded_at is not None and session.actual_duration_minutes == 70
+    assert session.therapy_fields == {"chakras": ["root", "heart"], "sensations": "Calor nas mãos"}
+    payment = Payment.objects.get(session=session)
+    assert (payment.status, payment.method, str(payment.amount)) == ("paid", "pix", "150.00")
+
+    # Invoice it from the client's payments and download the PDF.
+    page.goto(f"/w/serena/clients/{client.pk}/payments/")
+    expect(page.locator(".amount-paid")).to_contain_text("150.00")
+    page.get_by_role("link", name="New invoice").click()
+    page.get_by_label("Reiki com Maria", exact=False).check()
+    page.get_by_role("button", name="Create draft").click()
+    page.get_by_role("button", name="Issue").click()
+    expect(page.locator("#invoice-status")).to_have_text("Issued")
+    expect(page.get_by_role("heading", name="Invoice 000001")).to_be_visible()
+    shot(page, "invoice-issued")
+    with page.expect_download() as download_info:
+        page.get_by_role("link", name="Download PDF").click()
+    download = download_info.value
+    assert download.suggested_filename == "invoice-000001.pdf"
+    target = tmp_path / "invoice.pdf"
+    download.save_as(str(target))
+    assert target.read_bytes().startswith(b"%PDF-")
+    assert Invoice.objects.get().number == 1
+    assert page.js_errors == []
