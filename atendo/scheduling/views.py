@@ -21,8 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from atendo.core.errors import Conflict, DomainError, NotFound, ValidationFailed
+from atendo.core.errors import Conflict, DomainError, FieldError, NotFound, ValidationFailed
 from atendo.core.views import workspace_page
+from atendo.fields.engine import definitions_for
+from atendo.fields.forms import FieldValuesForm as CustomFieldsForm
 from atendo.scheduling import forms, selectors, services
 from atendo.scheduling.models import PHASES, SessionStatus
 from atendo.scheduling.serializers import session_to_json, sessions_to_json
@@ -180,25 +182,26 @@ FORM_FIELD_FOR_PATH = {
 
 
 def _attach_errors(
-    form: forms.SessionForm, exc: DomainError, phase_forms: dict[str, Any] | None = None
+    form: forms.SessionForm, exc: DomainError, fields_form: CustomFieldsForm | None = None
 ) -> None:
     """Show a service's errors next to the fields they name (the rest above the form)."""
     if not exc.fields:
         form.add_error(None, exc.message)
         return
+    custom: list[FieldError] = []
     for error in exc.fields:
         target = FORM_FIELD_FOR_PATH.get(error.path.split(".")[0].split("[")[0])
-        if error.path.startswith("fields.") and phase_forms:
-            field_form = phase_forms.get(error.path.split(".")[1] if "." in error.path else "")
-            if field_form is not None:
-                field_form.add_path_error(error.path, error.message)
-                continue
-        if error.path.startswith("recurrence"):
+        if error.path.startswith("fields.") and fields_form is not None:
+            custom.append(error)
+        elif error.path.startswith("recurrence"):
             form.add_error(None, error.message)
         elif target and target in form.fields:
             form.add_error(target, error.message)
         else:
             form.add_error(None, f"{error.path}: {error.message}" if error.path else error.message)
+    if custom and fields_form is not None:
+        fields_form.add_errors(ValidationFailed(custom))
+        form.add_error(None, _("Check the pre-session fields below."))
 
 
 def _announce(request: HttpRequest, result: services.SessionResult, message: str) -> None:
@@ -300,21 +303,23 @@ def session_create(request: HttpRequest, workspace_slug: str) -> HttpResponse:
     workspace = member.workspace
     next_url = _safe_next(request, request.POST.get("next") or request.GET.get("next"))
     clinical_ok = member.has_perm("clinical.read_all") or member.has_perm("clinical.read_own")
-    pre_definitions = forms.phase_definitions(workspace, "pre", clinical_ok=clinical_ok)
-    member_options = forms.practitioner_choices(member)
+    pre_form = CustomFieldsForm(
+        member=member,
+        definitions=definitions_for(workspace=workspace, scope="session", phase="pre"),
+        prefix="fields.pre",
+        can_write_clinical=clinical_ok,
+    )
     if request.method == "POST":
         client_pk = forms.int_or_none(request.POST.get("client"))
         form = _session_form(member, request.POST, include_client=client_pk)
         recurrence = forms.RecurrenceForm(request.POST, prefix="repeat")
-        pre_form = forms.FieldValuesForm(
-            request.POST, definitions=pre_definitions, member_options=member_options, prefix="pre"
-        )
-        valid = all([form.is_valid(), recurrence.is_valid(), pre_form.is_valid()])
-        if valid:
+        pre_values = pre_form.parse(request.POST, request.FILES)
+        given = {k: v for k, v in pre_values.items() if v not in (None, "", [], {})}
+        if form.is_valid() and recurrence.is_valid():
             data = form.cleaned_data
             rrule = recurrence.rrule()
-            pre_values = pre_form.values()
             try:
+                pre_form.raise_upload_errors()
                 result = services.session_create(
                     member=member,
                     name=data["name"],
@@ -327,11 +332,11 @@ def session_create(request: HttpRequest, workspace_slug: str) -> HttpResponse:
                     status=data["status"],
                     notes=data.get("notes", ""),
                     admin_notes=data["admin_notes"],
-                    fields={"pre": pre_values} if pre_values else None,
+                    fields={"pre": given} if given else None,
                     recurrence={"rrule": rrule} if rrule else None,
                 )
             except DomainError as exc:
-                _attach_errors(form, exc, {"pre": pre_form})
+                _attach_errors(form, exc, pre_form)
             else:
                 if result.occurrences > 1:
                     message = _("Series created: %(n)d sessions.") % {"n": result.occurrences}
@@ -358,9 +363,6 @@ def session_create(request: HttpRequest, workspace_slug: str) -> HttpResponse:
         form = _session_form(member, initial=initial, include_client=client_pk)
         recurrence = forms.RecurrenceForm(
             prefix="repeat", initial={"ends": "count", "count": 4, "interval": 2}
-        )
-        pre_form = forms.FieldValuesForm(
-            definitions=pre_definitions, member_options=member_options, prefix="pre"
         )
     context = {
         "form": form,
@@ -510,27 +512,18 @@ def _detail_context(
     item = _when(session_to_json(member, session))
     clinical_ok = "notes" not in item["withheld"]
     can_update = member.has_perm("session.update")
-    member_options = forms.practitioner_choices(member)
-    member_names = dict(member_options)
     phases = []
     for phase, label in PHASE_LABELS:
-        definitions = forms.phase_definitions(member.workspace, phase, clinical_ok=clinical_ok)
         values = item["fields"].get(phase, {})
-        form = (phase_forms or {}).get(phase)
-        if form is None and can_update and definitions:
-            form = forms.FieldValuesForm(
-                definitions=definitions,
-                member_options=member_options,
-                prefix=phase,
-                initial=forms.initial_for(definitions, values),
-            )
+        form = (phase_forms or {}).get(phase) or _phase_form(member, phase, values, clinical_ok)
+        answered = [n for n in form.nodes() if values.get(n["key"]) not in (None, "", [], {})]
         phases.append(
             {
                 "key": phase,
                 "label": label,
-                "rows": forms.display_rows(definitions, values, member_names),
-                "form": form if can_update else None,
-                "has_definitions": bool(definitions),
+                "rows": answered,
+                "form": form if can_update and form.definitions else None,
+                "has_definitions": bool(form.definitions),
             }
         )
     active_phase = request.GET.get("phase")
@@ -555,10 +548,22 @@ def _detail_context(
         "can_update": can_update,
         "can_delete": member.has_perm("session.delete"),
         "can_record": item["status"] in ("completed", "in_progress") and can_update,
-        "record_url": _optional_url("scheduling:record", member.workspace.slug, session.pk),
+        "record_url": _optional_url("billing:record", member.workspace.slug, session.pk),
         "client_url": _optional_url("clients:detail", member.workspace.slug, item["client_id"], "client_id"),
         "attachments_template": _first_template(ATTACHMENT_INCLUDES),
     }
+
+
+def _phase_form(
+    member: Membership, phase: str, values: dict[str, Any], clinical_ok: bool
+) -> CustomFieldsForm:
+    return CustomFieldsForm(
+        member=member,
+        definitions=definitions_for(workspace=member.workspace, scope="session", phase=phase),
+        prefix=f"fields.{phase}",
+        values=values,
+        can_write_clinical=clinical_ok,
+    )
 
 
 ATTACHMENT_INCLUDES = ["files/_session_attachments.html", "scheduling/record_attachments.html"]
@@ -615,32 +620,22 @@ def session_phase(request: HttpRequest, workspace_slug: str, session_id: int, ph
         raise Http404
     session = _get_or_404(member, session_id)
     item = session_to_json(member, session)
-    definitions = forms.phase_definitions(
-        member.workspace, phase, clinical_ok="notes" not in item["withheld"]
-    )
-    form = forms.FieldValuesForm(
-        request.POST, definitions=definitions, member_options=forms.practitioner_choices(member), prefix=phase
-    )
-    if form.is_valid():
-        # Inputs this form cannot edit (files, lists, groups) keep their stored values.
-        shown = {d.key for d in form.definitions}
-        kept = {k: v for k, v in item["fields"].get(phase, {}).items() if k not in shown}
-        try:
-            services.session_save_phase(
-                member=member,
-                session_id=session.pk,
-                phase=phase,
-                values={**kept, **form.values()},
-                version=forms.int_or_none(request.POST.get("version")),
-            )
-        except DomainError as exc:
-            if isinstance(exc, Conflict) or not exc.fields:
-                form.add_error(None, exc.message)
-            for error in exc.fields:
-                form.add_path_error(error.path, error.message)
-        else:
-            messages.success(request, _("%(phase)s saved.") % {"phase": dict(PHASE_LABELS)[phase]})
-            return redirect(f"{_detail_url(workspace_slug, session.pk)}?phase={phase}#phases")
+    form = _phase_form(member, phase, item["fields"].get(phase, {}), "notes" not in item["withheld"])
+    values = form.parse(request.POST, request.FILES)
+    try:
+        form.raise_upload_errors()
+        services.session_save_phase(
+            member=member,
+            session_id=session.pk,
+            phase=phase,
+            values=values,
+            version=forms.int_or_none(request.POST.get("version")),
+        )
+    except DomainError as exc:
+        form.add_errors(exc)
+    else:
+        messages.success(request, _("%(phase)s saved.") % {"phase": dict(PHASE_LABELS)[phase]})
+        return redirect(f"{_detail_url(workspace_slug, session.pk)}?phase={phase}#phases")
     session = _get_or_404(member, session_id)
     context = _detail_context(request, member, session, phase_forms={phase: form})
     return _render(request, "scheduling/session_detail.html", context, status=422)

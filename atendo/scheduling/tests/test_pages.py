@@ -287,11 +287,14 @@ def test_required_pre_session_field_is_enforced_by_the_engine(page_client, owner
         type="text",
         required=True,
     )
-    response = page_client(owner).post(f"{BASE}/new/", _form(client_ana.pk, owner.pk, **{"pre-reason": ""}))
+    response = page_client(owner).post(
+        f"{BASE}/new/", _form(client_ana.pk, owner.pk, **{"fields.pre.reason": ""})
+    )
     # Required pre-session values are enforced when pre values are given; none given -> saved.
     assert response.status_code == 302
     response = page_client(owner).post(
-        f"{BASE}/new/", _form(client_ana.pk, owner.pk, **{"pre-reason": "Back pain"}, start_time="12:00")
+        f"{BASE}/new/",
+        _form(client_ana.pk, owner.pk, **{"fields.pre.reason": "Back pain"}, start_time="12:00"),
     )
     assert response.status_code == 302
     assert Session.objects.order_by("-id").first().pre_fields == {"reason": "Back pain"}
@@ -437,17 +440,18 @@ def test_save_a_phase_alone(page_client, owner, client_ana, book, workspace):
     session = book(client_ana, "2026-03-10T10:00")
     http = page_client(owner)
     response = http.post(
-        f"{BASE}/{session.pk}/fields/during/", {"version": session.version, "during-mood": ""}
+        f"{BASE}/{session.pk}/fields/during/", {"version": session.version, "fields.during.mood": ""}
     )
     assert response.status_code == 422
-    assert "mood" in response.context["phases"][1]["form"].errors
+    assert "fields.during.mood" in response.context["phases"][1]["form"].errors
     response = http.post(
-        f"{BASE}/{session.pk}/fields/during/", {"version": session.version, "during-mood": "calm"}
+        f"{BASE}/{session.pk}/fields/during/", {"version": session.version, "fields.during.mood": "calm"}
     )
     assert response.status_code == 302
     session.refresh_from_db()
     http.post(
-        f"{BASE}/{session.pk}/fields/post/", {"version": session.version, "post-homework": "Walk daily"}
+        f"{BASE}/{session.pk}/fields/post/",
+        {"version": session.version, "fields.post.homework": "Walk daily"},
     )
     session.refresh_from_db()
     assert session.during_fields == {"mood": "calm"}

@@ -287,7 +287,7 @@
       nowIndicator: true,
       navLinks: true,
       businessHours: cfg.business_hours,
-      dayMaxEvents: true,
+      dayMaxEvents: 5,
       eventDisplay: "block",
       selectable: cfg.can_create,
       selectMirror: true,
@@ -304,10 +304,20 @@
         calendar.unselect();
         openCreate(info.start, info.end, info.allDay);
       },
-      datesSet: syncUrl,
+      datesSet: (info) => {
+        // Month rows grow with their sessions (up to dayMaxEvents); day and week scroll inside.
+        const height = info.view.type === "dayGridMonth" ? "auto" : "100%";
+        if (calendar && calendar.getOption("height") !== height) calendar.setOption("height", height);
+        root.classList.toggle("is-month", info.view.type === "dayGridMonth");
+        syncUrl();
+      },
       loading: (isLoading) => root.setAttribute("aria-busy", isLoading ? "true" : "false"),
     });
     calendar.render();
+    if (calendar.view.type === "dayGridMonth") {
+      calendar.setOption("height", "auto");
+      root.classList.add("is-month");
+    }
     window.atendoCalendar = calendar;
 
     if (form) {
