@@ -12,7 +12,7 @@ import csv
 import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from pydantic import StrictInt
 from atendo.clients.clinical import readable_client_ids
 from atendo.clients.models import Client
 from atendo.core.api_auth import api_member
+from atendo.core.api_schemas import MAX_ID, Id
 from atendo.core.errors import NotFound, ValidationFailed
 from atendo.scheduling import selectors, services
 from atendo.scheduling.availability import free_slots
@@ -38,6 +39,8 @@ Status = Literal["scheduled", "in_progress", "completed", "cancelled"]
 Scope = Literal["this", "following", "all"]
 Phase = Literal["pre", "during", "post"]
 Duration = StrictInt
+# A database id in a JSON body: a number (not "12"), 1 … 2**63-1.
+StrictId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 
 
 # --- schemas -----------------------------------------------------------------------------------
@@ -150,9 +153,9 @@ class SessionTimeIn(Schema):
 
 class SessionCreateIn(SessionTimeIn):
     name: str = Field(max_length=200)
-    client_id: StrictInt
-    practitioner_id: StrictInt | None = Field(None, description="Defaults to the creator.")
-    therapy_type_id: StrictInt | None = None
+    client_id: StrictId
+    practitioner_id: StrictId | None = Field(None, description="Defaults to the creator.")
+    therapy_type_id: StrictId | None = None
     status: Status | None = None
     fields: dict[str, dict[str, Any]] | None = Field(
         None, description='Only pre-session values at creation: {"pre": {…}}.'
@@ -163,33 +166,35 @@ class SessionCreateIn(SessionTimeIn):
 
 
 class SessionUpdateIn(SessionTimeIn):
-    version: StrictInt = Field(ge=1, description="The version you edited; a stale one answers 409.")
+    version: StrictInt = Field(
+        ge=1, le=MAX_ID, description="The version you edited; a stale one answers 409."
+    )
     scope: Scope = Field("this", description="For a series: this occurrence, this and following, or all.")
     name: str | None = Field(None, max_length=200)
-    client_id: StrictInt | None = None
-    practitioner_id: StrictInt | None = None
-    therapy_type_id: StrictInt | None = None
+    client_id: StrictId | None = None
+    practitioner_id: StrictId | None = None
+    therapy_type_id: StrictId | None = None
     status: Status | None = None
     notes: str | None = None
     admin_notes: str | None = None
 
 
 class SessionCheckIn(SessionTimeIn):
-    session_id: StrictInt | None = Field(None, description="The session being edited (not its own overlap).")
-    client_id: StrictInt | None = None
-    practitioner_id: StrictInt | None = None
-    therapy_type_id: StrictInt | None = None
+    session_id: StrictId | None = Field(None, description="The session being edited (not its own overlap).")
+    client_id: StrictId | None = None
+    practitioner_id: StrictId | None = None
+    therapy_type_id: StrictId | None = None
     status: Status | None = None
 
 
 class PhaseIn(Schema):
-    version: StrictInt = Field(ge=1)
+    version: StrictInt = Field(ge=1, le=MAX_ID)
     values: dict[str, Any]
 
 
 class StatusIn(Schema):
     status: Status
-    version: StrictInt = Field(ge=1)
+    version: StrictInt = Field(ge=1, le=MAX_ID)
     scope: Scope = "this"
 
 
@@ -278,8 +283,8 @@ def sessions_list(
     workspace_slug: str,
     start: str | None = _START,
     end: str | None = _END,
-    client_id: int | None = None,
-    practitioner_id: int | None = None,
+    client_id: Id | None = None,
+    practitioner_id: Id | None = None,
     status: list[str] | None = _STATUS,
     sort: str = _SORT,
     cursor: str | None = Query(None, max_length=500),
@@ -391,8 +396,8 @@ def sessions_export(
     workspace_slug: str,
     start: str | None = _START,
     end: str | None = _END,
-    client_id: int | None = None,
-    practitioner_id: int | None = None,
+    client_id: Id | None = None,
+    practitioner_id: Id | None = None,
     status: list[str] | None = _STATUS,
 ) -> StreamingHttpResponse:
     member = api_member(request, workspace_slug)
@@ -458,7 +463,7 @@ def _safe(value: str) -> str:
 
 
 @router.get("/workspaces/{workspace_slug}/sessions/{session_id}", response=SessionOut, exclude_unset=True)
-def session_detail(request: HttpRequest, workspace_slug: str, session_id: int) -> dict[str, Any]:
+def session_detail(request: HttpRequest, workspace_slug: str, session_id: Id) -> dict[str, Any]:
     member = api_member(request, workspace_slug)
     return sessions_to_json(member, [selectors.session_get_for(member, session_id)])[0]
 
@@ -470,7 +475,7 @@ def session_detail(request: HttpRequest, workspace_slug: str, session_id: int) -
     summary="Edit a session (send its version; 409 with the current session if it is stale)",
 )
 def session_update(
-    request: HttpRequest, workspace_slug: str, session_id: int, payload: SessionUpdateIn
+    request: HttpRequest, workspace_slug: str, session_id: Id, payload: SessionUpdateIn
 ) -> dict[str, Any]:
     member = api_member(request, workspace_slug)
     changes = payload.model_dump(exclude_unset=True)
@@ -488,7 +493,7 @@ def session_update(
     summary="Delete a session permanently; answers what went with it (409 `invoiced` if on an invoice)",
 )
 def session_delete(
-    request: HttpRequest, workspace_slug: str, session_id: int, scope: Scope = "this"
+    request: HttpRequest, workspace_slug: str, session_id: Id, scope: Scope = "this"
 ) -> dict[str, Any]:
     member = api_member(request, workspace_slug)
     return {"deleted": services.session_delete(member=member, session_id=session_id, scope=scope)}
@@ -500,7 +505,7 @@ def session_delete(
     summary="What deleting would remove, without deleting",
 )
 def session_delete_preview(
-    request: HttpRequest, workspace_slug: str, session_id: int, scope: Scope = "this"
+    request: HttpRequest, workspace_slug: str, session_id: Id, scope: Scope = "this"
 ) -> dict[str, Any]:
     member = api_member(request, workspace_slug)
     return {"deleted": services.session_delete_preview(member=member, session_id=session_id, scope=scope)}
@@ -513,7 +518,7 @@ def session_delete_preview(
     summary="Save one phase's custom field values (the other phases are untouched)",
 )
 def session_save_phase(
-    request: HttpRequest, workspace_slug: str, session_id: int, phase: Phase, payload: PhaseIn
+    request: HttpRequest, workspace_slug: str, session_id: Id, phase: Phase, payload: PhaseIn
 ) -> dict[str, Any]:
     member = api_member(request, workspace_slug)
     result = services.session_save_phase(
@@ -529,7 +534,7 @@ def session_save_phase(
     summary="Change the status (kept in the history with who and when)",
 )
 def session_set_status(
-    request: HttpRequest, workspace_slug: str, session_id: int, payload: StatusIn
+    request: HttpRequest, workspace_slug: str, session_id: Id, payload: StatusIn
 ) -> dict[str, Any]:
     member = api_member(request, workspace_slug)
     result = services.session_set_status(
@@ -547,7 +552,7 @@ def session_set_status(
     response=StatusHistoryOut,
     summary="The status changes of a session, oldest first",
 )
-def session_history(request: HttpRequest, workspace_slug: str, session_id: int) -> dict[str, Any]:
+def session_history(request: HttpRequest, workspace_slug: str, session_id: Id) -> dict[str, Any]:
     member = api_member(request, workspace_slug)
     tz = member.workspace.tz
     changes = selectors.status_history(member, session_id)
@@ -579,7 +584,7 @@ def session_history(request: HttpRequest, workspace_slug: str, session_id: int) 
 def availability(
     request: HttpRequest,
     workspace_slug: str,
-    practitioner_id: int,
+    practitioner_id: Id,
     duration: int,
     start: str,
     end: str,
@@ -603,7 +608,7 @@ def availability(
 def client_sessions(
     request: HttpRequest,
     workspace_slug: str,
-    client_id: int,
+    client_id: Id,
     cursor: str | None = Query(None, max_length=500),
     limit: int = _LIMIT,
 ) -> dict[str, Any]:
