@@ -1,0 +1,106 @@
+"""The issue's bad-input list through the clients API: each gets a clear 4xx naming the path and
+nothing is stored."""
+
+from __future__ import annotations
+
+import pytest
+
+from atendo.audit.models import AuditEvent
+from atendo.clients.models import Client
+from atendo.fields.models import FieldDefinition
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def definitions(workspace):
+    FieldDefinition.objects.create(
+        workspace=workspace,
+        scope="client",
+        key="plan",
+        label="Plan",
+        type="array",
+        children=[
+            {
+                "key": "stage",
+                "label": "Stage",
+                "type": "object",
+                "fields": [
+                    {
+                        "key": "steps",
+                        "label": "Steps",
+                        "type": "array",
+                        "fields": [{"key": "due", "label": "Due", "type": "date"}],
+                    }
+                ],
+            }
+        ],
+    )
+    FieldDefinition.objects.create(
+        workspace=workspace,
+        scope="client",
+        key="level",
+        label="Level",
+        type="select",
+        options=[{"value": "low", "label": "Low"}, {"value": "high", "label": "High"}],
+    )
+    FieldDefinition.objects.create(
+        workspace=workspace, scope="client", key="buddy", label="Buddy", type="team_member"
+    )
+    FieldDefinition.objects.create(
+        workspace=workspace, scope="client", key="old_notes", label="Old notes", type="text", archived=True
+    )
+
+
+GOOD_PLAN = [{"stage": {"steps": [{"due": "2026-01-01"}]}}]
+
+
+@pytest.mark.parametrize(
+    ("fields", "path", "fragment"),
+    [
+        ({"level": "medium"}, "fields.level", "has no option 'medium'"),
+        (
+            {"plan": [*GOOD_PLAN, {"stage": {"steps": [{"due": "2026-01-02"}, {"due": "2026-02-31"}]}}]},
+            "fields.plan[1].stage.steps[1].due",
+            "YYYY-MM-DD",
+        ),
+        ({"buddy": "OUTSIDER"}, "fields.buddy", "active member of this workspace"),
+        ({"old_notes": "new text"}, "fields.old_notes", "archived"),
+        ({"nope": 1}, "fields.nope", "Unknown field"),
+    ],
+)
+def test_bad_values_are_refused_with_the_path_and_nothing_is_stored(
+    api, owner, outsider, definitions, fields, path, fragment
+):
+    if fields.get("buddy") == "OUTSIDER":
+        fields = {"buddy": outsider.pk}
+    client = api(owner)
+    before = AuditEvent.objects.count()
+    response = client.post("clients", {"name": "Ana", "fields": {"plan": GOOD_PLAN, **fields}})
+    assert response.status_code == 422, response.json()
+    error = response.json()["error"]
+    assert [f["path"] for f in error["fields"]] == [path]
+    assert fragment in error["fields"][0]["message"]
+    assert not Client.objects.exists()
+    # The same on an update leaves the stored client untouched.
+    person = Client.objects.create(workspace=owner.workspace, name="Bia", fields={"level": "low"})
+    response = client.patch(f"clients/{person.pk}", {"name": "Changed", "fields": fields})
+    assert response.status_code == 422
+    person.refresh_from_db()
+    assert person.name == "Bia" and person.fields == {"level": "low"}
+    assert AuditEvent.objects.count() == before
+
+
+def test_evaluation_field_type_change_is_refused_when_values_exist(api, owner):
+    from atendo.evaluations.models import Evaluation
+
+    client = api(owner)
+    field_id = client.post(
+        "fields", {"scope": "evaluation", "key": "score", "label": "Score", "type": "number"}
+    ).json()["id"]
+    person = Client.objects.create(workspace=owner.workspace, name="Ana")
+    Evaluation.objects.create(
+        workspace=owner.workspace, client=person, date="2026-01-01", values={"score": 3}
+    )
+    response = client.patch(f"fields/{field_id}", {"type": "text"})
+    assert response.status_code == 409 and response.json()["error"]["code"] == "values_exist"
