@@ -116,10 +116,6 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
-class TimeInput(forms.TimeInput):
-    input_type = "time"
-
-
 class SessionForm(forms.Form):
     """The basic details of a session (create and edit). Phases and recurrence are separate."""
 
@@ -131,7 +127,20 @@ class SessionForm(forms.Form):
     )
     date = forms.DateField(label=_("Date"), widget=DateInput)
     start_time = forms.TimeField(
-        label=_("Start time"), widget=TimeInput(format="%H:%M"), input_formats=["%H:%M", "%H:%M:%S"]
+        label=_("Start time"),
+        help_text=_("24-hour, HH:mm"),
+        widget=forms.TimeInput(
+            format="%H:%M",
+            attrs={
+                "inputmode": "numeric",
+                "pattern": "([01][0-9]|2[0-3]):[0-5][0-9]",
+                "placeholder": "HH:mm",
+                "list": "slot-times",
+                "autocomplete": "off",
+                "size": 5,
+            },
+        ),
+        input_formats=["%H:%M", "%H:%M:%S"],
     )
     duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=1, max_value=24 * 60)
     status = forms.ChoiceField(label=_("Status"), choices=SessionStatus.choices)

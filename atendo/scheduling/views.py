@@ -370,10 +370,17 @@ def session_create(request: HttpRequest, workspace_slug: str) -> HttpResponse:
         "pre_form": pre_form,
         "next": next_url or "",
         "creating": True,
+        "slot_times": _slot_times(workspace.slot_minutes),
         "check_url": f"/api/v1/workspaces/{workspace_slug}/sessions/check",
         "cancel_url": next_url or reverse("scheduling:calendar", kwargs={"workspace_slug": workspace_slug}),
     }
     return _render(request, "scheduling/session_form.html", context)
+
+
+def _slot_times(step: int) -> list[str]:
+    """Every start time of the day at the calendar's slot interval (suggestions for the time input)."""
+    step = max(5, step)
+    return [f"{m // 60:02d}:{m % 60:02d}" for m in range(0, 24 * 60, step)]
 
 
 def _detail_url(workspace_slug: str, session_id: int) -> str:
@@ -482,6 +489,7 @@ def session_edit(request: HttpRequest, workspace_slug: str, session_id: int) -> 
         "session": _when(item),
         "conflict": conflict,
         "creating": False,
+        "slot_times": _slot_times(member.workspace.slot_minutes),
         "scope": scope,
         "check_url": f"/api/v1/workspaces/{workspace_slug}/sessions/check",
         "cancel_url": _detail_url(workspace_slug, session.pk),
@@ -530,7 +538,11 @@ def _detail_context(
     if phase_forms:
         active_phase = next(iter(phase_forms))
     if active_phase not in PHASES:
-        active_phase = {"in_progress": "during", "completed": "post"}.get(item["status"], "pre")
+        # The phase of the moment (during an in-progress session, after a completed one) when it has
+        # fields; else the first phase that has any.
+        preferred = {"in_progress": "during", "completed": "post"}.get(item["status"], "pre")
+        with_fields = [p["key"] for p in phases if p["has_definitions"] or p["rows"]]
+        active_phase = preferred if preferred in with_fields or not with_fields else with_fields[0]
     return {
         "session": item,
         "phases": phases,

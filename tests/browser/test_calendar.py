@@ -49,7 +49,7 @@ def ana(workspace):
     return Client.objects.create(workspace=workspace, name="Ana Cliente")
 
 
-def test_week_view_shows_sessions_in_the_workspace_zone(page, login, owner, ana, shot):
+def test_week_view_shows_sessions_in_the_workspace_zone(page, login, owner, ana):
     session = _book(owner, ana, "2026-03-10T10:00", name="Morning")
     _book(owner, ana, "2026-03-11T16:00", name="Cancelled one", status="cancelled")
     login(page, owner)
@@ -61,7 +61,6 @@ def test_week_view_shows_sessions_in_the_workspace_zone(page, login, owner, ana,
     assert event.get_attribute("href").endswith(f"/sessions/{session.pk}/")
     assert page.locator(".fc-event.ev-status-cancelled").count() == 1
     assert page.js_errors == []
-    shot(page, "calendar-week")
 
 
 def test_times_are_the_workspace_s_whatever_the_browser_zone(browser, live_server, login, owner, ana):
@@ -276,4 +275,4 @@ def test_month_view_of_a_busy_workspace(page, login, owner, workspace, shot):
     page.locator(".fc-daygrid-more-link").first.wait_for()
     assert page.locator(".fc-daygrid-more-link").count() >= 28
     assert page.js_errors == []
-    shot(page, "calendar-month")
+    shot(page, "calendar-month-busy")
