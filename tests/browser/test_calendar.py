@@ -276,3 +276,73 @@ def test_month_view_of_a_busy_workspace(page, login, owner, workspace, shot):
     assert page.locator(".fc-daygrid-more-link").count() >= 28
     assert page.js_errors == []
     shot(page, "calendar-month-busy")
+
+
+def test_find_a_free_slot_and_book_it(page, login, owner, ana):
+    # Monday 9 March: 09:00-12:00 and 13:00-18:00 open; 09:00-10:00 already taken.
+    _book(owner, ana, "2026-03-09T09:00", name="Taken")
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    panel = page.locator(".free-slots")
+    panel.get_by_label("Duration (minutes)").fill("60")
+    panel.get_by_label("From").fill("2026-03-09")
+    panel.get_by_label("Search the next").select_option("1")
+    with page.expect_response(lambda r: "/availability?" in r.url) as answer:
+        panel.get_by_role("button", name="Find free slots").click()
+    assert answer.value.status == 200
+    first = panel.locator(".free-slots-result a").first
+    first.wait_for()
+    assert first.inner_text().startswith("10:00")
+    assert "09:00" not in panel.locator(".free-slots-result").inner_text()
+    first.click()
+    page.wait_for_url(re.compile(r"/sessions/new/"))
+    assert page.get_by_label("Date", exact=True).input_value() == "2026-03-09"
+    assert page.get_by_label("Start time").input_value() == "10:00"
+
+
+def test_keyboard_shortcuts_change_view_and_date(page, login, owner):
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    page.locator("body").press("m")
+    page.locator(".fc-dayGridMonth-view").wait_for()
+    assert "view=month" in page.url
+    page.locator("body").press("d")
+    page.locator(".fc-timeGridDay-view").wait_for()
+    page.locator("body").press("j")
+    page.wait_for_function("() => location.search.includes('view=day')")
+    page.locator("body").press("w")
+    page.locator(".fc-timeGridWeek-view").wait_for()
+    page.locator("body").press("n")
+    page.wait_for_url(re.compile(r"/sessions/new/"))
+
+
+def test_calendar_in_brazilian_portuguese(page, login, owner, ana):
+    session = _book(owner, ana, "2026-03-10T14:00", name="Sessão")
+    login(page, owner)
+    page.context.add_cookies([{"name": "django_language", "value": "pt-br", "url": page.url}])
+    page.goto(WEEK)
+    _wait_calendar(page)
+    _event(page, session.pk).wait_for()
+    assert page.locator(".fc-today-button").inner_text() == "Hoje"
+    assert page.locator("html").get_attribute("lang") == "pt-br"
+    assert "14:00" in _event(page, session.pk).inner_text()
+    assert page.js_errors == []
+
+
+def test_tablet_width_keeps_everything_reachable(page, login, owner, ana):
+    session = _book(owner, ana, "2026-03-10T10:00", name="Tablet")
+    page.set_viewport_size({"width": 820, "height": 1180})
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    event = _event(page, session.pk)
+    event.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 820
+    assert (
+        page.get_by_role("button", name="Find free slots").is_visible() or page.locator(".free-slots").count()
+    )
+    event.click()
+    page.wait_for_url(re.compile(rf"/sessions/{session.pk}/$"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 820
