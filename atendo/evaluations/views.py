@@ -51,16 +51,18 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], status
 
 @workspace_page("client.read")
 def client_evaluations(request: HttpRequest, workspace_slug: str, client_id: int) -> HttpResponse:
-    from atendo.scheduling.forms import display_rows, practitioner_choices
+    from atendo.fields.forms import FieldValuesForm
 
     member = _member(request)
     client = _client_or_404(member, client_id)
     rows = list(selectors.evaluations_for(member, client_id=client.pk).order_by("-date", "-pk")[:50])
     items, withheld = selectors.evaluations_to_json(member, rows)
-    definitions = definitions_for(workspace=member.workspace, scope="evaluation", include_archived=True)
-    names = dict(practitioner_choices(member))
+    definitions = definitions_for(workspace=member.workspace, scope="evaluation")
     for item in items:
-        item["rows"] = display_rows(definitions, item["values"], names)
+        nodes = FieldValuesForm(
+            member=member, definitions=definitions, prefix="values", values=item["values"]
+        ).nodes()
+        item["rows"] = [n for n in nodes if n["value"] not in (None, "", [], {})]
     context = {
         "client": client,
         "evaluations": items,
