@@ -70,9 +70,8 @@ def client_evaluations(request: HttpRequest, workspace_slug: str, client_id: int
         "can_write": member.has_perm("client.update") and can_read_clinical(member, client.pk),
         "client_url": _client_url(workspace_slug, client.pk),
     }
-    template = (
-        "evaluations/_client_evaluations.html" if request.htmx else "evaluations/client_evaluations.html"
-    )  # type: ignore[attr-defined]
+    partial = bool(getattr(request, "htmx", False))
+    template = "evaluations/_client_evaluations.html" if partial else "evaluations/client_evaluations.html"
     return _render(request, template, context)
 
 
