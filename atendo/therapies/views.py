@@ -77,7 +77,13 @@ def therapy_type_edit(request: HttpRequest, workspace_slug: str, therapy_type_id
     return render(
         request,
         "therapies/therapy_type_edit.html",
-        {"nav": "settings", "settings_active": "therapy_types", "tt": tt, "form": form, "fields_url": fields_settings_url(workspace_slug, tt.pk)},
+        {
+            "nav": "settings",
+            "settings_active": "therapy_types",
+            "tt": tt,
+            "form": form,
+            "fields_url": fields_settings_url(workspace_slug, tt.pk),
+        },
         status=400 if form.errors else 200,
     )
 
