@@ -13,6 +13,7 @@ urlpatterns = [
     path("settings/members/", views.members, name="members"),
     path("settings/members/<int:membership_id>/", views.member_change, name="member_change"),
     path("settings/members/<int:membership_id>/remove/", views.member_remove, name="member_remove"),
+    path("settings/members/<int:membership_id>/hours/", views.member_hours, name="member_hours"),
     path("settings/roles/", views.roles, name="roles"),
     path("settings/roles/new/", views.role_edit, name="role_create"),
     path("settings/roles/<int:role_id>/", views.role_edit, name="role_edit"),

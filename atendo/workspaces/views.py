@@ -6,6 +6,7 @@ the input, a service applies the rules, and its errors are shown next to the fie
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -17,7 +18,7 @@ from django.views.decorators.http import require_POST
 
 from atendo.accounts.forms import send_invitation
 from atendo.accounts.services import api_token_create, api_token_revoke
-from atendo.core.errors import DomainError, NotFound, ValidationFailed
+from atendo.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from atendo.core.views import workspace_page
 from atendo.workspaces import selectors, services
 from atendo.workspaces.forms import (
@@ -83,37 +84,102 @@ def settings_general(request: HttpRequest, workspace_slug: str) -> HttpResponse:
     )
 
 
-@workspace_page("workspace.manage")
-def settings_hours(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+def _hours_editor(
+    request: HttpRequest,
+    *,
+    hours: dict[str, Any] | None,
+    save: Callable[[dict[str, Any] | None], dict[str, Any] | None],
+    template: str,
+    context: dict[str, Any],
+    allow_inherit: bool = False,
+) -> HttpResponse:
     """The working-hours editor: a plain form (one empty row per day adds an interval, a ticked
-    "remove" drops one), enhanced by app.js (add/remove buttons) and htmx (saves in place)."""
-    member = _member(request)
+    "remove" drops one), enhanced by app.js (add/remove buttons) and htmx (saves in place).
+
+    `save(hours)` calls the service and returns the hours as saved; with `allow_inherit`, the form
+    may ask for None ("the workspace's hours")."""
     errors: list[str] = []
     saved = invalid = False
     status = 200
+    inherit = allow_inherit and hours is None
+    days = hours_editor_days(hours if hours is not None else context.get("fallback_hours"))
     if request.method == "POST":
+        inherit = allow_inherit and request.POST.get("source") == "workspace"
         parsed = parse_hours_post(request.POST)
-        if not parsed.has_errors:
+        if inherit or not parsed.has_errors:
             try:
-                workspace = services.workspace_update_settings(member=member, working_hours=parsed.hours)
+                result = save(None if inherit else parsed.hours)
             except ValidationFailed as exc:
                 errors = parsed.apply_service_errors(exc.fields)
             else:
                 if not request.htmx:  # type: ignore[attr-defined]
                     messages.success(request, _("Working hours saved."))
-                    return redirect("workspaces:settings_hours", workspace_slug=workspace_slug)
+                    return redirect(request.path)
                 saved = True
-                parsed.days = hours_editor_days(workspace.working_hours)
+                parsed.days = hours_editor_days(
+                    result if result is not None else context.get("fallback_hours")
+                )
+                parsed.has_errors = False
         if parsed.has_errors:
             status, invalid = 422, True
         days = parsed.days
-    else:
-        days = hours_editor_days(member.workspace.working_hours)
-    context = {"days": days, "errors": errors, "saved": saved, "invalid": invalid, "settings_active": "hours"}
+    context = {
+        **context,
+        "days": days,
+        "errors": errors,
+        "saved": saved,
+        "invalid": invalid,
+        "allow_inherit": allow_inherit,
+        "inherit": inherit,
+    }
     if request.htmx:  # type: ignore[attr-defined]
         # htmx swaps 2xx responses only; the partial carries its own errors.
         return _render(request, "workspaces/_hours_form.html", context)
-    return _render(request, "workspaces/settings_hours.html", context, status)
+    return _render(request, template, context, status)
+
+
+@workspace_page("workspace.manage")
+def settings_hours(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+    member = _member(request)
+
+    def save(hours: dict[str, Any] | None) -> dict[str, Any]:
+        return services.workspace_update_settings(member=member, working_hours=hours).working_hours
+
+    return _hours_editor(
+        request,
+        hours=member.workspace.working_hours,
+        save=save,
+        template="workspaces/settings_hours.html",
+        context={"settings_active": "hours"},
+    )
+
+
+@workspace_page()
+def member_hours(request: HttpRequest, workspace_slug: str, membership_id: int) -> HttpResponse:
+    """A member's own working hours (or "the workspace's hours"). Members edit their own; with
+    `members.manage`, anyone's. The service enforces it; the page checks first to show a 403."""
+    member = _member(request)
+    target = selectors.member_get(member, membership_id)
+    if target.pk != member.pk and not member.has_perm("members.manage"):
+        raise Forbidden(_("Only someone who manages members can change another member's hours."))
+
+    def save(hours: dict[str, Any] | None) -> dict[str, Any] | None:
+        return services.member_update(
+            member=member, membership_id=target.pk, working_hours=hours
+        ).working_hours
+
+    return _hours_editor(
+        request,
+        hours=target.working_hours,
+        save=save,
+        template="workspaces/member_hours.html",
+        context={
+            "settings_active": "my_hours" if target.pk == member.pk else "members",
+            "target": target,
+            "fallback_hours": member.workspace.working_hours,
+        },
+        allow_inherit=True,
+    )
 
 
 # --- Members ---------------------------------------------------------------------------------------

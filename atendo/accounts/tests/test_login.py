@@ -145,3 +145,35 @@ def test_login_refuses_foreign_next(owner):
         "/login/", {"username": owner.user.email, "password": PASSWORD, "next": "https://evil.test/"}
     )
     assert response["Location"] == "/"
+
+
+def test_the_chosen_language_is_remembered_on_the_account(owner, page_client):
+    client = page_client(owner)
+    response = client.post("/account/language/", {"language": "pt-br", "next": "/w/serena/settings/"})
+    assert response.status_code == 302 and response["Location"] == "/w/serena/settings/"
+    owner.user.refresh_from_db()
+    assert owner.user.language == "pt-br"
+    # Another device: logging in brings the language back.
+    other = Client()
+    login = post_login(other, owner.user.email, PASSWORD)
+    assert login.cookies["django_language"].value == "pt-br"
+    page = other.get("/w/serena/settings/").content.decode()
+    assert '<html lang="pt-br">' in page and "Configurações" in page
+
+
+def test_an_unknown_language_changes_nothing(owner, page_client):
+    client = page_client(owner)
+    client.post("/account/language/", {"language": "xx", "next": "/"})
+    owner.user.refresh_from_db()
+    assert owner.user.language == ""
+    assert client.get("/account/language/").status_code == 405
+
+
+def test_error_pages_render(db, rf):
+    from django.template.loader import render_to_string
+
+    assert "Something went wrong on our side" in render_to_string("500.html")
+    client = Client(enforce_csrf_checks=True)
+    response = client.post("/login/", {"username": "a@b.test", "password": "x"})
+    assert response.status_code == 403
+    assert "This form had expired" in response.content.decode()

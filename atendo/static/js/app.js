@@ -70,6 +70,14 @@ document.addEventListener("click", (event) => {
   }
 });
 
+// "The workspace's hours" greys out the member's own intervals (they are kept, not sent as theirs).
+document.addEventListener("change", (event) => {
+  const radio = event.target;
+  if (!(radio instanceof HTMLInputElement) || !radio.hasAttribute("data-hours-source")) return;
+  const days = radio.form && radio.form.querySelector(".hours-days");
+  if (days) days.toggleAttribute("data-inherited", radio.value === "workspace" && radio.checked);
+});
+
 document.addEventListener("DOMContentLoaded", () => initHoursEditors(document));
 document.addEventListener("htmx:afterSettle", () => {
   initHoursEditors(document);

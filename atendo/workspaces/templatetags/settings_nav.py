@@ -39,6 +39,13 @@ def _url(name: str, slug: str, fallback: str) -> str:
         return fallback
 
 
+def _url_plain(name: str, fallback: str) -> str:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return fallback
+
+
 def settings_sections(member: Any) -> list[SettingsSection]:
     if member is None:
         return []
@@ -126,6 +133,22 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("Who changed or read what, and when."),
             "audit.read",
             _url("audit:list", slug, f"{base}audit/"),
+        ),
+        (
+            _("Your account"),
+            "my_hours",
+            _("Your working hours"),
+            _("When you see clients, if it differs from the workspace's hours."),
+            None,
+            f"{base}members/{member.pk}/hours/",
+        ),
+        (
+            _("Your account"),
+            "password",
+            _("Password"),
+            _("Change the password you log in with."),
+            None,
+            _url_plain("password_change", "/account/password/"),
         ),
     ]
     sections: dict[str, SettingsSection] = {}

@@ -48,16 +48,20 @@ def test_settings_index_shows_an_assistant_only_what_they_may_open(assistant, pa
     assert response.status_code == 200
     html = response.content.decode()
     assert 'href="/w/serena/settings/api-tokens/"' in html
-    for hidden in [
+    assert f'href="/w/serena/settings/members/{assistant.pk}/hours/"' in html
+    hidden = [
         "workspace/",
         "working-hours/",
         "members/",
         "roles/",
         "audit/",
-        "fields/",
+        "fields/client/",
+        "fields/session/",
+        "fields/evaluation/",
         "therapy-types/",
-    ]:
-        assert f'href="/w/serena/settings/{hidden}' not in html, hidden
+    ]
+    for path in hidden:
+        assert f'href="/w/serena/settings/{path}"' not in html, path
 
 
 def test_settings_pages_check_access(owner, assistant, outsider, page_client):
@@ -237,3 +241,47 @@ def test_settings_page_in_portuguese(owner, page_client):
     assert "Horário de atendimento" in html
     assert "Segunda-feira" in html
     assert "Salvar horários" in html
+
+
+# --- A member's own working hours -----------------------------------------------------------------
+
+
+def test_a_therapist_sets_their_own_hours_and_goes_back_to_the_workspaces(therapist, page_client):
+    client = page_client(therapist)
+    url = f"/w/serena/settings/members/{therapist.pk}/hours/"
+    page = client.get(url).content.decode()
+    assert "Your working hours" in page
+    assert 'value="workspace" checked' in page
+    assert 'name="mon-0-start" value="09:00"' in page  # starts from the workspace's hours
+    response = client.post(url, {"source": "own", **hours_post(thu=[("14:00", "20:00")])})
+    assert response.status_code == 302
+    therapist.refresh_from_db()
+    assert therapist.working_hours["thu"] == [["14:00", "20:00"]] and therapist.working_hours["mon"] == []
+    assert 'value="own" checked' in client.get(url).content.decode()
+    client.post(url, {"source": "workspace", **hours_post(thu=[("14:00", "20:00")])})
+    therapist.refresh_from_db()
+    assert therapist.working_hours is None
+
+
+def test_own_hours_are_checked_by_the_same_rules(therapist, page_client):
+    url = f"/w/serena/settings/members/{therapist.pk}/hours/"
+    response = page_client(therapist).post(url, {"source": "own", **hours_post(fri=[("10:00", "09:00")])})
+    assert response.status_code == 422
+    assert "ends (09:00) before it starts (10:00)" in response.content.decode()
+    therapist.refresh_from_db()
+    assert therapist.working_hours is None
+
+
+def test_member_hours_check_access(owner, therapist, other_therapist, outsider, page_client):
+    url = f"/w/serena/settings/members/{therapist.pk}/hours/"
+    data = {"source": "own", **hours_post(mon=[("08:00", "09:00")])}
+    assert page_client(other_therapist).get(url).status_code == 403
+    assert page_client(other_therapist).post(url, data).status_code == 403
+    assert page_client(outsider).get(url).status_code == 404
+    assert page_client(outsider).get(f"/w/outra/settings/members/{therapist.pk}/hours/").status_code == 404
+    therapist.refresh_from_db()
+    assert therapist.working_hours is None
+    # An owner (members.manage) may set anyone's hours.
+    assert page_client(owner).post(url, data).status_code == 302
+    therapist.refresh_from_db()
+    assert therapist.working_hours["mon"] == [["08:00", "09:00"]]

@@ -1,0 +1,61 @@
+"""Home: the last workspace used is remembered; the switcher appears for people in several."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from atendo.accounts.models import User
+from atendo.workspaces.services import member_add
+
+pytestmark = pytest.mark.django_db
+
+
+def test_home_opens_the_calendar_of_the_only_workspace(owner, page_client):
+    response = page_client(owner).get("/")
+    assert response.status_code == 302
+    assert response["Location"] == "/w/serena/sessions/"
+
+
+def test_home_opens_the_workspace_used_last_even_after_logging_out(owner, other_workspace, page_client):
+    member_add(workspace=other_workspace, actor=None, email=owner.user.email, role_name="Therapist")
+    client = page_client(owner)
+    assert client.get("/w/outra/settings/").status_code == 200
+    assert client.get("/")["Location"] == "/w/outra/sessions/"
+    cookie = client.cookies["atendo_workspace"].value
+    assert cookie == "outra"
+    # A fresh session (logged out and in again) still has the cookie.
+    fresh = Client()
+    fresh.cookies["atendo_workspace"] = cookie
+    fresh.force_login(owner.user)
+    assert fresh.get("/")["Location"] == "/w/outra/sessions/"
+
+
+def test_a_remembered_workspace_one_has_left_is_ignored(owner, therapist, page_client):
+    client = page_client(therapist)
+    client.cookies["atendo_workspace"] = "outra"
+    assert client.get("/")["Location"] == "/w/serena/sessions/"
+
+
+def test_someone_without_a_workspace_is_told_so(db):
+    user = User.objects.create_user(email="lonely@x.test", password="pw-123456789")
+    client = Client()
+    client.force_login(user)
+    response = client.get("/")
+    assert response.status_code == 200
+    assert "You are not a member of any workspace" in response.content.decode()
+
+
+def test_switcher_lists_every_workspace_of_the_user(owner, other_workspace, page_client):
+    single = page_client(owner).get("/w/serena/settings/").content.decode()
+    assert 'aria-label="Switch workspace"' not in single
+    member_add(workspace=other_workspace, actor=None, email=owner.user.email, role_name="Assistant")
+    html = page_client(owner).get("/w/serena/settings/").content.decode()
+    assert 'aria-label="Switch workspace"' in html
+    assert 'href="/w/outra/sessions/"' in html and 'href="/w/serena/sessions/" aria-current="true"' in html
+
+
+def test_settings_index_runs_few_queries(owner, page_client, django_assert_max_num_queries):
+    client = page_client(owner)
+    with django_assert_max_num_queries(8):
+        assert client.get("/w/serena/settings/").status_code == 200
