@@ -13,7 +13,12 @@
     const t = cfg.i18n;
     const tz = cfg.timezone;
     const fromInput = form.elements.namedItem("from");
-    if (fromInput && !fromInput.value) fromInput.value = TZ.nowWall(tz).slice(0, 10);
+    if (fromInput && !fromInput.value) {
+      // The day the calendar shows (from the URL), else today in the workspace.
+      const shown = new URL(window.location.href).searchParams.get("date");
+      const today = TZ.nowWall(tz).slice(0, 10);
+      fromInput.value = shown && /^\d{4}-\d{2}-\d{2}$/.test(shown) && shown > today ? shown : today;
+    }
 
     form.addEventListener("submit", async (ev) => {
       ev.preventDefault();
