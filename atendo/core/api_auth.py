@@ -1,4 +1,9 @@
-"""API authentication: bearer tokens (stored hashed) or the logged-in browser session (with CSRF)."""
+"""API authentication: bearer tokens (stored hashed) or the logged-in browser session (with CSRF).
+
+For paths under `/workspaces/{workspace_slug}/`, authentication also settles membership, before
+any input is validated: a token made for another workspace, or a user who is not an active member,
+gets 404 whatever the body says. The member found is kept for `api_member`.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,8 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils import timezone
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer
+from ninja.security import SessionAuth as NinjaSessionAuth
 
 from atendo.accounts.models import ApiToken, hash_token
 from atendo.core.errors import NotFound
@@ -15,6 +21,25 @@ from atendo.workspaces.access import get_member
 from atendo.workspaces.models import Membership
 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+
+
+def _path_workspace_slug(request: HttpRequest) -> str | None:
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        return None
+    slug = match.kwargs.get("workspace_slug")
+    return slug if isinstance(slug, str) else None
+
+
+def _enter_workspace(request: HttpRequest, user: Any) -> None:
+    """404 unless `user` (and their token, if any) may act in the path's workspace."""
+    slug = _path_workspace_slug(request)
+    if slug is None:
+        return
+    api_token: ApiToken | None = getattr(request, "api_token", None)
+    if api_token is not None and api_token.workspace.slug != slug:
+        raise NotFound()
+    request._atendo_member = get_member(user, slug)  # type: ignore[attr-defined]
 
 
 class BearerToken(HttpBearer):
@@ -32,14 +57,28 @@ class BearerToken(HttpBearer):
         if api_token.last_used_at is None or now - api_token.last_used_at > LAST_USED_RESOLUTION:
             ApiToken.objects.filter(pk=api_token.pk).update(last_used_at=now)
         request.api_token = api_token  # type: ignore[attr-defined]
+        _enter_workspace(request, api_token.user)
         return api_token.user
 
 
-AUTH = [BearerToken(), django_auth]
+class SessionAuth(NinjaSessionAuth):
+    """Django's session (CSRF-checked), plus the workspace membership check."""
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = super().authenticate(request, key)
+        if user:
+            _enter_workspace(request, user)
+        return user
+
+
+AUTH = [BearerToken(), SessionAuth()]
 
 
 def api_member(request: HttpRequest, workspace_slug: str) -> Membership:
     """The acting member for an API call. A token only opens the workspace it was made in."""
+    member: Membership | None = getattr(request, "_atendo_member", None)
+    if member is not None and member.workspace.slug == workspace_slug:
+        return member
     api_token: ApiToken | None = getattr(request, "api_token", None)
     if api_token is not None and api_token.workspace.slug != workspace_slug:
         raise NotFound()

@@ -1,0 +1,225 @@
+"""Tenant isolation over every workspace-scoped API operation, taken from the OpenAPI schema.
+
+New endpoints join automatically. If a new path parameter appears (`<thing>_id`), add one line to
+`ID_FACTORIES` below: how to make such an object in a workspace, returning its id.
+
+Two properties, for every (method, path):
+1. An outsider (a member of another workspace, with their token or their browser session) gets
+   404 on this workspace, before any input is read.
+2. Ids of this workspace used under another workspace's slug answer exactly like ids that do not
+   exist: the id reveals nothing (404 for reads and deletes).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from django.test import Client as HttpClient
+from django.utils import timezone
+
+from atendo.api import api as ninja_api
+from atendo.core.api_schemas import MAX_ID
+from atendo.workspaces.models import Membership, Role
+
+pytestmark = pytest.mark.django_db
+
+MISSING_ID = MAX_ID - 7
+
+
+def _client(owner: Membership) -> int:
+    from atendo.clients.models import Client
+
+    return Client.objects.create(workspace_id=owner.workspace_id, name="Isolated Client").pk
+
+
+def _session(owner: Membership) -> int:
+    from atendo.scheduling.models import Session
+
+    starts = timezone.now().replace(microsecond=0) + dt.timedelta(days=1)
+    return Session.objects.create(
+        workspace_id=owner.workspace_id,
+        name="Isolated session",
+        client_id=_client(owner),
+        practitioner=owner,
+        starts_at=starts,
+        ends_at=starts + dt.timedelta(minutes=60),
+        duration_minutes=60,
+    ).pk
+
+
+def _payment(owner: Membership) -> int:
+    from atendo.billing.models import Payment
+
+    return Payment.objects.create(
+        workspace_id=owner.workspace_id,
+        session_id=_session(owner),
+        amount=Decimal("100.00"),
+        currency="BRL",
+        due_date=timezone.localdate(),
+    ).pk
+
+
+def _invoice(owner: Membership) -> int:
+    from atendo.billing.models import Invoice
+
+    return Invoice.objects.create(
+        workspace_id=owner.workspace_id, client_id=_client(owner), currency="BRL"
+    ).pk
+
+
+def _attachment(owner: Membership) -> int:
+    from atendo.files.models import Attachment
+
+    return Attachment.objects.create(
+        workspace_id=owner.workspace_id,
+        original_name="x.txt",
+        content_type="text/plain",
+        size=1,
+        storage_name=f"isolation-{owner.pk}-{timezone.now().timestamp()}",
+        uploaded_by=owner,
+        session_id=_session(owner),
+    ).pk
+
+
+def _evaluation(owner: Membership) -> int:
+    from atendo.evaluations.models import Evaluation
+
+    return Evaluation.objects.create(
+        workspace_id=owner.workspace_id, client_id=_client(owner), date=timezone.localdate()
+    ).pk
+
+
+def _field(owner: Membership) -> int:
+    from atendo.fields.models import FieldDefinition
+
+    return FieldDefinition.objects.create(
+        workspace_id=owner.workspace_id, scope="client", key="isolated", label="Isolated", type="text"
+    ).pk
+
+
+def _therapy_type(owner: Membership) -> int:
+    from atendo.therapies.models import TherapyType
+
+    return TherapyType.objects.create(workspace_id=owner.workspace_id, name="Isolated therapy").pk
+
+
+def _token(owner: Membership) -> int:
+    from atendo.accounts.services import api_token_create
+
+    return api_token_create(member=owner, name="isolation")[0].pk
+
+
+# One line per kind of object a path can name: make one in the owner's workspace, return its id.
+ID_FACTORIES: dict[str, Callable[[Membership], int]] = {
+    "member_id": lambda owner: owner.pk,
+    "role_id": lambda owner: Role.objects.for_workspace(owner.workspace_id).get(name="Therapist").pk,
+    "token_id": _token,
+    "client_id": _client,
+    "session_id": _session,
+    "payment_id": _payment,
+    "invoice_id": _invoice,
+    "attachment_id": _attachment,
+    "evaluation_id": _evaluation,
+    "field_id": _field,
+    "therapy_type_id": _therapy_type,
+}
+# Path parameters that are not ids: a valid value.
+FIXED_VALUES = {"phase": "pre"}
+
+_PARAM = re.compile(r"{(\w+)}")
+
+
+def _operations() -> list[tuple[str, str]]:
+    schema = ninja_api.get_openapi_schema(path_prefix="/api/v1/")
+    found = []
+    for path, operations in schema["paths"].items():
+        if "{workspace_slug}" not in path:
+            continue
+        for method in operations:
+            if method in {"get", "post", "put", "patch", "delete"}:
+                found.append((method, path))
+    return sorted(found)
+
+
+OPERATIONS = _operations()
+WITH_IDS = [(m, p) for m, p in OPERATIONS if set(_PARAM.findall(p)) - {"workspace_slug", *FIXED_VALUES}]
+
+
+def test_the_suite_covers_the_api():
+    paths = {p for _m, p in OPERATIONS}
+    assert "/api/v1/workspaces/{workspace_slug}/members/{member_id}" in paths
+    assert len(OPERATIONS) >= 10
+
+
+def _fill(path: str, slug: str, ids: dict[str, Any]) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "workspace_slug":
+            return slug
+        if name in FIXED_VALUES:
+            return FIXED_VALUES[name]
+        if name not in ids:
+            pytest.fail(
+                f"No factory for path parameter `{name}`: add one line to ID_FACTORIES in "
+                "tests/test_tenant_isolation.py."
+            )
+        return str(ids[name])
+
+    return _PARAM.sub(value, path)
+
+
+def _call(http: HttpClient, method: str, url: str) -> Any:
+    if method in {"post", "put", "patch"}:
+        return getattr(http, method)(url, {}, content_type="application/json")
+    return getattr(http, method)(url)
+
+
+def _ids_in(owner: Membership, path: str) -> dict[str, Any]:
+    names = set(_PARAM.findall(path)) - {"workspace_slug", *FIXED_VALUES}
+    return {name: ID_FACTORIES[name](owner) if name in ID_FACTORIES else None for name in names}
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m.upper()} {p}" for m, p in OPERATIONS])
+def test_outsider_token_gets_404(method, path, api, owner, outsider):
+    ids = {k: v for k, v in _ids_in(owner, path).items() if v is not None}
+    url = _fill(path, "serena", ids)
+    response = _call(api(outsider, "serena").http, method, url)
+    assert response.status_code == 404, (method, url, response.content[:300])
+    assert response.json()["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m.upper()} {p}" for m, p in OPERATIONS])
+def test_outsider_session_gets_404(method, path, page_client, owner, outsider):
+    ids = {k: v for k, v in _ids_in(owner, path).items() if v is not None}
+    url = _fill(path, "serena", ids)
+    response = _call(page_client(outsider), method, url)
+    assert response.status_code == 404, (method, url, response.content[:300])
+
+
+def _summary(response: Any) -> tuple[int, str, list[str]]:
+    try:
+        error = response.json().get("error") or {}
+    except ValueError:
+        return response.status_code, "<not json>", []
+    return (
+        response.status_code,
+        error.get("code", ""),
+        sorted(f.get("path", "") for f in error.get("fields", [])),
+    )
+
+
+@pytest.mark.parametrize(("method", "path"), WITH_IDS, ids=[f"{m.upper()} {p}" for m, p in WITH_IDS])
+def test_ids_from_another_workspace_reveal_nothing(method, path, api, owner, outsider):
+    foreign_ids = _ids_in(owner, path)  # made in "serena"
+    http = api(outsider).http  # the owner of "outra", acting in "outra"
+    with_foreign = _call(http, method, _fill(path, "outra", foreign_ids))
+    with_missing = _call(http, method, _fill(path, "outra", dict.fromkeys(foreign_ids, MISSING_ID)))
+    assert _summary(with_foreign) == _summary(with_missing), (method, path, with_foreign.content[:300])
+    assert 400 <= with_foreign.status_code < 500
+    if method in {"get", "delete"}:
+        assert with_foreign.status_code == 404, (method, path, with_foreign.content[:300])
