@@ -31,7 +31,14 @@ DEBUG = env_bool("DEBUG", not PRODUCTION)
 TESTING = env_bool("ATENDO_TESTING") or "pytest" in sys.modules
 
 if PRODUCTION:
-    SECRET_KEY = os.environ["SECRET_KEY"]
+    SECRET_KEY = os.environ.get("SECRET_KEY", "")
+    if len(SECRET_KEY) < 50:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "ATENDO_PRODUCTION=1 needs SECRET_KEY: a random value of 50+ characters, e.g. "
+            "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+        )
 else:
     SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-insecure-key-change-me-0123456789abcdefghijklmnop")
 
