@@ -8,6 +8,8 @@ from playwright.sync_api import expect
 
 from atendo.workspaces.models import Workspace
 
+PASSWORD = "correct-horse-battery"
+
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
@@ -32,8 +34,11 @@ def test_owner_changes_the_working_hours_in_the_browser(page, login, owner, shot
     expect(page.locator('[data-day="sat"] .hours-closed')).to_be_hidden()
     shot(page, "settings")
 
+    assert page.evaluate("typeof window.htmx") == "object"
+    page.evaluate("window.__notReloaded = true")
     page.get_by_role("button", name="Save working hours").click()
     expect(page.get_by_text("Working hours saved.")).to_be_visible()
+    assert page.evaluate("window.__notReloaded") is True  # saved in place by htmx
     hours = Workspace.objects.get(slug="serena").working_hours
     assert hours["mon"] == [["09:00", "11:30"]]
     assert hours["sat"] == [["09:00", "13:00"], ["14:00", "16:00"]]
@@ -99,3 +104,26 @@ def test_settings_are_usable_at_tablet_width(page, login, owner, shot):
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 768
     shot(page, "settings-tablet")
+
+
+def test_working_hours_work_as_a_plain_form_without_javascript(browser, live_server, owner):
+    context = browser.new_context(base_url=live_server.url, java_script_enabled=False, locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto("/login/")
+        page.get_by_label("E-mail").fill(owner.user.email)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Log in").click()
+        page.goto("/w/serena/settings/working-hours/")
+        expect(page.get_by_role("button", name="Add interval").first).to_be_hidden()
+        # Add Sunday 10:00-12:00 in the empty row; remove Friday afternoon with its checkbox.
+        page.get_by_label("Sunday, new interval, start").fill("10:00")
+        page.get_by_label("Sunday, new interval, end").fill("12:00")
+        page.locator('[name="fri-1-remove"]').check()
+        page.get_by_role("button", name="Save working hours").click()
+        expect(page.get_by_text("Working hours saved.")).to_be_visible()
+        hours = Workspace.objects.get(slug="serena").working_hours
+        assert hours["sun"] == [["10:00", "12:00"]]
+        assert hours["fri"] == [["09:00", "12:00"]]
+    finally:
+        context.close()
