@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -42,6 +43,26 @@ def _member(request: HttpRequest) -> Membership:
 
 def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
     return render(request, template, {"nav": "settings", **context}, status=status)
+
+
+# The services word these refusals in English; a page in another language shows its own words.
+_CONFLICT_MESSAGES = {
+    "last_owner": gettext_lazy(
+        "This is the last owner of the workspace and cannot be demoted, deactivated or removed. "
+        "Make another member an owner first."
+    ),
+    "role_in_use": gettext_lazy("Members still hold this role; give them another role first."),
+    "owner_role": gettext_lazy(
+        "The Owner role always holds every permission and keeps its name; it cannot be changed or deleted."
+    ),
+}
+
+
+def _message(exc: DomainError) -> str:
+    translated = _CONFLICT_MESSAGES.get(exc.code)
+    if translated is None or (get_language() or "en").startswith("en"):
+        return exc.message
+    return str(translated)
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -202,7 +223,7 @@ def members(request: HttpRequest, workspace_slug: str) -> HttpResponse:
         except ValidationFailed as exc:
             apply_errors(form, exc.fields, aliases={"role_id": "role"})
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            form.add_error(None, _message(exc))
         else:
             messages.success(
                 request,
@@ -247,7 +268,7 @@ def member_change(request: HttpRequest, workspace_slug: str, membership_id: int)
     except NotFound:
         raise
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, _message(exc))
     else:
         messages.success(request, _("%(email)s was updated.") % {"email": target.user.email})
     return redirect("workspaces:members", workspace_slug=workspace_slug)
@@ -262,7 +283,7 @@ def member_remove(request: HttpRequest, workspace_slug: str, membership_id: int)
     except NotFound:
         raise
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, _message(exc))
     else:
         messages.success(
             request,
@@ -302,7 +323,7 @@ def role_edit(request: HttpRequest, workspace_slug: str, role_id: int | None = N
             except ValidationFailed as exc:
                 apply_errors(form, exc.fields)
             except DomainError as exc:
-                form.add_error(None, exc.message)
+                form.add_error(None, _message(exc))
             else:
                 messages.success(request, _("Role “%(name)s” saved.") % {"name": saved.name})
                 return redirect("workspaces:roles", workspace_slug=workspace_slug)
@@ -331,7 +352,7 @@ def role_delete(request: HttpRequest, workspace_slug: str, role_id: int) -> Http
     try:
         services.role_delete(member=member, role_id=role.pk)
     except DomainError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, _message(exc))
     else:
         messages.success(request, _("Role “%(name)s” deleted.") % {"name": role.name})
     return redirect("workspaces:roles", workspace_slug=workspace_slug)

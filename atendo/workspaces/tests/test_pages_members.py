@@ -202,3 +202,13 @@ def test_role_pages_check_access(owner, assistant, outsider, page_client):
     assert page_client(owner).get(f"/w/serena/settings/roles/{foreign_role}/").status_code == 404
     assert page_client(owner).post(f"/w/serena/settings/roles/{foreign_role}/delete/").status_code == 404
     assert Role.objects.filter(pk=foreign_role).exists()
+
+
+def test_the_last_owner_refusal_is_shown_in_portuguese(owner, page_client):
+    client = page_client(owner)
+    client.post("/account/language/", {"language": "pt-br", "next": "/"})
+    response = client.post(f"/w/serena/settings/members/{owner.pk}/remove/", follow=True)
+    html = response.content.decode()
+    assert "último proprietário" in html
+    owner.refresh_from_db()
+    assert owner.is_active
