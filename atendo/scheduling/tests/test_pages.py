@@ -505,3 +505,38 @@ def test_client_sessions_partial_is_chronological(page_client, owner, client_ana
     body = page_client(owner).get(f"{BASE}/client/{client_ana.pk}/").content.decode()
     assert body.index("Earlier") < body.index("Later")
     assert "Someone else" not in body
+
+
+def test_cancel_this_and_following_of_a_series(page_client, owner, client_ana):
+    from atendo.scheduling.services import session_create
+
+    first = session_create(
+        member=owner,
+        client_id=client_ana.pk,
+        name="Weekly",
+        starts_at="2026-03-10T10:00",
+        recurrence={"rrule": "FREQ=WEEKLY;COUNT=4"},
+    ).session
+    third = Session.objects.filter(series_id=first.series_id).order_by("starts_at")[2]
+    body = page_client(owner).get(f"{BASE}/{third.pk}/").content.decode()
+    assert 'name="scope"' in body  # the cancel action asks which sessions of the series
+    page_client(owner).post(
+        f"{BASE}/{third.pk}/status/", {"status": "cancelled", "version": third.version, "scope": "following"}
+    )
+    statuses = list(
+        Session.objects.filter(client=client_ana)
+        .order_by("starts_at")
+        .values_list("status", flat=True)
+    )
+    assert statuses == ["scheduled", "scheduled", "cancelled", "cancelled"]
+
+
+def test_calendar_page_query_count_does_not_grow_with_clients(
+    page_client, owner, workspace, django_assert_max_num_queries
+):
+    from atendo.clients.models import Client
+
+    Client.objects.bulk_create([Client(workspace=workspace, name=f"C{i}") for i in range(200)])
+    http = page_client(owner)
+    with django_assert_max_num_queries(15):
+        assert http.get(f"{BASE}/").status_code == 200

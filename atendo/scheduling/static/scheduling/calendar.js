@@ -322,6 +322,7 @@
 
     if (form) {
       form.addEventListener("change", () => {
+        for (const item of document.querySelectorAll("[data-legend=status]")) item.hidden = colorBy() !== "status";
         syncUrl();
         calendar.refetchEvents();
       });
