@@ -26,7 +26,7 @@ from atendo.clients.serializers import client_definitions, open_keys
 from atendo.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from atendo.fields import engine
 from atendo.fields.models import FieldDefinition
-from atendo.files.services import attachment_ids_in, attachments_link, delete_files_after_commit
+from atendo.files.services import attachment_ids_in, attachments_link
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership
 
@@ -297,7 +297,7 @@ def client_unarchive(*, member: Membership, client_id: int) -> Client:
 @transaction.atomic
 def client_delete(*, member: Membership, client_id: int) -> None:
     """Delete a client with no sessions (409 otherwise: archive them instead). Their attachments go
-    with them, files removed from disk after commit."""
+    with them; `files.signals` removes the files from disk after commit."""
     require(member, "client.read")
     client = _locked(member, client_id)
     require(member, "client.delete")
@@ -311,13 +311,6 @@ def client_delete(*, member: Membership, client_id: int) -> None:
             code="has_sessions",
             sessions=count,
         )
-    from atendo.files.models import Attachment
-
-    names = list(
-        Attachment.objects.filter(workspace_id=client.workspace_id, client_id=client.pk).values_list(
-            "storage_name", flat=True
-        )
-    )
     audit_record(workspace=member.workspace, actor=member, action="client.delete", obj=client)
     try:
         with transaction.atomic():
@@ -328,7 +321,6 @@ def client_delete(*, member: Membership, client_id: int) -> None:
             "archive the client instead.",
             code="has_records",
         ) from None
-    delete_files_after_commit(names)
 
 
 @transaction.atomic

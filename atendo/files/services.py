@@ -157,13 +157,11 @@ def delete_files_after_commit(names: Iterable[str]) -> None:
 
 @transaction.atomic
 def attachment_delete(*, member: Membership, attachment_id: int) -> None:
-    """Delete the record now and its file from disk after commit."""
+    """Delete the record now and its file from disk after commit (see `files.signals`)."""
     attachment = attachment_get_for(member, attachment_id)
     require_any(member, *UPLOAD_PERMISSIONS)
-    name = attachment.storage_name
     audit_record(workspace=member.workspace, actor=member, action="attachment.delete", obj=attachment)
     attachment.delete()
-    delete_files_after_commit([name])
 
 
 def attachments_link(

@@ -156,3 +156,23 @@ def test_it_checks_access(api, owner, therapist, outsider, page_client):
     # Not yet linked to a record: only the uploader and clinical.read_all readers see it.
     assert api(therapist).get(f"attachments/{attachment_id}").status_code == 404
     assert Attachment.objects.count() == 1
+
+
+def test_files_go_with_a_deleted_client_after_commit(api, owner, attachments_root):
+    person = Client.objects.create(workspace=owner.workspace, name="Bruna")
+    upload(api(owner), "a.txt", b"one", client_id=person.pk)
+    upload(api(owner), "b.png", png_bytes(), kind="image", client_id=person.pk)
+    assert len(stored_files(attachments_root)) == 2
+    assert api(owner).delete(f"clients/{person.pk}").status_code == 204
+    assert stored_files(attachments_root) == []
+
+
+def test_a_rolled_back_delete_keeps_the_file(api, owner, attachments_root):
+    from django.db import transaction
+
+    attachment_id = upload(api(owner), "a.txt", b"stay").json()["id"]
+    with pytest.raises(RuntimeError), transaction.atomic():
+        Attachment.objects.filter(pk=attachment_id).delete()
+        raise RuntimeError("roll back")
+    assert Attachment.objects.filter(pk=attachment_id).exists()
+    assert len(stored_files(attachments_root)) == 1

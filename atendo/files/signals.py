@@ -1,0 +1,22 @@
+"""Whenever an Attachment row goes — deleted directly or cascaded from its client, session or
+workspace — its file is removed from disk once the transaction commits (never before: a rollback
+keeps both)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+
+from atendo.files.models import Attachment
+
+
+@receiver(post_delete, sender=Attachment, dispatch_uid="attachment_remove_file")
+def remove_file_after_commit(sender: Any, instance: Attachment, using: str, **kwargs: Any) -> None:
+    from atendo.files.services import attachment_storage
+
+    name = instance.storage_name
+    if name:
+        transaction.on_commit(lambda: attachment_storage().delete(name), using=using)
