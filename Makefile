@@ -5,9 +5,9 @@ PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint bench install deps-dev frontend browser migrate demo format clean
+.PHONY: run test lint bench install deps-dev frontend browser sysdeps messages migrate demo format clean
 
-$(VENV)/.installed: pyproject.toml
+$(VENV)/.installed: pyproject.toml | sysdeps
 	test -x $(PY) || python3 -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip setuptools
 	$(PY) -m pip install -q -e .
@@ -17,21 +17,44 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 	$(PY) -m pip install -q -e ".[dev]"
 	touch $@
 
-node_modules/.installed: package.json package-lock.json
+node_modules/.installed: package.json package-lock.json | sysdeps
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
 install: $(VENV)/.installed node_modules/.installed
 deps-dev: $(VENV)/.installed-dev node_modules/.installed
 
+# What a bare Debian machine may lack: venv support and npm are needed; GNU gettext is optional
+# (without it, scripts/msgfmt.py compiles the translations). Installed from Debian when running as
+# root; otherwise the missing packages are named.
+sysdeps:
+	@missing=""; \
+	python3 -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv"; \
+	command -v npm >/dev/null || missing="$$missing npm"; \
+	optional=""; command -v msgfmt >/dev/null || optional="gettext"; \
+	if [ -n "$$missing$$optional" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "Installing from Debian:$$missing $$optional"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing $$optional >/dev/null \
+	    || [ -z "$$missing" ]; \
+	elif [ -n "$$missing" ]; then \
+	  echo "Please install:$$missing (Debian: sudo apt-get install$$missing)" >&2; exit 1; \
+	fi
+
 # Debian's Chromium for the browser tests; never a browser download.
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-migrate: install
+# Translations: GNU gettext when present, else the pure-Python compiler (same catalogue).
+messages: install
+	@if command -v msgfmt >/dev/null; then \
+	  $(PY) manage.py compilemessages -v 0 --ignore=.venv --ignore=node_modules --ignore=var; \
+	else \
+	  $(PY) scripts/msgfmt.py; \
+	fi
+
+migrate: install messages
 	mkdir -p var
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py compilemessages -v 0 --ignore=.venv --ignore=node_modules 2>/dev/null || true
 
 demo: migrate
 	$(PY) manage.py seed_demo
@@ -54,7 +77,7 @@ format: deps-dev
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-test: deps-dev browser
+test: deps-dev messages browser
 	$(MAKE) --no-print-directory lint
 	bash scripts/test.sh $(ARGS)
 

@@ -1,35 +1,55 @@
 #!/usr/bin/env bash
-# Runs the whole suite on SQLite, then again on PostgreSQL.
+# The whole suite on SQLite, then again on PostgreSQL; the last line is pytest's summary.
 # PostgreSQL: $TEST_DATABASE_URL, or postgres://postgres@127.0.0.1:5432/postgres.
-# With CI=true an unreachable PostgreSQL fails the run instead of being skipped.
+# With CI=true an unreachable PostgreSQL fails the run (before anything runs) instead of being skipped.
+# Extra arguments go to pytest (e.g. `make test ARGS="-k members"`).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${VENV:-.venv}/bin/python
 PG_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 
-echo "== SQLite =="
-env -u DATABASE_URL "$PY" -m pytest "$@"
-sqlite_rc=$?
+run_pytest() {  # $1 = label; the rest = environment assignments then pytest arguments
+  local label=$1
+  shift
+  echo "== $label =="
+  env "$@"
+  local rc=$?
+  if [ $rc -eq 5 ]; then
+    echo "FAIL ($label): pytest collected no tests." >&2
+  fi
+  return $rc
+}
 
-if "$PY" - "$PG_URL" <<'PYEOF'
-import sys, psycopg
+pg_reachable() {
+  "$PY" - "$PG_URL" <<'PYEOF'
+import sys
+import psycopg
 try:
     psycopg.connect(sys.argv[1], connect_timeout=5).close()
 except Exception as exc:
-    print(f"PostgreSQL unreachable: {exc}", file=sys.stderr)
+    print(f"PostgreSQL unreachable at {sys.argv[1]}: {exc}", file=sys.stderr)
     sys.exit(1)
 PYEOF
-then
-  echo "== PostgreSQL =="
-  DATABASE_URL="$PG_URL" "$PY" -m pytest "$@"
-  pg_rc=$?
+}
+
+if pg_reachable; then
+  pg=yes
+elif [ "${CI:-}" = "true" ]; then
+  echo "FAIL: PostgreSQL is not reachable at $PG_URL and CI=true." >&2
+  exit 1
 else
-  if [ "${CI:-}" = "true" ]; then
-    echo "FAIL: PostgreSQL is not reachable at $PG_URL and CI=true" >&2
-    exit 1
-  fi
-  echo "WARNING: PostgreSQL not reachable; the PostgreSQL run was SKIPPED." >&2
-  pg_rc=0
+  pg=no
+  echo "WARNING: PostgreSQL is not reachable; only SQLite runs (CI=true would fail here)." >&2
 fi
 
+run_pytest SQLite -u DATABASE_URL "$PY" -m pytest "$@"
+sqlite_rc=$?
+
+pg_rc=0
+if [ $pg = yes ]; then
+  run_pytest PostgreSQL DATABASE_URL="$PG_URL" "$PY" -m pytest "$@"
+  pg_rc=$?
+fi
+
+# Quietly: the last line stays pytest's summary. Any failure (including 5, "no tests") fails the run.
 [ $sqlite_rc -eq 0 ] && [ $pg_rc -eq 0 ]
