@@ -10,9 +10,11 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
 
 from atendo.core.errors import Forbidden, NotFound
 from atendo.workspaces.access import get_member, require
+from atendo.workspaces.models import Membership
 
 # The workspace last opened is remembered in the session and, so that it survives logging out, in a
 # cookie holding only its slug (which grants nothing: every page still checks the membership).
@@ -74,7 +76,7 @@ def home(request: HttpRequest) -> HttpResponse:
     """Send the user to the calendar of their (last used) workspace."""
     memberships = list(
         request.user.memberships.filter(is_active=True)  # type: ignore[union-attr,misc]
-        .select_related("workspace")
+        .select_related("workspace", "role")
         .order_by("workspace__name", "pk")
     )
     remembered = [
@@ -87,4 +89,19 @@ def home(request: HttpRequest) -> HttpResponse:
         chosen = memberships[0]
     if chosen is None:
         return render(request, "no_workspace.html")
-    return redirect("scheduling:calendar", workspace_slug=chosen.workspace.slug)
+    return redirect(start_page(chosen))
+
+
+def start_page(member: Membership) -> str:
+    """Where a member starts: the calendar, or the first page their role lets them open."""
+    slug = member.workspace.slug
+    for code, name, fallback in (
+        ("session.read", "scheduling:calendar", f"/w/{slug}/sessions/"),
+        ("client.read", "clients:list", f"/w/{slug}/clients/"),
+    ):
+        if member.has_perm(code):
+            try:
+                return reverse(name, kwargs={"workspace_slug": slug})
+            except NoReverseMatch:
+                return fallback
+    return reverse("workspaces:settings", kwargs={"workspace_slug": slug})

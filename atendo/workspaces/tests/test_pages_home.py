@@ -48,10 +48,10 @@ def test_someone_without_a_workspace_is_told_so(db):
 
 def test_switcher_lists_every_workspace_of_the_user(owner, other_workspace, page_client):
     single = page_client(owner).get("/w/serena/settings/").content.decode()
-    assert 'aria-label="Switch workspace"' not in single
+    assert 'class="menu switcher"' not in single
     member_add(workspace=other_workspace, actor=None, email=owner.user.email, role_name="Assistant")
     html = page_client(owner).get("/w/serena/settings/").content.decode()
-    assert 'aria-label="Switch workspace"' in html
+    assert 'class="menu switcher"' in html
     assert 'href="/w/outra/sessions/"' in html and 'href="/w/serena/sessions/" aria-current="true"' in html
 
 
@@ -59,3 +59,19 @@ def test_settings_index_runs_few_queries(owner, page_client, django_assert_max_n
     client = page_client(owner)
     with django_assert_max_num_queries(8):
         assert client.get("/w/serena/settings/").status_code == 200
+
+
+def test_a_member_without_session_access_starts_where_they_may_go(owner, page_client):
+    from atendo.workspaces.services import role_create
+
+    role_create(member=owner, name="Bookkeeper", permissions=["billing.read"])
+    keeper = member_add(
+        workspace=owner.workspace, actor=None, email="books@serena.test", role_name="Bookkeeper"
+    )
+    client = page_client(keeper)
+    assert client.get("/")["Location"] == "/w/serena/settings/"
+    html = client.get("/w/serena/settings/").content.decode()
+    assert 'href="/w/serena/sessions/"' not in html and 'href="/w/serena/clients/"' not in html
+    role_create(member=owner, name="Desk", permissions=["client.read"])
+    desk = member_add(workspace=owner.workspace, actor=None, email="desk@serena.test", role_name="Desk")
+    assert page_client(desk).get("/")["Location"] == "/w/serena/clients/"
