@@ -27,7 +27,6 @@ from atendo.core.api_schemas import MAX_ID, Id
 from atendo.core.errors import NotFound, ValidationFailed
 from atendo.scheduling import selectors, services
 from atendo.scheduling.availability import free_slots
-from atendo.scheduling.checks import session_warnings
 from atendo.scheduling.models import MAX_DURATION_MINUTES
 from atendo.scheduling.serializers import sessions_to_json
 from atendo.scheduling.times import isoformat_local
@@ -320,47 +319,7 @@ def session_create(
 )
 def session_check(request: HttpRequest, workspace_slug: str, payload: SessionCheckIn) -> dict[str, Any]:
     member = api_member(request, workspace_slug)
-    require(member, "session.read")
-    workspace = member.workspace
-    current = None
-    if payload.session_id is not None:
-        current = selectors.session_get_for(member, payload.session_id)
-    practitioner = (
-        services._practitioner(workspace, payload.practitioner_id)
-        if payload.practitioner_id is not None
-        else (current.practitioner if current else member)
-    )
-    client_id = (
-        payload.client_id if payload.client_id is not None else (current.client_id if current else None)
-    )
-    if client_id is not None:
-        client_id = services._client(workspace, client_id).pk
-    therapy_type = services._therapy_type(workspace, payload.therapy_type_id)
-    start = services.resolve_start(
-        workspace,
-        starts_at=payload.starts_at,
-        date=payload.date,
-        start_time=payload.start_time,
-        current_local=current.starts_at.astimezone(workspace.tz).replace(tzinfo=None) if current else None,
-    )
-    duration = payload.duration_minutes
-    if duration is None:
-        if current is not None:
-            duration = current.duration_minutes
-        elif therapy_type is not None and therapy_type.default_duration_minutes:
-            duration = therapy_type.default_duration_minutes
-        else:
-            duration = workspace.default_duration_minutes
-    status = payload.status or (current.status if current else workspace.default_status)
-    warnings = session_warnings(
-        workspace=workspace,
-        practitioner=practitioner,
-        client_id=client_id,
-        starts_at=start,
-        ends_at=start + dt.timedelta(minutes=duration),
-        status=status,
-        exclude_ids=[current.pk] if current else [],
-    )
+    warnings = services.session_check(member=member, **payload.model_dump(exclude_unset=True))
     return {"warnings": warnings}
 
 

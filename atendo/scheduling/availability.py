@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from atendo.core.api_schemas import MAX_ID
 from atendo.core.errors import ValidationFailed
 from atendo.scheduling.checks import MAX_SPAN, hours_for
 from atendo.scheduling.models import MAX_DURATION_MINUTES, Session, SessionStatus
@@ -49,7 +50,9 @@ def free_slots(
     begin, finish = parse_range(member, start, end)
     practitioner = (
         Membership.objects.for_workspace(workspace).filter(pk=practitioner_id, is_active=True).first()
-        if isinstance(practitioner_id, int) and not isinstance(practitioner_id, bool)
+        if isinstance(practitioner_id, int)
+        and not isinstance(practitioner_id, bool)
+        and 0 < practitioner_id <= MAX_ID
         else None
     )
     if practitioner is None:

@@ -17,11 +17,12 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from atendo.clients.models import Client, ClientPractitioner
+from atendo.core.api_schemas import MAX_ID
 from atendo.core.errors import FieldError, NotFound, ValidationFailed
 from atendo.fields import engine
 from atendo.scheduling.checks import MAX_SPAN
 from atendo.scheduling.models import Session, SessionStatus, SessionStatusChange
-from atendo.scheduling.times import UTC, parse_datetime
+from atendo.scheduling.times import UTC, parse_date, parse_datetime
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership
 
@@ -113,7 +114,8 @@ def _coerce(definition: Any, raw: Any, path: str) -> Any:
             raise ValidationFailed.single(path, _("Give a number.")) from None
         if number != number or number in (float("inf"), float("-inf")):
             raise ValidationFailed.single(path, _("Give a number."))
-        return int(number) if number.is_integer() else number
+        # Whole numbers compare as integers (as stored); huge ones stay floats (no driver overflow).
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
     if kind == "boolean":
         lowered = text.strip().lower()
         if lowered in {"true", "1", "yes"}:
@@ -122,13 +124,13 @@ def _coerce(definition: Any, raw: Any, path: str) -> Any:
             return False
         raise ValidationFailed.single(path, _("Give true or false."))
     if kind == "team_member":
-        if not text.isdigit():
+        if not text.isdigit() or not 0 < int(text) <= MAX_ID:
             raise ValidationFailed.single(path, _("Give a member id."))
         return int(text)
     if kind == "date":
         try:
-            return dt.date.fromisoformat(text).isoformat()
-        except ValueError:
+            return parse_date(text, path=path).isoformat()
+        except ValidationFailed:
             raise ValidationFailed.single(path, _("Give a date as YYYY-MM-DD.")) from None
     return text
 
@@ -223,14 +225,14 @@ def _decode_cursor(cursor: str, field: str) -> tuple[Any, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        if not isinstance(pk, int) or isinstance(pk, bool):
+        if not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk <= MAX_ID:
             raise ValueError
         if field in {"starts_at", "created_at", "updated_at"}:
             value = dt.datetime.fromisoformat(value)
             if value.tzinfo is None:
                 raise ValueError
         elif field == "duration_minutes":
-            if not isinstance(value, int) or isinstance(value, bool):
+            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 2**31 - 1:
                 raise ValueError
         elif not isinstance(value, str):
             raise ValueError

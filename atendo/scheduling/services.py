@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from atendo.audit.services import audit_record
 from atendo.clients.clinical import assign_practitioner, readable_client_ids
 from atendo.clients.models import Client
+from atendo.core.api_schemas import MAX_ID
 from atendo.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from atendo.fields import engine
 from atendo.scheduling import series as series_mod
@@ -84,9 +85,9 @@ class SessionResult:
 
 
 def _int_id(value: Any, path: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        if isinstance(value, str) and value.isdigit():
-            return int(value)
+    if isinstance(value, str) and value.isdigit() and len(value) <= 19:
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         raise ValidationFailed.single(path, _("Give an id (a whole number)."))
     return value
 
@@ -341,6 +342,81 @@ def _reload(member: Membership, session_id: int) -> Session:
     return session_get_for(member, session_id)
 
 
+# --- check (warnings without saving) ---------------------------------------------------------
+
+
+def session_check(
+    *,
+    member: Membership,
+    session_id: Any = None,
+    client_id: Any = None,
+    practitioner_id: Any = None,
+    therapy_type_id: Any = None,
+    starts_at: Any = None,
+    date: Any = None,
+    start_time: Any = None,
+    duration_minutes: Any = None,
+    status: Any = None,
+) -> list[dict[str, Any]]:
+    """The warnings a new session — or `session_id` changed as given — would get. Saves nothing.
+
+    Missing values come from the edited session, else from the defaults `session_create` uses.
+    """
+    require(member, "session.read")
+    workspace = member.workspace
+    current = _reload(member, _int_id(session_id, "session_id")) if session_id is not None else None
+    errors: list[FieldError] = []
+
+    def collect(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ValidationFailed as exc:
+            errors.extend(exc.fields)
+            return None
+
+    practitioner = (
+        collect(_practitioner, workspace, practitioner_id)
+        if practitioner_id is not None
+        else (current.practitioner if current else member)
+    )
+    if client_id is not None:
+        client = collect(_client, workspace, client_id)
+        client_pk = client.pk if client is not None else None
+    else:
+        client_pk = current.client_id if current else None
+    therapy_type = collect(_therapy_type, workspace, therapy_type_id)
+    start = collect(
+        resolve_start,
+        workspace,
+        starts_at=starts_at,
+        date=date,
+        start_time=start_time,
+        current_local=current.starts_at.astimezone(workspace.tz).replace(tzinfo=None) if current else None,
+    )
+    if duration_minutes is None:
+        if current is not None:
+            duration_minutes = current.duration_minutes
+        elif therapy_type is not None and therapy_type.default_duration_minutes:
+            duration_minutes = therapy_type.default_duration_minutes
+        else:
+            duration_minutes = workspace.default_duration_minutes
+    duration = collect(_clean_duration, duration_minutes)
+    if status is None:
+        status = current.status if current else workspace.default_status
+    clean_status = collect(_clean_status, status)
+    if errors:
+        raise ValidationFailed(errors)
+    return session_warnings(
+        workspace=workspace,
+        practitioner=practitioner,
+        client_id=client_pk,
+        starts_at=start,
+        ends_at=start + dt.timedelta(minutes=duration),
+        status=clean_status,
+        exclude_ids=[current.pk] if current else [],
+    )
+
+
 # --- create ------------------------------------------------------------------------------------
 
 
@@ -367,7 +443,7 @@ def session_create(
     Missing values take the workspace defaults (duration — or the therapy type's —, status, 09:00).
     Only pre-session field values may be given at creation.
     """
-    require(member, "session.create")
+    require(member, "session.read", "session.create")
     workspace = member.workspace
     errors: list[FieldError] = []
 

@@ -25,6 +25,17 @@ _DATETIME = re.compile(
 )
 
 
+# Years a session can reasonably have; far dates would overflow time-zone arithmetic.
+MIN_YEAR, MAX_YEAR = 1900, 2200
+
+
+def _check_year(year: int, path: str) -> None:
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValidationFailed.single(
+            path, _("The year must be between %(min)d and %(max)d.") % {"min": MIN_YEAR, "max": MAX_YEAR}
+        )
+
+
 def exists_locally(naive: dt.datetime, tz: dt.tzinfo) -> bool:
     """False for a wall time skipped by a daylight-saving jump in `tz`."""
     aware = naive.replace(tzinfo=tz, fold=0)
@@ -50,15 +61,18 @@ def parse_date(value: Any, *, path: str) -> dt.date:
     if isinstance(value, dt.datetime):
         raise ValidationFailed.single(path, _("Give a date as YYYY-MM-DD."))
     if isinstance(value, dt.date):
+        _check_year(value.year, path)
         return value
     if not isinstance(value, str) or not _DATE.match(value):
         raise ValidationFailed.single(path, _("Give a date as YYYY-MM-DD, e.g. 2026-03-14."))
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise ValidationFailed.single(
             path, _("%(value)s is not a day of the calendar.") % {"value": value}
         ) from None
+    _check_year(day.year, path)
+    return day
 
 
 def parse_hhmm_time(value: Any, *, path: str) -> dt.time:
@@ -98,6 +112,7 @@ def parse_datetime(value: Any, tz: ZoneInfo, *, path: str, date_only_ok: bool = 
             raise ValidationFailed.single(
                 path, _("%(value)s is not a valid date and time.") % {"value": text}
             ) from None
+    _check_year(naive_or_aware.year, path)
     if naive_or_aware.tzinfo is None:
         return local_to_utc(naive_or_aware, tz, path=path)
     return naive_or_aware.astimezone(UTC)

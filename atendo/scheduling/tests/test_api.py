@@ -46,6 +46,10 @@ def test_create_with_date_and_start_time(api, owner, client_ana):
         ({"fields": {"during": {"mood": "ok"}}}, "fields.during"),
         ({"practitioner_id": 987654}, "practitioner_id"),
         ({"client_id": "abc"}, "client_id"),
+        ({"client_id": 2**70}, "client_id"),
+        ({"starts_at": "9999-12-31T23:00-05:00"}, "starts_at"),
+        ({"starts_at": "0001-01-01T00:00"}, "starts_at"),
+        ({"recurrence": {"rrule": "FREQ=WEEKLY;UNTIL=99991231"}}, "recurrence.rrule"),
     ],
 )
 def test_bad_input_is_a_422_naming_the_field(api, owner, client_ana, extra, path):
@@ -244,3 +248,12 @@ def test_session_of_another_workspace_is_404(api, outsider, owner, client_ana, b
     assert own.patch(f"sessions/{s.pk}", {"version": 1, "name": "x"}).status_code == 404
     assert own.delete(f"sessions/{s.pk}").status_code == 404
     assert Session.objects.filter(pk=s.pk, name="Sessão").exists()
+
+
+def test_huge_ids_are_404_or_422_never_500(api, owner, client_ana):
+    huge = 2**70
+    client = api(owner)
+    assert client.get(f"sessions/{huge}").status_code in (404, 422)
+    assert client.get("sessions", client_id=huge).status_code == 422
+    assert client.get(f"clients/{huge}/sessions").status_code in (404, 422)
+    assert client.post("sessions/check", {"session_id": huge}).status_code == 422

@@ -199,3 +199,41 @@ def test_phase_save_without_definitions_refuses_unknown_keys(owner, client_ana, 
     with pytest.raises(ValidationFailed) as info:
         session_save_phase(member=owner, session_id=s.pk, phase="during", values={"mood": "calm"}, version=1)
     assert info.value.fields[0].path == "fields.during.mood"
+
+
+def test_delete_takes_payment_and_attachments_along(owner, client_ana, book):
+    from atendo.billing.services import payment_create
+    from atendo.files.models import Attachment
+
+    s = book(client_ana, "2026-03-10T10:00")
+    payment_create(member=owner, session_id=s.pk, data={"amount": "100.00"})
+    for i in range(2):
+        Attachment.objects.create(
+            workspace=owner.workspace,
+            kind="file",
+            original_name=f"scan{i}.pdf",
+            content_type="application/pdf",
+            size=10,
+            storage_name=f"test/{s.pk}-{i}",
+            session=s,
+        )
+    expected = {"attachments": 2, "payments": 1, "session_status_changes": 1, "sessions": 1}
+    assert session_delete_preview(member=owner, session_id=s.pk) == expected
+    assert session_delete(member=owner, session_id=s.pk) == expected
+    assert not Attachment.objects.filter(session_id=s.pk).exists()
+
+
+def test_an_invoiced_session_cannot_be_deleted(api, owner, client_ana, book):
+    from atendo.billing.models import Payment
+    from atendo.billing.services import invoice_create, payment_create
+
+    s = book(client_ana, "2026-03-10T10:00")
+    payment_create(member=owner, session_id=s.pk, data={"amount": "100.00"})
+    invoice_create(member=owner, session_ids=[s.pk])
+    with pytest.raises(Conflict) as info:
+        session_delete(member=owner, session_id=s.pk)
+    assert info.value.code == "invoiced"
+    response = api(owner).delete(f"sessions/{s.pk}")
+    assert response.status_code == 409 and response.json()["error"]["code"] == "invoiced"
+    assert api(owner).get(f"sessions/{s.pk}/delete-preview").status_code == 409
+    assert Session.objects.filter(pk=s.pk).exists() and Payment.objects.filter(session_id=s.pk).exists()

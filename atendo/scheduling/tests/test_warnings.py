@@ -131,3 +131,20 @@ def test_double_booking_is_a_409_in_the_api(api, owner, workspace, client_ana, c
     error = clash.json()["error"]
     assert error["code"] == "overlap" and error["conflicts"] == [first.json()["session"]["id"]]
     assert error["fields"][0]["path"] == "starts_at"
+
+
+def test_check_validates_like_create(api, owner):
+    response = api(owner).post("sessions/check", {"date": "2026-02-30", "start_time": "25:00"})
+    assert response.status_code == 422
+    assert {f["path"] for f in response.json()["error"]["fields"]} == {"date", "start_time"}
+    response = api(owner).post("sessions/check", {"date": "2026-03-10", "duration_minutes": 0})
+    assert response.status_code == 422
+    assert response.json()["error"]["fields"][0]["path"] == "duration_minutes"
+
+
+def test_check_outside_hours_for_a_new_session(api, owner):
+    response = api(owner).post("sessions/check", {"date": "2026-03-14"})  # Saturday 09:00
+    assert response.status_code == 200
+    assert response.json()["warnings"] == [
+        {"code": "outside_working_hours", "message": "This session is outside the working hours."}
+    ]
