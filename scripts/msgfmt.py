@@ -8,8 +8,8 @@ plurals, escapes; fuzzy entries are left out, as msgfmt does.
 
 from __future__ import annotations
 
-import ast
 import array
+import ast
 import struct
 import sys
 from pathlib import Path

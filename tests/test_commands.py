@@ -142,3 +142,33 @@ def test_create_api_token_for_a_non_member_fails(owner, other_workspace, workspa
     with pytest.raises(CommandError, match="not an active member"):
         run("create_api_token", "--workspace", workspace_slug, "--email", email)
     assert counts() == before
+
+
+# --- translations without GNU gettext -----------------------------------------------------------
+
+
+def test_pure_python_msgfmt_matches_gnu_msgfmt(tmp_path):
+    import gettext
+    import importlib.util
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("msgfmt_script", root / "scripts" / "msgfmt.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    po = root / "atendo" / "locale" / "pt_BR" / "LC_MESSAGES" / "django.po"
+    module.write_mo(module.parse(po), tmp_path / "py.mo")
+    with open(tmp_path / "py.mo", "rb") as fh:
+        ours = gettext.GNUTranslations(fh)
+    assert len(ours._catalog) > 10 and ours._catalog[""].startswith("Project-Id-Version")
+    if shutil.which("msgfmt") is None:
+        pytest.skip("GNU gettext is not installed to compare with")
+    subprocess.run(["msgfmt", "-o", str(tmp_path / "gnu.mo"), str(po)], check=True)
+    with open(tmp_path / "gnu.mo", "rb") as fh:
+        theirs = gettext.GNUTranslations(fh)
+    header = ""
+    assert {k: v for k, v in ours._catalog.items() if k != header} == {
+        k: v for k, v in theirs._catalog.items() if k != header
+    }
