@@ -22,6 +22,7 @@ from atendo.core.errors import FieldError
 from atendo.workspaces import permissions
 from atendo.workspaces.hours import WEEKDAYS
 from atendo.workspaces.models import Role, Workspace
+from atendo.workspaces.services import SLOT_MINUTES
 
 SESSION_STATUS_CHOICES = [
     ("scheduled", _("Scheduled")),
@@ -29,7 +30,6 @@ SESSION_STATUS_CHOICES = [
     ("completed", _("Completed")),
     ("cancelled", _("Cancelled")),
 ]
-SLOT_MINUTES = (5, 10, 15, 20, 30, 60)
 WEEKDAY_LABELS: dict[str, Promise] = {
     "mon": _("Monday"),
     "tue": _("Tuesday"),
