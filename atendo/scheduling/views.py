@@ -104,6 +104,8 @@ def _calendar_config(request: HttpRequest, member: Membership) -> dict[str, Any]
             "moved": _("“%(name)s” moved to %(when)s."),
             "move_cancelled": _("Nothing changed."),
             "refused": _("The change was refused and put back: %(reason)s"),
+            "undo": _("Undo"),
+            "undone": _("The move was undone."),
             "no_free_slots": _("No free slot in this period."),
             "free_slots_found": _("%(n)s free slots"),
         },

@@ -346,3 +346,30 @@ def test_tablet_width_keeps_everything_reachable(page, login, owner, ana):
     event.click()
     page.wait_for_url(re.compile(rf"/sessions/{session.pk}/$"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 820
+
+
+def test_resize_changes_the_duration_and_undo_puts_it_back(page, login, owner, ana):
+    session = _book(owner, ana, "2026-03-10T10:00", name="Stretchy")
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    event = _event(page, session.pk)
+    event.wait_for()
+    event.hover()
+    handle = event.locator(".fc-event-resizer-end")
+    box = handle.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    _x, y = _slot_point(page, "2026-03-10", "11:30:00")
+    page.mouse.move(box["x"] + box["width"] / 2, y + 6, steps=10)
+    with page.expect_response(lambda r: r.request.method == "PATCH") as patch:
+        page.mouse.up()
+    assert patch.value.status == 200
+    session.refresh_from_db()
+    assert session.duration_minutes == 120
+    with page.expect_response(lambda r: r.request.method == "PATCH"):
+        page.locator("#calendar-status").get_by_role("button", name="Undo").click()
+    page.locator("#calendar-status", has_text="undone").wait_for()
+    session.refresh_from_db()
+    assert session.duration_minutes == 60
+    assert session.starts_at.astimezone(session.workspace.tz).hour == 10

@@ -35,8 +35,15 @@
     const status = document.getElementById("calendar-status");
     const dialog = document.getElementById("change-dialog");
 
-    function announce(message, kind) {
-      status.textContent = message;
+    let loadFailed = false;
+
+    function announce(message, kind, action) {
+      status.replaceChildren(document.createTextNode(message));
+      if (action) {
+        const button = el("button", { type: "button", class: "link" }, action.label);
+        button.addEventListener("click", action.run, { once: true });
+        status.append(" ", button);
+      }
       status.className = `cal-status ${kind || ""}`.trim();
       status.hidden = !message;
     }
@@ -119,9 +126,11 @@
       try {
         const items = await Api.getAll(cfg.sessions_url, apiParams(range));
         success(items.map(toEvent));
-        announce("", "");
+        if (loadFailed) announce("", "");
+        loadFailed = false;
       } catch (err) {
         failure(err);
+        loadFailed = true;
         announce(fmt(t.load_failed, { reason: err.message }), "error");
       }
     }
@@ -229,7 +238,23 @@
         event.setExtendedProp("session", updated);
         event.setProp("classNames", fresh.classNames);
         const after = (saved.warnings || []).map((w) => w.message);
-        announce([fmt(t.moved, { name: s.name, when }), ...after].join(" "), after.length ? "warn" : "ok");
+        const undo = {
+          label: t.undo,
+          run: async () => {
+            try {
+              await Api.request("PATCH", `${cfg.sessions_url}/${s.id}`, {
+                starts_at: s.starts_at,
+                duration_minutes: s.duration_minutes,
+                version: updated.version,
+              });
+              announce(t.undone, "ok");
+            } catch (err) {
+              announce(fmt(t.refused, { reason: err.message }), "error");
+            }
+            calendar.refetchEvents();
+          },
+        };
+        announce([fmt(t.moved, { name: s.name, when }), ...after].join(" "), after.length ? "warn" : "ok", undo);
       } catch (err) {
         event.setProp("classNames", before);
         info.revert();
@@ -343,6 +368,11 @@
         });
       }
     }
+
+    // Coming back to the tab shows what colleagues changed meanwhile.
+    document.addEventListener("visibilitychange", () => {
+      if (!document.hidden) calendar.refetchEvents();
+    });
 
     // ---- keyboard --------------------------------------------------------------------------------
     document.addEventListener("keydown", (ev) => {
