@@ -8,6 +8,7 @@ practitioner. Two queries whatever the range: the practitioner and their session
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +32,24 @@ MAX_SLOTS = 2000
 class Slot:
     start: dt.datetime
     end: dt.datetime
+
+
+def _is_free(
+    busy: list[tuple[dt.datetime, dt.datetime]],
+    busy_starts: list[dt.datetime],
+    start: dt.datetime,
+    end: dt.datetime,
+) -> bool:
+    """No busy interval (sorted by start, none longer than a day) intersects [start, end)."""
+    i = bisect.bisect_left(busy_starts, end)  # busy[:i] start before `end`
+    while i > 0:
+        i -= 1
+        busy_start, busy_end = busy[i]
+        if busy_start < start - MAX_SPAN:
+            return True
+        if busy_end > start:
+            return False
+    return True
 
 
 def free_slots(
@@ -71,6 +90,7 @@ def free_slots(
         .order_by("starts_at")
         .values_list("starts_at", "ends_at")
     )
+    busy_starts = [start for start, _end in busy]
     hours = hours_for(workspace, practitioner)
     tz = workspace.tz
     step = max(int(workspace.slot_minutes or 30), 1)
@@ -93,7 +113,7 @@ def free_slots(
                 slot_end = slot_start + length
                 if slot_end > interval_end or slot_end > finish or moment.date() != day:
                     break
-                if slot_start >= begin and not any(s < slot_end and e > slot_start for s, e in busy):
+                if slot_start >= begin and _is_free(busy, busy_starts, slot_start, slot_end):
                     slots.append(Slot(slot_start, slot_end))
                     if len(slots) >= MAX_SLOTS:
                         break

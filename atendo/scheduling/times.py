@@ -103,9 +103,9 @@ def parse_datetime(value: Any, tz: ZoneInfo, *, path: str, date_only_ok: bool = 
                 raise ValidationFailed.single(
                     path, _("A time is needed as well, e.g. %(value)sT09:00.") % {"value": text}
                 )
-            return local_to_utc(
-                dt.datetime.combine(parse_date(text, path=path), dt.time(0, 0)), tz, path=path
-            )
+            # Local midnight; where a DST jump skips midnight, the day starts just after the jump.
+            midnight = dt.datetime.combine(parse_date(text, path=path), dt.time(0, 0))
+            return midnight.replace(tzinfo=tz, fold=0).astimezone(UTC)
         try:
             naive_or_aware = dt.datetime.fromisoformat(text)
         except ValueError:

@@ -93,3 +93,16 @@ def test_practitioner_of_another_workspace_is_refused(api, owner, outsider):
         "availability", practitioner_id=outsider.pk, duration=60, start="2026-03-10", end="2026-03-11"
     )
     assert response.status_code == 422
+
+
+def test_slots_keep_local_hours_across_a_dst_change(api, owner, workspace):
+    workspace.timezone = "America/New_York"
+    workspace.working_hours = {"sat": [["09:00", "10:00"]], "mon": [["09:00", "10:00"]]}
+    workspace.save()
+    response = api(owner).get(
+        "availability", practitioner_id=owner.pk, duration=60, start="2026-03-07", end="2026-03-10"
+    )
+    assert [s["start"] for s in response.json()["items"]] == [
+        "2026-03-07T09:00:00-05:00",  # Saturday, before the change
+        "2026-03-09T09:00:00-04:00",  # Monday, after it
+    ]
