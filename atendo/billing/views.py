@@ -317,7 +317,7 @@ def record(request: HttpRequest, workspace_slug: str, session_id: int) -> HttpRe
             "therapy_type": tt_id,
             "actual_duration_minutes": defaults["actual_duration_minutes"],
             "notes": defaults["notes"],
-            "take_payment": True,
+            "take_payment": existing_payment is not None or "amount" in pay_initial,
         },
     )
     tf_form = CustomFieldsForm(

@@ -75,6 +75,33 @@ def client_evaluations(request: HttpRequest, workspace_slug: str, client_id: int
     return _render(request, template, context)
 
 
+@workspace_page("client.read", "session.read")
+def session_evaluations(request: HttpRequest, workspace_slug: str, session_id: int) -> HttpResponse:
+    """The evaluations linked to a session (a partial for the session page)."""
+    from atendo.fields.forms import FieldValuesForm
+
+    member = _member(request)
+    session = Session.objects.for_workspace(member.workspace).filter(pk=session_id).first()
+    if session is None:
+        raise Http404
+    rows = list(selectors.evaluations_for(member, session_id=session.pk).order_by("-date", "-pk")[:50])
+    items, withheld = selectors.evaluations_to_json(member, rows)
+    definitions = definitions_for(workspace=member.workspace, scope="evaluation")
+    for item in items:
+        nodes = FieldValuesForm(
+            member=member, definitions=definitions, prefix="values", values=item["values"]
+        ).nodes()
+        item["rows"] = [n for n in nodes if n["value"] not in (None, "", [], {})]
+    context = {
+        "client": session.client,
+        "session_id": session.pk,
+        "evaluations": items,
+        "withheld": withheld,
+        "can_write": member.has_perm("client.update") and can_read_clinical(member, session.client_id),
+    }
+    return _render(request, "evaluations/_session_evaluations.html", context)
+
+
 def _form_page(
     request: HttpRequest, member: Membership, client: Client, evaluation: Evaluation | None
 ) -> HttpResponse:

@@ -165,3 +165,21 @@ def test_pages(page_client, therapist, assistant, outsider, ev):
     assert page_client(assistant).get(f"/w/serena/evaluations/{evaluation.pk}/").status_code == 404
     assert page_client(outsider).get(url).status_code == 404
     assert page_client(outsider).get(f"/w/serena/clients/{ev['client'].pk}/evaluations/").status_code == 404
+
+
+def test_session_evaluations_partial(page_client, api, therapist, assistant, outsider, ev):
+    api(therapist).post(
+        "evaluations",
+        {
+            "client_id": ev["client"].pk,
+            "session_id": ev["session"].pk,
+            "title": "Durante",
+            "values": {"pain": 3},
+        },
+    )
+    url = f"/w/serena/sessions/{ev['session'].pk}/evaluations/"
+    html = page_client(therapist).get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Durante" in html and "Pain (0–10)" in html
+    html = page_client(assistant).get(url, HTTP_HX_REQUEST="true").content.decode()
+    assert "Durante" not in html and "hidden from you" in html
+    assert page_client(outsider).get(url).status_code == 404
