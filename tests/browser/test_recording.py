@@ -40,7 +40,8 @@ def test_therapist_records_a_session_with_payment_and_downloads_the_invoice(
     )
 
     login(page, therapist)
-    page.goto(f"/w/serena/sessions/{session.pk}/record/")
+    page.goto(f"/w/serena/sessions/{session.pk}/")
+    page.get_by_role("link", name="Record session").click()
     expect(page.get_by_role("heading", name="Record session")).to_be_visible()
     expect(page.get_by_label("Actual duration (minutes)")).to_have_value("60")
     expect(page.get_by_label("Amount")).to_have_value("150.00")
@@ -55,6 +56,17 @@ def test_therapist_records_a_session_with_payment_and_downloads_the_invoice(
     page.get_by_role("button", name="Save").click()
     page.wait_for_load_state("networkidle")
     assert f"/sessions/{session.pk}/" in page.url and "/record/" not in page.url
+    expect(page.get_by_text("Session recorded.")).to_be_visible()
+    expect(page.get_by_role("link", name="Edit the record")).to_be_visible()
+
+    # Attach an administrative receipt on the session page (the attachments include).
+    receipt = tmp_path / "recibo.txt"
+    receipt.write_text("Recibo PIX 150,00\n")
+    page.get_by_label("Attach a file or an image").set_input_files(str(receipt))
+    page.get_by_label("Visibility").select_option("0")
+    page.get_by_role("button", name="Upload").click()
+    page.wait_for_load_state("networkidle")
+    expect(page.get_by_role("link", name="recibo.txt")).to_be_visible()
 
     session = Session.objects.get(pk=session.pk)
     assert session.recorded_at is not None and session.actual_duration_minutes == 70
