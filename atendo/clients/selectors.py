@@ -12,6 +12,7 @@ from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
+from django.utils.translation import gettext as _
 
 from atendo.clients.models import Client, ClientPractitioner
 from atendo.core.errors import NotFound, ValidationFailed
@@ -39,7 +40,7 @@ def clients_for(member: Membership) -> QuerySet[Client]:
 def client_get_for(member: Membership, client_id: int) -> Client:
     client = clients_for(member).filter(pk=client_id).first()
     if client is None:
-        raise NotFound("No such client.")
+        raise NotFound(_("No such client."))
     return client
 
 
@@ -56,7 +57,7 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
             raise ValueError
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
         raise ValidationFailed.single(
-            "cursor", "This cursor is not valid; start again without one."
+            "cursor", _("This cursor is not valid; start again without one.")
         ) from None
     return name, pk
 
@@ -72,7 +73,9 @@ def _field_filter(
         definition = definitions.get(key)
         path = f"field.{key}"
         if definition is None:
-            raise ValidationFailed.single(path, f"'{key}' is not a filterable client field.")
+            raise ValidationFailed.single(
+                path, _("'{key}' is not a filterable client field.").format(key=key)
+            )
         value = engine.coerce_filter_value(definition, raw, path)
         alias = f"_field_{index}"
         qs = qs.alias(**{alias: KeyTransform(key, "fields")}).filter(**{alias: value})
@@ -99,17 +102,19 @@ def clients_page(
     """A page of clients by name (then id), with search on name, e-mail and phone, and the cursor
     of the next page (None at the end). `archived`: "false" (default), "true" or "all"."""
     if not 1 <= limit <= MAX_PAGE:
-        raise ValidationFailed.single("limit", f"limit must be between 1 and {MAX_PAGE}.")
+        raise ValidationFailed.single(
+            "limit", _("limit must be between 1 and {MAX_PAGE}.").format(MAX_PAGE=MAX_PAGE)
+        )
     qs = clients_for(member)
     if archived == "false":
         qs = qs.filter(archived=False)
     elif archived == "true":
         qs = qs.filter(archived=True)
     elif archived != "all":
-        raise ValidationFailed.single("archived", "archived must be false, true or all.")
+        raise ValidationFailed.single("archived", _("archived must be false, true or all."))
     q = (q or "").strip()
     if len(q) > 100:
-        raise ValidationFailed.single("q", "Search for at most 100 characters.")
+        raise ValidationFailed.single("q", _("Search for at most 100 characters."))
     if q:
         condition = Q(name__icontains=q) | Q(email__icontains=q) | Q(phone__icontains=q)
         digits = "".join(ch for ch in q if ch.isdigit())

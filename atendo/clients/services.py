@@ -18,6 +18,8 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from atendo.audit.services import audit_record
 from atendo.clients.clinical import can_read_clinical
@@ -39,15 +41,15 @@ def _clean_basic(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
     if "name" in data or creating:
         name = data.get("name")
         if not isinstance(name, str) or not name.strip():
-            errors.append(FieldError("name", "A name is required."))
+            errors.append(FieldError("name", _("A name is required.")))
         elif len(name.strip()) > 200:
-            errors.append(FieldError("name", "The name can have at most 200 characters."))
+            errors.append(FieldError("name", _("The name can have at most 200 characters.")))
         else:
             cleaned["name"] = " ".join(name.split())
     if "email" in data:
         email = data.get("email") or ""
         if not isinstance(email, str):
-            errors.append(FieldError("email", "The e-mail address must be text."))
+            errors.append(FieldError("email", _("The e-mail address must be text.")))
         else:
             email = email.strip().lower()
             try:
@@ -55,13 +57,17 @@ def _clean_basic(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
                     validate_email(email)
                 cleaned["email"] = email
             except DjangoValidationError:
-                errors.append(FieldError("email", f"'{email[:60]}' is not a valid e-mail address."))
+                errors.append(
+                    FieldError(
+                        "email", _("'{value}' is not a valid e-mail address.").format(value=email[:60])
+                    )
+                )
     if "phone" in data:
         phone = data.get("phone") or ""
         if not isinstance(phone, str) or len(phone.strip()) > 40:
-            errors.append(FieldError("phone", "The phone number is text of at most 40 characters."))
+            errors.append(FieldError("phone", _("The phone number is text of at most 40 characters.")))
         elif phone.strip() and not all(ch.isdigit() or ch in " +-().#" for ch in phone.strip()):
-            errors.append(FieldError("phone", "A phone number holds digits, spaces and + - ( ) only."))
+            errors.append(FieldError("phone", _("A phone number holds digits, spaces and + - ( ) only.")))
         else:
             cleaned["phone"] = phone.strip()
     if "birth_date" in data:
@@ -78,9 +84,9 @@ def _clean_basic(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
                 except ValueError:
                     day = None
             if day is None:
-                errors.append(FieldError("birth_date", "The birth date is written as YYYY-MM-DD."))
+                errors.append(FieldError("birth_date", _("The birth date is written as YYYY-MM-DD.")))
             elif day > dt.date.today() or day.year < 1900:
-                errors.append(FieldError("birth_date", "The birth date must be between 1900 and today."))
+                errors.append(FieldError("birth_date", _("The birth date must be between 1900 and today.")))
             else:
                 cleaned["birth_date"] = day
     if errors:
@@ -92,13 +98,13 @@ def _clean_practitioners(member: Membership, raw: Any) -> list[Membership]:
     if not isinstance(raw, list | tuple) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in raw
     ):
-        raise ValidationFailed.single("practitioner_ids", "practitioner_ids must be a list of member ids.")
+        raise ValidationFailed.single("practitioner_ids", _("practitioner_ids must be a list of member ids."))
     found = {
         m.pk: m
         for m in Membership.objects.for_workspace(member.workspace).filter(pk__in=set(raw), is_active=True)
     }
     errors = [
-        FieldError(f"practitioner_ids[{i}]", f"{v} is not an active member of this workspace.")
+        FieldError(f"practitioner_ids[{i}]", _("{v} is not an active member of this workspace.").format(v=v))
         for i, v in enumerate(raw)
         if v not in found
     ]
@@ -125,14 +131,16 @@ def _clean_fields(
     if values is None:
         values = {}
     if not isinstance(values, Mapping):
-        raise ValidationFailed.single("fields", "Field values must be an object keyed by field key.")
+        raise ValidationFailed.single("fields", _("Field values must be an object keyed by field key."))
     administrative = open_keys(definitions)
     if not can_read:
         hidden = [k for k in values if k not in administrative]
         clinical = engine.clinical_keys(definitions)
         if any(k in clinical for k in hidden):
             first = next(k for k in hidden if k in clinical)
-            raise Forbidden(f"You may not write clinical content for this client (fields.{first}).")
+            raise Forbidden(
+                _("You may not write clinical content for this client (fields.{first}).").format(first=first)
+            )
     writable = definitions if can_read else [d for d in definitions if not d.clinical]
     kept = {} if can_read else {k: v for k, v in stored.items() if k not in administrative}
     cleaned = engine.validate_values(
@@ -204,7 +212,7 @@ def client_create(*, member: Membership, data: Mapping[str, Any]) -> Client:
 def _locked(member: Membership, client_id: int) -> Client:
     client = Client.objects.for_workspace(member.workspace).select_for_update().filter(pk=client_id).first()
     if client is None:
-        raise NotFound("No such client.")
+        raise NotFound(_("No such client."))
     return client
 
 
@@ -218,7 +226,9 @@ def client_update(
     require(member, "client.update")
     unknown = set(data) - {*BASIC, "fields", "practitioner_ids"}
     if unknown:
-        raise ValidationFailed([FieldError(k, f"'{k}' cannot be changed here.") for k in sorted(unknown)])
+        raise ValidationFailed(
+            [FieldError(k, _("'{k}' cannot be changed here.").format(k=k)) for k in sorted(unknown)]
+        )
     basic = _clean_basic(data, creating=False)
     changes: dict[str, Any] = {}
     for key, value in basic.items():
@@ -306,8 +316,13 @@ def client_delete(*, member: Membership, client_id: int) -> None:
     count = Session.objects.filter(workspace_id=client.workspace_id, client_id=client.pk).count()
     if count:
         raise Conflict(
-            f"{client.name} has {count} session{'s' if count != 1 else ''}; a client with sessions "
-            "cannot be deleted. Archive the client instead, or delete the sessions first.",
+            ngettext(
+                "{name} has {count} session; a client with sessions cannot be deleted. Archive the "
+                "client instead, or delete the sessions first.",
+                "{name} has {count} sessions; a client with sessions cannot be deleted. Archive the "
+                "client instead, or delete the sessions first.",
+                count,
+            ).format(name=client.name, count=count),
             code="has_sessions",
             sessions=count,
         )
@@ -317,8 +332,10 @@ def client_delete(*, member: Membership, client_id: int) -> None:
             client.delete()
     except ProtectedError:
         raise Conflict(
-            f"{client.name} still has records (payments, invoices or evaluations) that keep them; "
-            "archive the client instead.",
+            _(
+                "{name} still has records (payments, invoices or evaluations) that keep them; "
+                "archive the client instead."
+            ).format(name=client.name),
             code="has_records",
         ) from None
 
@@ -345,11 +362,15 @@ def client_unassign(*, member: Membership, client_id: int, practitioner_id: int)
     require(member, "client.read")
     client = _locked(member, client_id)
     require(member, "client.update")
-    deleted, _ = ClientPractitioner.objects.filter(
+    deleted, _by_model = ClientPractitioner.objects.filter(
         workspace_id=client.workspace_id, client=client, member_id=practitioner_id
     ).delete()
     if not deleted:
-        raise NotFound(f"Member {practitioner_id} is not assigned to this client.")
+        raise NotFound(
+            _("Member {practitioner_id} is not assigned to this client.").format(
+                practitioner_id=practitioner_id
+            )
+        )
     audit_record(
         workspace=member.workspace,
         actor=member,

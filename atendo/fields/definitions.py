@@ -11,6 +11,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from atendo.core.errors import FieldError, ValidationFailed
 from atendo.fields.models import CHOICE_TYPES, NESTED_TYPES, FieldType
 
@@ -46,7 +48,7 @@ def _clean_validation(type_: str, raw: Any, prefix: str, errors: list[FieldError
     if raw in (None, ""):
         return {}
     if not isinstance(raw, Mapping):
-        errors.append(FieldError(path, "Validation must be an object."))
+        errors.append(FieldError(path, _("Validation must be an object.")))
         return {}
     allowed = VALIDATION_KEYS.get(type_, set())
     cleaned: dict[str, Any] = {}
@@ -55,7 +57,12 @@ def _clean_validation(type_: str, raw: Any, prefix: str, errors: list[FieldError
         if key not in allowed:
             expected = ", ".join(sorted(allowed)) or "nothing"
             errors.append(
-                FieldError(key_path, f"'{key}' does not apply to a {type_} field (it takes {expected}).")
+                FieldError(
+                    key_path,
+                    _("'{key}' does not apply to a {type_} field (it takes {expected}).").format(
+                        key=key, type_=type_, expected=expected
+                    ),
+                )
             )
             continue
         if value is None or value == "":
@@ -63,23 +70,37 @@ def _clean_validation(type_: str, raw: Any, prefix: str, errors: list[FieldError
         if key in {"min", "max", "step"}:
             if not _number(value) or (key == "step" and value <= 0):
                 errors.append(
-                    FieldError(key_path, f"{key} must be a number" + (" above 0." if key == "step" else "."))
+                    FieldError(
+                        key_path,
+                        (
+                            _("{key} must be a number above 0.")
+                            if key == "step"
+                            else _("{key} must be a number.")
+                        ).format(key=key),
+                    )
                 )
                 continue
         elif key in {"min_length", "max_length", "min_items", "max_items", "max_bytes"}:
             if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                errors.append(FieldError(key_path, f"{key} must be a whole number of 0 or more."))
+                errors.append(
+                    FieldError(key_path, _("{key} must be a whole number of 0 or more.").format(key=key))
+                )
                 continue
         elif key == "pattern" or key == "pattern_message":
             if not isinstance(value, str) or len(value) > 300:
-                errors.append(FieldError(key_path, f"{key} must be text of at most 300 characters."))
+                errors.append(
+                    FieldError(key_path, _("{key} must be text of at most 300 characters.").format(key=key))
+                )
                 continue
             if key == "pattern":
                 try:
                     re.compile(value)
                 except re.error as exc:
                     errors.append(
-                        FieldError(key_path, f"The pattern is not a valid regular expression: {exc}.")
+                        FieldError(
+                            key_path,
+                            _("The pattern is not a valid regular expression: {exc}.").format(exc=exc),
+                        )
                     )
                     continue
         elif key in {"min_date", "max_date"}:
@@ -88,21 +109,24 @@ def _clean_validation(type_: str, raw: Any, prefix: str, errors: list[FieldError
             except ValueError:
                 value = None
             if value is None:
-                errors.append(FieldError(key_path, f"{key} must be a date written as YYYY-MM-DD."))
+                errors.append(
+                    FieldError(key_path, _("{key} must be a date written as YYYY-MM-DD.").format(key=key))
+                )
                 continue
         elif key == "allowed_types":
             from atendo.files.detect import SUPPORTED_TYPES
 
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                errors.append(FieldError(key_path, "allowed_types must be a list of content types."))
+                errors.append(FieldError(key_path, _("allowed_types must be a list of content types.")))
                 continue
             unknown = [v for v in value if v not in SUPPORTED_TYPES]
             if unknown:
                 errors.append(
                     FieldError(
                         key_path,
-                        f"Unsupported content types: {', '.join(unknown)} "
-                        f"(supported: {', '.join(sorted(SUPPORTED_TYPES))}).",
+                        _("Unsupported content types: {unknown} (supported: {supported}).").format(
+                            unknown=", ".join(unknown), supported=", ".join(sorted(SUPPORTED_TYPES))
+                        ),
                     )
                 )
                 continue
@@ -114,17 +138,25 @@ def _clean_validation(type_: str, raw: Any, prefix: str, errors: list[FieldError
         ("min_date", "max_date"),
     ):
         if low in cleaned and high in cleaned and cleaned[low] > cleaned[high]:
-            errors.append(FieldError(f"{path}.{low}", f"{low} cannot be greater than {high}."))
+            errors.append(
+                FieldError(
+                    f"{path}.{low}", _("{low} cannot be greater than {high}.").format(low=low, high=high)
+                )
+            )
     return cleaned
 
 
 def _clean_options(raw: Any, prefix: str, errors: list[FieldError]) -> list[dict[str, Any]]:
     path = _join(prefix, "options")
     if not isinstance(raw, list) or not raw:
-        errors.append(FieldError(path, "A choice field needs at least one option."))
+        errors.append(FieldError(path, _("A choice field needs at least one option.")))
         return []
     if len(raw) > MAX_OPTIONS:
-        errors.append(FieldError(path, f"A field can have at most {MAX_OPTIONS} options."))
+        errors.append(
+            FieldError(
+                path, _("A field can have at most {MAX_OPTIONS} options.").format(MAX_OPTIONS=MAX_OPTIONS)
+            )
+        )
         return []
     cleaned: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -133,30 +165,34 @@ def _clean_options(raw: Any, prefix: str, errors: list[FieldError]) -> list[dict
         if isinstance(option, str):
             option = {"value": option, "label": option}
         if not isinstance(option, Mapping):
-            errors.append(FieldError(option_path, "An option is an object with a value and a label."))
+            errors.append(FieldError(option_path, _("An option is an object with a value and a label.")))
             continue
         value = option.get("value")
         if not isinstance(value, str) or not value.strip() or len(value) > 100:
             errors.append(
-                FieldError(f"{option_path}.value", "An option value is text of 1 to 100 characters.")
+                FieldError(f"{option_path}.value", _("An option value is text of 1 to 100 characters."))
             )
             continue
         value = value.strip()
         if value in seen:
-            errors.append(FieldError(f"{option_path}.value", f"The option '{value}' appears twice."))
+            errors.append(
+                FieldError(
+                    f"{option_path}.value", _("The option '{value}' appears twice.").format(value=value)
+                )
+            )
             continue
         seen.add(value)
         label = option.get("label") or value
         if not isinstance(label, str) or len(label) > 200:
             errors.append(
-                FieldError(f"{option_path}.label", "An option label is text of at most 200 characters.")
+                FieldError(f"{option_path}.label", _("An option label is text of at most 200 characters."))
             )
             continue
         cleaned.append(
             {"value": value, "label": label.strip() or value, "retired": bool(option.get("retired", False))}
         )
     if cleaned and all(o["retired"] for o in cleaned):
-        errors.append(FieldError(path, "At least one option must stay offered (not retired)."))
+        errors.append(FieldError(path, _("At least one option must stay offered (not retired).")))
     return cleaned
 
 
@@ -171,44 +207,49 @@ def clean_definition(data: Mapping[str, Any], prefix: str = "", depth: int = 0) 
 
 def _clean(data: Any, prefix: str, depth: int, errors: list[FieldError]) -> dict[str, Any]:
     if not isinstance(data, Mapping):
-        errors.append(FieldError(prefix, "A field definition must be an object."))
+        errors.append(FieldError(prefix, _("A field definition must be an object.")))
         return {}
     key = data.get("key")
     if not isinstance(key, str) or not KEY_RE.match(key):
         errors.append(
             FieldError(
                 _join(prefix, "key"),
-                "A key starts with a lowercase letter and holds only lowercase letters, digits and "
-                "underscores (at most 60), e.g. follow_up_date.",
+                _(
+                    "A key starts with a lowercase letter and holds only lowercase letters, digits and "
+                    "underscores (at most 60), e.g. follow_up_date."
+                ),
             )
         )
     label = data.get("label")
     if not isinstance(label, str) or not label.strip() or len(label) > 200:
-        errors.append(FieldError(_join(prefix, "label"), "A label of 1 to 200 characters is required."))
+        errors.append(FieldError(_join(prefix, "label"), _("A label of 1 to 200 characters is required.")))
         label = ""
     description = data.get("description") or ""
     if not isinstance(description, str) or len(description) > 2000:
         errors.append(
-            FieldError(_join(prefix, "description"), "The description is text of at most 2000 characters.")
+            FieldError(_join(prefix, "description"), _("The description is text of at most 2000 characters."))
         )
         description = ""
     type_ = data.get("type")
     if type_ not in TYPES:
         errors.append(
             FieldError(
-                _join(prefix, "type"), f"Unknown type '{type_}'; use one of: {', '.join(sorted(TYPES))}."
+                _join(prefix, "type"),
+                _("Unknown type '{type}'; use one of: {types}.").format(
+                    type=type_, types=", ".join(sorted(TYPES))
+                ),
             )
         )
         return {}
     required = data.get("required", False)
     if not isinstance(required, bool):
-        errors.append(FieldError(_join(prefix, "required"), "required must be true or false."))
+        errors.append(FieldError(_join(prefix, "required"), _("required must be true or false.")))
     options: list[dict[str, Any]] = []
     if type_ in CHOICE_TYPES:
         options = _clean_options(data.get("options"), prefix, errors)
     elif data.get("options"):
         errors.append(
-            FieldError(_join(prefix, "options"), "Only select and multi_select fields take options.")
+            FieldError(_join(prefix, "options"), _("Only select and multi_select fields take options."))
         )
     validation = _clean_validation(type_, data.get("validation"), prefix, errors)
     children: list[dict[str, Any]] = []
@@ -216,11 +257,17 @@ def _clean(data: Any, prefix: str, depth: int, errors: list[FieldError]) -> dict
     if type_ in NESTED_TYPES:
         if depth >= MAX_NESTING:
             errors.append(
-                FieldError(_join(prefix, "fields"), f"Fields can nest at most {MAX_NESTING} levels deep.")
+                FieldError(
+                    _join(prefix, "fields"),
+                    _("Fields can nest at most {MAX_NESTING} levels deep.").format(MAX_NESTING=MAX_NESTING),
+                )
             )
         elif not isinstance(raw_children, list) or not raw_children:
             errors.append(
-                FieldError(_join(prefix, "fields"), f"An {type_} field needs at least one nested field.")
+                FieldError(
+                    _join(prefix, "fields"),
+                    _("An {type_} field needs at least one nested field.").format(type_=type_),
+                )
             )
         else:
             seen: set[str] = set()
@@ -230,13 +277,18 @@ def _clean(data: Any, prefix: str, depth: int, errors: list[FieldError]) -> dict
                 child_key = cleaned_child.get("key")
                 if child_key in seen:
                     errors.append(
-                        FieldError(f"{child_prefix}.key", f"The key '{child_key}' appears twice here.")
+                        FieldError(
+                            f"{child_prefix}.key",
+                            _("The key '{child_key}' appears twice here.").format(child_key=child_key),
+                        )
                     )
                 if child_key:
                     seen.add(child_key)
                 children.append(cleaned_child)
     elif raw_children:
-        errors.append(FieldError(_join(prefix, "fields"), "Only array and object fields have nested fields."))
+        errors.append(
+            FieldError(_join(prefix, "fields"), _("Only array and object fields have nested fields."))
+        )
     return {
         "key": key,
         "label": label.strip(),

@@ -37,6 +37,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from atendo.core.errors import FieldError, ValidationFailed
 from atendo.fields.models import FILTERABLE_TYPES, FieldDefinition, Scope
 from atendo.workspaces.models import Workspace
@@ -91,26 +93,30 @@ def coerce_filter_value(definition: FieldDefinition, raw: Any, path: str) -> Any
         try:
             number = float(text)
         except ValueError:
-            raise ValidationFailed.single(path, f"{label} is filtered by a number.") from None
+            raise ValidationFailed.single(
+                path, _("{label} is filtered by a number.").format(label=label)
+            ) from None
         if not math.isfinite(number):
-            raise ValidationFailed.single(path, f"{label} is filtered by a number.")
+            raise ValidationFailed.single(path, _("{label} is filtered by a number.").format(label=label))
         return int(number) if number.is_integer() else number
     if definition.type == "boolean":
         if text.lower() in ("true", "1", "yes"):
             return True
         if text.lower() in ("false", "0", "no"):
             return False
-        raise ValidationFailed.single(path, f"{label} is filtered by true or false.")
+        raise ValidationFailed.single(path, _("{label} is filtered by true or false.").format(label=label))
     if definition.type == "date":
         if _parse_date(text) is None:
-            raise ValidationFailed.single(path, f"{label} is filtered by a date written as YYYY-MM-DD.")
+            raise ValidationFailed.single(
+                path, _("{label} is filtered by a date written as YYYY-MM-DD.").format(label=label)
+            )
         return text
     if definition.type == "team_member":
         if not text.isdigit():
-            raise ValidationFailed.single(path, f"{label} is filtered by a member id.")
+            raise ValidationFailed.single(path, _("{label} is filtered by a member id.").format(label=label))
         return int(text)
     if len(text) > 500:
-        raise ValidationFailed.single(path, "A filter value is at most 500 characters.")
+        raise ValidationFailed.single(path, _("A filter value is at most 500 characters."))
     return text
 
 
@@ -214,17 +220,27 @@ class _Run:
 
 def _clean_text(spec: Spec, value: Any, path: str, run: _Run) -> Any:
     if not isinstance(value, str):
-        run.fail(path, f"{spec.label} must be text.")
+        run.fail(path, _("{label} must be text.").format(label=spec.label))
         return None
     value = value.strip() if spec.type == "text" else value.replace("\r\n", "\n")
     v = spec.validation
     max_length = int(v.get("max_length") or DEFAULT_MAX_LENGTH[spec.type])
     min_length = v.get("min_length")
     if len(value) > max_length:
-        run.fail(path, f"{spec.label} must be at most {max_length} characters long.")
+        run.fail(
+            path,
+            _("{label} must be at most {max_length} characters long.").format(
+                label=spec.label, max_length=max_length
+            ),
+        )
         return None
     if min_length is not None and len(value) < int(min_length):
-        run.fail(path, f"{spec.label} must be at least {int(min_length)} characters long.")
+        run.fail(
+            path,
+            _("{label} must be at least {value} characters long.").format(
+                label=spec.label, value=int(min_length)
+            ),
+        )
         return None
     pattern = v.get("pattern")
     if pattern:
@@ -233,25 +249,25 @@ def _clean_text(spec: Spec, value: Any, path: str, run: _Run) -> Any:
         except re.error:
             matched = True  # an invalid pattern is refused when the definition is saved
         if not matched:
-            hint = v.get("pattern_message") or f"match the pattern {pattern}"
-            run.fail(path, f"{spec.label} must {hint}.")
+            hint = v.get("pattern_message") or _("match the pattern {pattern}").format(pattern=pattern)
+            run.fail(path, _("{label} must {hint}.").format(label=spec.label, hint=hint))
             return None
     return value
 
 
 def _clean_number(spec: Spec, value: Any, path: str, run: _Run) -> Any:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        run.fail(path, f"{spec.label} must be a number.")
+        run.fail(path, _("{label} must be a number.").format(label=spec.label))
         return None
     if isinstance(value, float) and not math.isfinite(value):
-        run.fail(path, f"{spec.label} must be a finite number.")
+        run.fail(path, _("{label} must be a finite number.").format(label=spec.label))
         return None
     v = spec.validation
     if v.get("min") is not None and value < v["min"]:
-        run.fail(path, f"{spec.label} must be at least {v['min']}.")
+        run.fail(path, _("{label} must be at least {min}.").format(label=spec.label, min=v["min"]))
         return None
     if v.get("max") is not None and value > v["max"]:
-        run.fail(path, f"{spec.label} must be at most {v['max']}.")
+        run.fail(path, _("{label} must be at most {max}.").format(label=spec.label, max=v["max"]))
         return None
     step = v.get("step")
     if step:
@@ -261,14 +277,14 @@ def _clean_number(spec: Spec, value: Any, path: str, run: _Run) -> Any:
         except InvalidOperation:
             aligned = False
         if not aligned:
-            run.fail(path, f"{spec.label} must be a multiple of {step}.")
+            run.fail(path, _("{label} must be a multiple of {step}.").format(label=spec.label, step=step))
             return None
     return value
 
 
 def _clean_boolean(spec: Spec, value: Any, path: str, run: _Run) -> Any:
     if not isinstance(value, bool):
-        run.fail(path, f"{spec.label} must be true or false.")
+        run.fail(path, _("{label} must be true or false.").format(label=spec.label))
         return None
     return value
 
@@ -285,7 +301,7 @@ def _parse_date(value: Any) -> dt.date | None:
 def _clean_date(spec: Spec, value: Any, path: str, run: _Run) -> Any:
     parsed = _parse_date(value)
     if parsed is None:
-        run.fail(path, f"{spec.label} must be a date written as YYYY-MM-DD.")
+        run.fail(path, _("{label} must be a date written as YYYY-MM-DD.").format(label=spec.label))
         return None
     return _check_date_bounds(spec, parsed, path, run) and parsed.isoformat()
 
@@ -293,10 +309,14 @@ def _clean_date(spec: Spec, value: Any, path: str, run: _Run) -> Any:
 def _check_date_bounds(spec: Spec, day: dt.date, path: str, run: _Run) -> bool:
     low, high = _parse_date(spec.validation.get("min_date")), _parse_date(spec.validation.get("max_date"))
     if low and day < low:
-        run.fail(path, f"{spec.label} must be on or after {low.isoformat()}.")
+        run.fail(
+            path, _("{label} must be on or after {value}.").format(label=spec.label, value=low.isoformat())
+        )
         return False
     if high and day > high:
-        run.fail(path, f"{spec.label} must be on or before {high.isoformat()}.")
+        run.fail(
+            path, _("{label} must be on or before {value}.").format(label=spec.label, value=high.isoformat())
+        )
         return False
     return True
 
@@ -309,7 +329,12 @@ def _clean_datetime(spec: Spec, value: Any, path: str, run: _Run) -> Any:
         except ValueError:
             parsed = None
     if parsed is None:
-        run.fail(path, f"{spec.label} must be a date and time in ISO 8601, e.g. 2026-03-01T14:30-03:00.")
+        run.fail(
+            path,
+            _("{label} must be a date and time in ISO 8601, e.g. 2026-03-01T14:30-03:00.").format(
+                label=spec.label
+            ),
+        )
         return None
     if parsed.tzinfo is None:  # wall-clock time of the workspace
         parsed = parsed.replace(tzinfo=run.workspace.tz)
@@ -321,17 +346,27 @@ def _clean_datetime(spec: Spec, value: Any, path: str, run: _Run) -> Any:
 
 def _clean_select(spec: Spec, value: Any, path: str, run: _Run) -> Any:
     if not isinstance(value, str):
-        run.fail(path, f"{spec.label} must be one of the offered options.")
+        run.fail(path, _("{label} must be one of the offered options.").format(label=spec.label))
         return None
     if value in spec.live_options:
         return value
     if value in spec.retired_options:
         if value in run.kept_strings:
             return value
-        run.fail(path, f"{spec.label} no longer offers '{value}'; choose another option.")
+        run.fail(
+            path,
+            _("{label} no longer offers '{value}'; choose another option.").format(
+                label=spec.label, value=value
+            ),
+        )
         return None
     offered = ", ".join(spec.live_options) or "none"
-    run.fail(path, f"{spec.label} has no option '{value}' (options: {offered}).")
+    run.fail(
+        path,
+        _("{label} has no option '{value}' (options: {offered}).").format(
+            label=spec.label, value=value, offered=offered
+        ),
+    )
     return None
 
 
@@ -339,18 +374,18 @@ def _check_items(spec: Spec, items: list[Any], path: str, run: _Run) -> bool:
     v = spec.validation
     low, high = v.get("min_items"), v.get("max_items")
     if low is not None and len(items) < int(low):
-        run.fail(path, f"{spec.label} needs at least {int(low)} entries.")
+        run.fail(path, _("{label} needs at least {value} entries.").format(label=spec.label, value=int(low)))
         return False
     limit = min(int(high), MAX_ARRAY_ITEMS) if high is not None else MAX_ARRAY_ITEMS
     if len(items) > limit:
-        run.fail(path, f"{spec.label} can have at most {limit} entries.")
+        run.fail(path, _("{label} can have at most {limit} entries.").format(label=spec.label, limit=limit))
         return False
     return True
 
 
 def _clean_multi_select(spec: Spec, value: Any, path: str, run: _Run) -> Any:
     if not isinstance(value, list):
-        run.fail(path, f"{spec.label} must be a list of options.")
+        run.fail(path, _("{label} must be a list of options.").format(label=spec.label))
         return None
     if not _check_items(spec, value, path, run):
         return None
@@ -361,7 +396,9 @@ def _clean_multi_select(spec: Spec, value: Any, path: str, run: _Run) -> Any:
         if one is None:
             ok = False
         elif one in cleaned:
-            run.fail(f"{path}[{index}]", f"{spec.label} has '{one}' chosen twice.")
+            run.fail(
+                f"{path}[{index}]", _("{label} has '{one}' chosen twice.").format(label=spec.label, one=one)
+            )
             ok = False
         else:
             cleaned.append(one)
@@ -372,8 +409,8 @@ def _clean_reference(spec: Spec, value: Any, path: str, run: _Run) -> Any:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        what = "a team member's id" if spec.type == "team_member" else "the id of an uploaded attachment"
-        run.fail(path, f"{spec.label} must be {what}.")
+        what = _("a team member's id") if spec.type == "team_member" else "the id of an uploaded attachment"
+        run.fail(path, _("{label} must be {what}.").format(label=spec.label, what=what))
         return None
     if spec.type == "team_member":
         run.members.append((path, value, spec.label))
@@ -384,14 +421,19 @@ def _clean_reference(spec: Spec, value: Any, path: str, run: _Run) -> Any:
 
 def _clean_object(spec: Spec, value: Any, path: str, run: _Run, depth: int) -> Any:
     if not isinstance(value, Mapping):
-        run.fail(path, f"{spec.label} must be an object with the fields {_keys(spec.children)}.")
+        run.fail(
+            path,
+            _("{label} must be an object with the fields {value}.").format(
+                label=spec.label, value=_keys(spec.children)
+            ),
+        )
         return None
     return _clean_mapping(spec.children, value, path, run, depth + 1, require_all=True)
 
 
 def _clean_array(spec: Spec, value: Any, path: str, run: _Run, depth: int) -> Any:
     if not isinstance(value, list):
-        run.fail(path, f"{spec.label} must be a list.")
+        run.fail(path, _("{label} must be a list.").format(label=spec.label))
         return None
     if not _check_items(spec, value, path, run):
         return None
@@ -400,7 +442,12 @@ def _clean_array(spec: Spec, value: Any, path: str, run: _Run, depth: int) -> An
     for index, item in enumerate(value):
         item_path = f"{path}[{index}]"
         if not isinstance(item, Mapping):
-            run.fail(item_path, f"Each entry of {spec.label} must be an object with {_keys(spec.children)}.")
+            run.fail(
+                item_path,
+                _("Each entry of {label} must be an object with {value}.").format(
+                    label=spec.label, value=_keys(spec.children)
+                ),
+            )
             ok = False
             continue
         one = _clean_mapping(spec.children, item, item_path, run, depth + 1, require_all=True)
@@ -432,7 +479,7 @@ _SCALAR_CLEANERS = {
 
 def _clean_value(spec: Spec, value: Any, path: str, run: _Run, depth: int) -> Any:
     if depth > MAX_DEPTH:
-        run.fail(path, "Values are nested too deeply.")
+        run.fail(path, _("Values are nested too deeply."))
         return None
     if spec.type == "object":
         return _clean_object(spec, value, path, run, depth)
@@ -440,7 +487,7 @@ def _clean_value(spec: Spec, value: Any, path: str, run: _Run, depth: int) -> An
         return _clean_array(spec, value, path, run, depth)
     cleaner = _SCALAR_CLEANERS.get(spec.type)
     if cleaner is None:
-        run.fail(path, f"{spec.label} has an unknown type '{spec.type}'.")
+        run.fail(path, _("{label} has an unknown type '{type}'.").format(label=spec.label, type=spec.type))
         return None
     return cleaner(spec, value, path, run)
 
@@ -459,11 +506,16 @@ def _clean_mapping(
         spec = by_key.get(key) if isinstance(key, str) else None
         key_path = join(path, str(key))
         if spec is None:
-            run.fail(key_path, f"Unknown field '{key}'; expected one of: {_keys(by_key.values())}.")
+            run.fail(
+                key_path,
+                _("Unknown field '{key}'; expected one of: {value}.").format(
+                    key=key, value=_keys(by_key.values())
+                ),
+            )
             continue
         if _is_missing(value):
             if spec.required:
-                run.fail(key_path, f"{spec.label} is required.")
+                run.fail(key_path, _("{label} is required.").format(label=spec.label))
             else:
                 cleaned[key] = None
             continue
@@ -471,7 +523,7 @@ def _clean_mapping(
     if require_all:
         for spec in by_key.values():
             if spec.required and spec.key not in values:
-                run.fail(join(path, spec.key), f"{spec.label} is required.")
+                run.fail(join(path, spec.key), _("{label} is required.").format(label=spec.label))
     if len(run.errors) > before:
         return None
     if require_all or depth > 0:
@@ -503,7 +555,7 @@ def validate_values(
     if values is None:
         values = {}
     if not isinstance(values, Mapping):
-        raise ValidationFailed.single(path, "Field values must be an object keyed by field key.")
+        raise ValidationFailed.single(path, _("Field values must be an object keyed by field key."))
     if definitions is None:
         definitions = definitions_for(
             workspace=workspace,
@@ -532,7 +584,9 @@ def validate_values(
                 continue
             run.fail(
                 join(path, key),
-                f"{archived[key].label} is archived; its values are kept but no new value can be set.",
+                _("{label} is archived; its values are kept but no new value can be set.").format(
+                    label=archived[key].label
+                ),
             )
             incoming.pop(key)
     for spec in live:
@@ -561,7 +615,12 @@ def _check_references(run: _Run) -> None:
         )
         for path, member_id, label in run.members:
             if member_id not in found:
-                run.fail(path, f"{label} must be an active member of this workspace ({member_id} is not).")
+                run.fail(
+                    path,
+                    _("{label} must be an active member of this workspace ({member_id} is not).").format(
+                        label=label, member_id=member_id
+                    ),
+                )
     if run.attachments:
         from atendo.files.models import Attachment
 
@@ -575,18 +634,38 @@ def _check_references(run: _Run) -> None:
         for path, attachment_id, spec in run.attachments:
             attachment = rows.get(attachment_id)
             if attachment is None:
-                run.fail(path, f"There is no attachment {attachment_id} in this workspace.")
+                run.fail(
+                    path,
+                    _("There is no attachment {attachment_id} in this workspace.").format(
+                        attachment_id=attachment_id
+                    ),
+                )
                 continue
             accepted = {"image": {"image"}, "signature": {"signature"}, "file": {"file", "image"}}[spec.type]
             if attachment.kind not in accepted:
-                run.fail(path, f"Attachment {attachment_id} is a {attachment.kind}, not a {spec.type}.")
+                run.fail(
+                    path,
+                    _("Attachment {attachment_id} is a {kind}, not a {type}.").format(
+                        attachment_id=attachment_id, kind=attachment.kind, type=spec.type
+                    ),
+                )
                 continue
             allowed = spec.validation.get("allowed_types")
             if allowed and attachment.content_type not in allowed:
-                run.fail(path, f"{spec.label} accepts {', '.join(allowed)}, not {attachment.content_type}.")
+                run.fail(
+                    path,
+                    _("{label} accepts {value}, not {content_type}.").format(
+                        label=spec.label, value=", ".join(allowed), content_type=attachment.content_type
+                    ),
+                )
             max_bytes = spec.validation.get("max_bytes")
             if max_bytes and attachment.size > int(max_bytes):
-                run.fail(path, f"{spec.label} accepts files up to {int(max_bytes)} bytes.")
+                run.fail(
+                    path,
+                    _("{label} accepts files up to {value} bytes.").format(
+                        label=spec.label, value=int(max_bytes)
+                    ),
+                )
 
 
 # --- JSON Schema ----------------------------------------------------------------------------------

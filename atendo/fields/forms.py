@@ -41,6 +41,7 @@ from typing import Any
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from atendo.core.errors import DomainError, FieldError, ValidationFailed
 from atendo.fields.engine import Spec, join
@@ -158,11 +159,11 @@ class FieldValuesForm:
                     raw = base64.b64decode(drawn[len(SIGNATURE_PREFIX) :], validate=True)
                 except (binascii.Error, ValueError):
                     self.upload_errors.append(
-                        FieldError(name, "The signature could not be read; sign again.")
+                        FieldError(name, _("The signature could not be read; sign again."))
                     )
                     return current_id
                 if len(raw) > settings.ATTACHMENT_MAX_BYTES:
-                    self.upload_errors.append(FieldError(name, "The signature image is too large."))
+                    self.upload_errors.append(FieldError(name, _("The signature image is too large.")))
                     return current_id
                 upload = SimpleUploadedFile("signature.png", raw, content_type="image/png")
         if upload is not None:

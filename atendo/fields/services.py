@@ -12,6 +12,7 @@ from typing import Any
 from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from atendo.audit.services import audit_record
 from atendo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
@@ -38,30 +39,34 @@ def parse_scope(workspace: Workspace, raw: Any, phase: Any = None) -> tuple[str,
     """`"session"`, `"therapy_type:12"`… -> (scope, phase, therapy_type_id), checked for this workspace."""
     if not isinstance(raw, str) or not raw:
         raise ValidationFailed.single(
-            "scope", "A scope is required: client, session, evaluation or therapy_type:<id>."
+            "scope", _("A scope is required: client, session, evaluation or therapy_type:<id>.")
         )
     therapy_type_id: int | None = None
     scope = raw
     if raw.startswith("therapy_type:"):
-        scope, _, raw_id = raw.partition(":")
+        scope, _sep, raw_id = raw.partition(":")
         if not raw_id.isdigit():
-            raise ValidationFailed.single("scope", "Write a therapy type scope as therapy_type:<id>.")
+            raise ValidationFailed.single("scope", _("Write a therapy type scope as therapy_type:<id>."))
         therapy_type_id = int(raw_id)
         from atendo.therapies.models import TherapyType
 
         if not TherapyType.objects.for_workspace(workspace).filter(pk=therapy_type_id).exists():
             raise ValidationFailed.single(
-                "scope", f"There is no therapy type {therapy_type_id} in this workspace."
+                "scope",
+                _("There is no therapy type {therapy_type_id} in this workspace.").format(
+                    therapy_type_id=therapy_type_id
+                ),
             )
     elif raw not in {Scope.CLIENT, Scope.SESSION, Scope.EVALUATION}:
         raise ValidationFailed.single(
-            "scope", f"Unknown scope '{raw}'; use client, session, evaluation or therapy_type:<id>."
+            "scope",
+            _("Unknown scope '{raw}'; use client, session, evaluation or therapy_type:<id>.").format(raw=raw),
         )
     if scope == Scope.SESSION:
         if phase not in PHASES:
-            raise ValidationFailed.single("phase", "Session fields need a phase: pre, during or post.")
+            raise ValidationFailed.single("phase", _("Session fields need a phase: pre, during or post."))
     elif phase not in (None, ""):
-        raise ValidationFailed.single("phase", "Only session fields have a phase.")
+        raise ValidationFailed.single("phase", _("Only session fields have a phase."))
     return scope, (phase if scope == Scope.SESSION else ""), therapy_type_id
 
 
@@ -110,14 +115,16 @@ def _check_filterable(spec: Mapping[str, Any], filterable: bool) -> None:
     if filterable and spec["type"] not in FILTERABLE_TYPES:
         raise ValidationFailed.single(
             "filterable",
-            f"A {spec['type']} field cannot be filterable; only {', '.join(sorted(FILTERABLE_TYPES))} can.",
+            _("A {type} field cannot be filterable; only {value} can.").format(
+                type=spec["type"], value=", ".join(sorted(FILTERABLE_TYPES))
+            ),
         )
 
 
 def _flag(data: Mapping[str, Any], name: str, default: bool) -> bool:
     value = data.get(name, default)
     if not isinstance(value, bool):
-        raise ValidationFailed.single(name, f"{name} must be true or false.")
+        raise ValidationFailed.single(name, _("{name} must be true or false.").format(name=name))
     return value
 
 
@@ -146,14 +153,16 @@ def field_create(
     if same_scope.filter(key=spec["key"]).exists():
         raise ValidationFailed.single(
             "key",
-            f"The key '{spec['key']}' is already used in this scope (keys are never reused).",
+            _("The key '{key}' is already used in this scope (keys are never reused).").format(
+                key=spec["key"]
+            ),
             code="duplicate",
         )
     order = data.get("order")
     if order is None:
         order = (same_scope.filter(phase=phase_).aggregate(m=Max("order"))["m"] or 0) + 1
     elif not isinstance(order, int) or isinstance(order, bool):
-        raise ValidationFailed.single("order", "order must be a whole number.")
+        raise ValidationFailed.single("order", _("order must be a whole number."))
     try:
         with transaction.atomic():
             definition = FieldDefinition.objects.create(
@@ -174,7 +183,9 @@ def field_create(
                 clinical=clinical,
             )
     except IntegrityError:
-        raise Conflict(f"The key '{spec['key']}' was just taken in this scope.", code="duplicate") from None
+        raise Conflict(
+            _("The key '{key}' was just taken in this scope.").format(key=spec["key"]), code="duplicate"
+        ) from None
     audit_record(
         workspace=member.workspace,
         actor=member,
@@ -193,11 +204,13 @@ def field_update(*, member: Membership, definition_id: int, data: Mapping[str, A
     require_manage(member, definition.scope)
     if "key" in data and data["key"] != definition.key:
         raise ValidationFailed.single(
-            "key", "A field's key is stable and cannot be changed; create a new field."
+            "key", _("A field's key is stable and cannot be changed; create a new field.")
         )
     unknown = set(data) - set(EDITABLE) - {"key", "order", "scope", "phase", "id", "archived"}
     if unknown:
-        raise ValidationFailed([FieldError(k, f"'{k}' cannot be changed here.") for k in sorted(unknown)])
+        raise ValidationFailed(
+            [FieldError(k, _("'{k}' cannot be changed here.").format(k=k)) for k in sorted(unknown)]
+        )
     before = definition.as_spec() | {"filterable": definition.filterable, "clinical": definition.clinical}
     merged = definition.as_spec() | {k: v for k, v in data.items() if k in EDITABLE}
     if "type" in data and data["type"] != definition.type:
@@ -210,8 +223,10 @@ def field_update(*, member: Membership, definition_id: int, data: Mapping[str, A
     spec = clean_definition(merged)
     if spec["type"] != definition.type and values_exist(definition):
         raise Conflict(
-            f"'{definition.label}' already has stored values, so its type cannot change from "
-            f"{definition.type} to {spec['type']}. Archive it and create a new field instead.",
+            _(
+                "'{label}' already has stored values, so its type cannot change from {old} to {new}. "
+                "Archive it and create a new field instead."
+            ).format(label=definition.label, old=definition.type, new=spec["type"]),
             code="values_exist",
         )
     if spec["type"] == definition.type and definition.type in ("select", "multi_select"):
@@ -220,8 +235,10 @@ def field_update(*, member: Membership, definition_id: int, data: Mapping[str, A
         if removed:
             raise ValidationFailed.single(
                 "options",
-                f"Options cannot be removed ({', '.join(removed)}); mark them retired instead so "
-                "stored values keep their meaning.",
+                _(
+                    "Options cannot be removed ({removed}); mark them retired instead so stored values "
+                    "keep their meaning."
+                ).format(removed=", ".join(removed)),
             )
     filterable = _flag(data, "filterable", definition.filterable)
     _check_filterable(spec, filterable)
@@ -236,7 +253,7 @@ def field_update(*, member: Membership, definition_id: int, data: Mapping[str, A
     definition.clinical = _flag(data, "clinical", definition.clinical)
     if "order" in data:
         if not isinstance(data["order"], int) or isinstance(data["order"], bool):
-            raise ValidationFailed.single("order", "order must be a whole number.")
+            raise ValidationFailed.single("order", _("order must be a whole number."))
         definition.order = data["order"]
     definition.save()
     after = definition.as_spec() | {"filterable": definition.filterable, "clinical": definition.clinical}
@@ -269,9 +286,9 @@ def field_reorder(
     if not isinstance(ids, list | tuple) or not all(
         isinstance(i, int) and not isinstance(i, bool) for i in ids
     ):
-        raise ValidationFailed.single("ids", "ids must be a list of field definition ids.")
+        raise ValidationFailed.single("ids", _("ids must be a list of field definition ids."))
     if len(set(ids)) != len(ids):
-        raise ValidationFailed.single("ids", "An id appears twice in the new order.")
+        raise ValidationFailed.single("ids", _("An id appears twice in the new order."))
     current = list(
         FieldDefinition.objects.for_workspace(member.workspace)
         .select_for_update()
@@ -280,7 +297,7 @@ def field_reorder(
     )
     by_id = {d.pk: d for d in current}
     errors = [
-        FieldError(f"ids[{i}]", f"{v} is not a field of this scope and phase.")
+        FieldError(f"ids[{i}]", _("{v} is not a field of this scope and phase.").format(v=v))
         for i, v in enumerate(ids)
         if v not in by_id
     ]

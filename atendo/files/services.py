@@ -15,6 +15,7 @@ from django.conf import settings
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from atendo.audit.services import audit_record
 from atendo.core.errors import DomainError, NotFound, ValidationFailed
@@ -36,7 +37,7 @@ class TooLarge(DomainError):
     def __init__(self, limit: int, path: str = "file"):
         from atendo.core.errors import FieldError
 
-        message = f"The file is larger than the limit of {_human(limit)}."
+        message = _("The file is larger than the limit of {value}.").format(value=_human(limit))
         super().__init__(message=message, code="too_large", status=413, fields=[FieldError(path, message)])
 
 
@@ -79,7 +80,7 @@ def attachment_create(
     they are not what `kind` needs (an image for image and signature) or not in `allowed_types`."""
     require_any(member, *UPLOAD_PERMISSIONS)
     if kind not in AttachmentKind.values:
-        raise ValidationFailed.single("kind", "kind must be file, image or signature.")
+        raise ValidationFailed.single("kind", _("kind must be file, image or signature."))
     if client is not None and client.workspace_id != member.workspace_id:
         raise NotFound()
     if session is not None and session.workspace_id != member.workspace_id:
@@ -91,23 +92,28 @@ def attachment_create(
     if size > limit:
         raise TooLarge(limit)
     if size == 0:
-        raise ValidationFailed.single("file", "The file is empty.")
+        raise ValidationFailed.single("file", _("The file is empty."))
     content_type = detect_content_type(uploaded_file)
     if content_type is None:
         raise UnsupportedType(
-            "This kind of file is not accepted; upload an image (PNG, JPEG, GIF, WebP), a PDF, "
-            "a plain-text file or an office document."
+            _(
+                "This kind of file is not accepted; upload an image (PNG, JPEG, GIF, WebP), a PDF, "
+                "a plain-text file or an office document."
+            )
         )
     if kind == AttachmentKind.IMAGE and content_type not in IMAGE_TYPES:
         raise ValidationFailed.single(
-            "file", "This file is not an image (its content was checked, not its name)."
+            "file", _("This file is not an image (its content was checked, not its name).")
         )
     if kind == AttachmentKind.SIGNATURE and content_type != PNG:
-        raise ValidationFailed.single("file", "A signature must be a PNG image.")
+        raise ValidationFailed.single("file", _("A signature must be a PNG image."))
     allowed = list(allowed_types or [])
     if allowed and content_type not in allowed:
         raise ValidationFailed.single(
-            "file", f"Only {', '.join(allowed)} are accepted here, not {content_type}."
+            "file",
+            _("Only {value} are accepted here, not {content_type}.").format(
+                value=", ".join(allowed), content_type=content_type
+            ),
         )
     storage = attachment_storage()
     name = f"{member.workspace_id}/{secrets.token_hex(2)}/{secrets.token_urlsafe(24)}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import FileResponse, Http404, HttpRequest
+from django.utils.translation import gettext as _
 
 from atendo.core.errors import NotFound, ValidationFailed
 from atendo.core.views import workspace_page
@@ -19,7 +20,7 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     try:
         handle = attachment_storage().open(attachment.storage_name, "rb")
     except FileNotFoundError:
-        raise NotFound("The file of this attachment is missing.") from None
+        raise NotFound(_("The file of this attachment is missing.")) from None
     response = FileResponse(
         handle, as_attachment=True, filename=attachment.original_name, content_type=attachment.content_type
     )
@@ -47,18 +48,24 @@ def upload_target(
 
         definition = FieldDefinition.objects.for_workspace(member.workspace).filter(pk=field_id).first()
         if definition is None:
-            raise ValidationFailed.single("field_id", f"There is no field {field_id} in this workspace.")
+            raise ValidationFailed.single(
+                "field_id", _("There is no field {field_id} in this workspace.").format(field_id=field_id)
+            )
         spec = Spec.from_definition(definition)
         for part in [p for p in field_path.split(".") if p]:
             child = next((c for c in spec.children if c.key == part), None)
             if child is None:
                 raise ValidationFailed.single(
-                    "field_path", f"'{field_path}' is not a nested field of {definition.key}."
+                    "field_path",
+                    _("'{field_path}' is not a nested field of {key}.").format(
+                        field_path=field_path, key=definition.key
+                    ),
                 )
             spec = child
         if spec.type not in ATTACHMENT_TYPES:
             raise ValidationFailed.single(
-                "field_id", f"{spec.label} is a {spec.type} field, not a file field."
+                "field_id",
+                _("{label} is a {type} field, not a file field.").format(label=spec.label, type=spec.type),
             )
         target.update(
             kind=spec.type,
