@@ -75,8 +75,9 @@ def test_therapist_records_a_session_with_payment_and_downloads_the_invoice(
     assert (payment.status, payment.method, str(payment.amount)) == ("paid", "pix", "150.00")
 
     # Invoice it from the client's payments and download the PDF.
-    page.goto(f"/w/serena/clients/{client.pk}/payments/")
+    page.goto(f"/w/serena/clients/{client.pk}/?tab=payments")
     expect(page.locator(".amount-paid")).to_contain_text("150.00")
+    shot(page, "client-payments-tab")
     page.get_by_role("link", name="New invoice").click()
     page.get_by_label("Reiki com Maria", exact=False).check()
     page.get_by_role("button", name="Create draft").click()
