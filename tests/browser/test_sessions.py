@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import re
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -252,4 +253,38 @@ def test_screenshots_of_the_main_views(page, login, owner, therapist, workspace,
     page.wait_for_selector("#calendar[aria-busy='false']")
     page.locator(".fc-event").first.wait_for()
     shot(page, "calendar-tablet")
+    assert page.js_errors == []
+
+
+def test_list_filters_pages_and_downloads_csv(page, login, owner, therapist, workspace):
+    ana = Client.objects.create(workspace=workspace, name="Ana Lista")
+    bia = Client.objects.create(workspace=workspace, name="Bia Lista")
+    for day in range(1, 28):
+        _book(owner, ana, f"2026-02-{day:02d}T09:00", name=f"Ana {day:02d}")
+        _book(owner, bia, f"2026-02-{day:02d}T11:00", name=f"Bia {day:02d}", practitioner_id=therapist.pk)
+    login(page, owner)
+    page.goto("/w/serena/sessions/list/?sort=starts_at")
+    rows = page.locator(".sessions-table tbody tr")
+    assert rows.count() == 50
+    page.get_by_label("Client").select_option(label="Bia Lista")
+    page.wait_for_url(re.compile(r"client="))
+    page.wait_for_function("() => document.querySelectorAll('.sessions-table tbody tr').length === 27")
+    assert "Ana 01" not in page.locator(".sessions-table").inner_text()
+    # Sort by name descending, through the column header.
+    page.get_by_role("link", name=re.compile("^Name")).click()
+    page.wait_for_url(re.compile(r"sort=name"))
+    page.get_by_role("link", name=re.compile("^Name")).click()
+    page.wait_for_url(re.compile(r"sort=-name"))
+    assert rows.first.inner_text().count("Bia 27") == 1
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Download CSV").click()
+    path = download.value.path()
+    text = Path(path).read_text(encoding="utf-8")
+    assert text.count("\n") == 28  # header + 27 sessions of Bia
+    assert "Ana 01" not in text
+    # Paging without a filter: 54 sessions -> a second page of 4.
+    page.goto("/w/serena/sessions/list/?sort=starts_at")
+    page.get_by_role("link", name=re.compile("Next page")).click()
+    page.wait_for_url(re.compile(r"cursor="))
+    page.wait_for_function("() => document.querySelectorAll('.sessions-table tbody tr').length === 4")
     assert page.js_errors == []
