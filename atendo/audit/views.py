@@ -17,6 +17,7 @@ from atendo.core.views import workspace_page
 from atendo.workspaces import selectors
 from atendo.workspaces.models import Membership
 
+MIN_YEAR, MAX_YEAR = 1970, 2200
 ACTION_SUGGESTIONS = (
     "session.",
     "client.",
@@ -44,6 +45,17 @@ class AuditFilterForm(forms.Form):
     object_type = forms.CharField(label=_("Object type"), required=False, max_length=40)
     since = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        for name in ("since", "until"):
+            day = data.get(name)
+            if day is not None and not MIN_YEAR <= day.year <= MAX_YEAR:
+                self.add_error(
+                    name,
+                    _("Choose a date between %(min)d and %(max)d.") % {"min": MIN_YEAR, "max": MAX_YEAR},
+                )
+        return data
 
     def __init__(self, *args: Any, members: list[Membership], **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")

@@ -87,3 +87,20 @@ def test_audit_page_checks_access(owner, therapist, outsider, page_client):
 def test_events_of_another_workspace_never_show(owner, outsider, page_client):
     audit_record(workspace=outsider.workspace, actor=outsider, action="secret.thing")
     assert "secret.thing" not in page_client(owner).get("/w/serena/settings/audit/").content.decode()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"since": "9999-12-31", "until": "9999-12-31"},
+        {"since": "0001-01-01"},
+        {"actor": "99999999999999999999999"},
+        {"actor": "abc"},
+        {"action": "x" * 500},
+        {"object_type": "\x00"},
+        {"cursor": "\x00\x01"},
+    ],
+)
+def test_odd_filters_are_refused_not_crashed(owner, page_client, params):
+    response = page_client(owner).get("/w/serena/settings/audit/", params)
+    assert response.status_code in {200, 400}

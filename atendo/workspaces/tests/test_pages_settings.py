@@ -285,3 +285,30 @@ def test_member_hours_check_access(owner, therapist, other_therapist, outsider, 
     assert page_client(owner).post(url, data).status_code == 302
     therapist.refresh_from_db()
     assert therapist.working_hours["mon"] == [["08:00", "09:00"]]
+
+
+ODD_VALUES = ["", " ", "\x00", "-1", "99999999999999999999999", "1e9", "abc", "25:61", "x" * 300, "<b>"]
+
+
+def test_odd_input_to_every_settings_form_is_refused_not_crashed(owner, therapist, page_client):
+    from atendo.workspaces.models import Role
+
+    client = page_client(owner)
+    role = Role.objects.get(workspace=owner.workspace, name="Assistant")
+    posts: list[tuple[str, list[str]]] = [
+        ("/w/serena/settings/workspace/", list(GENERAL)),
+        ("/w/serena/settings/working-hours/", ["mon-0-start", "mon-0-end", "mon-999-start", "sun-1-remove"]),
+        (f"/w/serena/settings/members/{therapist.pk}/hours/", ["source", "tue-0-start", "tue-0-end"]),
+        ("/w/serena/settings/members/", ["email", "name", "role"]),
+        (f"/w/serena/settings/members/{therapist.pk}/", ["role", "is_active"]),
+        ("/w/serena/settings/roles/new/", ["name", "permissions"]),
+        (f"/w/serena/settings/roles/{role.pk}/", ["name", "permissions"]),
+        ("/w/serena/settings/api-tokens/", ["name"]),
+    ]
+    for url, keys in posts:
+        for value in ODD_VALUES:
+            data = {**(GENERAL if "workspace/" in url else {}), **dict.fromkeys(keys, value)}
+            response = client.post(url, data)
+            assert response.status_code in {200, 302, 400, 403, 404, 422}, (url, value, response.status_code)
+    owner.refresh_from_db()
+    assert owner.is_active and owner.role.is_owner
