@@ -220,3 +220,28 @@ def write(
     md = docs / "benchmarks.md"
     md.write_text("\n".join(lines))
     return md, js
+
+
+def main() -> None:
+    """Rewrite the docs from a saved run: `python -m bench.report [var/bench/last-run.json]`."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("run", nargs="?", default=str(HERE.parent / "var" / "bench" / "last-run.json"))
+    args = parser.parse_args()
+    saved = json.loads(Path(args.run).read_text())
+    first: dict[str, Any] = next((r for run in saved["runs"].values() for r in run.get("results", [])), {})
+    md, js = write(
+        HERE.parent / "docs",
+        sessions=saved["sessions"],
+        quick=saved["quick"],
+        runs=saved["runs"],
+        reps=saved.get("reps", first.get("reps", 0)),
+        warmup=saved.get("warmup", 20),
+        seconds=saved["seconds"],
+    )
+    print(f"wrote {md} and {js}")
+
+
+if __name__ == "__main__":
+    main()
