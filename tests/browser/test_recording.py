@@ -94,3 +94,24 @@ def test_therapist_records_a_session_with_payment_and_downloads_the_invoice(
     assert target.read_bytes().startswith(b"%PDF-")
     assert Invoice.objects.get().number == 1
     assert page.js_errors == []
+
+
+def test_owner_manages_therapy_types_in_settings(page, login, owner, shot):
+    from atendo.therapies.models import TherapyType
+
+    login(page, owner)
+    page.goto("/w/serena/settings/therapy-types/")
+    page.get_by_label("Name").fill("Constelação Familiar")
+    page.get_by_label("Default duration (minutes)").fill("90")
+    page.get_by_label("Default price").fill("-280")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_text("The amount cannot be negative.")).to_be_visible()
+    page.get_by_label("Default price").fill("280,00")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("link", name="Constelação Familiar", exact=True)).to_be_visible()
+    tt = TherapyType.objects.get()
+    assert str(tt.default_price) == "280.00" and tt.default_duration_minutes == 90
+    shot(page, "therapy-types")
+    page.get_by_role("link", name="Fields of Constelação Familiar").click()
+    assert f"therapy_type:{tt.pk}" in page.url or f"therapy_type%3A{tt.pk}" in page.url
+    assert page.js_errors == []
