@@ -18,6 +18,7 @@ from atendo.scheduling.models import Session, SessionStatusChange
 
 pytestmark = pytest.mark.django_db
 
+
 def _png() -> bytes:
     from PIL import Image
 
