@@ -34,6 +34,17 @@ from atendo.workspaces.access import require
 
 router = Router(tags=["sessions"])
 
+SAVED = (
+    'Answers `{"session": <session>, "warnings": [...], "occurrences": n}`. Warnings (saved anyway): '
+    '`{"code": "outside_working_hours", "message"}` and `{"code": "overlap", "message", '
+    '"conflicts": [<session ids>]}`. With the workspace setting "prevent double booking", an '
+    "overlap is refused instead: 409 `overlap` with `conflicts`."
+)
+STALE = (
+    'A stale `version` answers 409 `{"error": {"code": "version_conflict", …, "current": '
+    "<the session as it is now>}}` and changes nothing."
+)
+
 Status = Literal["scheduled", "in_progress", "completed", "cancelled"]
 Scope = Literal["this", "following", "all"]
 Phase = Literal["pre", "during", "post"]
@@ -300,6 +311,13 @@ def sessions_list(
     response={201: SessionSavedOut},
     exclude_unset=True,
     summary="Create a session (or a recurring series)",
+    description=(
+        "Time: `starts_at` (ISO 8601; without an offset, the workspace zone) or `date` + `start_time` "
+        "(HH:mm); a local time skipped by a daylight-saving jump is a 422. Missing values take the "
+        "workspace defaults. Only `fields.pre` may be given. `recurrence.rrule` (weekly or monthly, "
+        "COUNT or UNTIL, at most 200 occurrences) creates the whole series and answers its first "
+        "session.\n\n" + SAVED
+    ),
 )
 def session_create(
     request: HttpRequest, workspace_slug: str, payload: SessionCreateIn
@@ -432,6 +450,11 @@ def session_detail(request: HttpRequest, workspace_slug: str, session_id: Id) ->
     response=SessionSavedOut,
     exclude_unset=True,
     summary="Edit a session (send its version; 409 with the current session if it is stale)",
+    description=(
+        "Send only what changes, with the `version` you edited. `scope` (`this`, `following`, `all`) "
+        "carries name, client, practitioner, therapy type, duration, admin notes, status and a move "
+        "(kept in local wall time) to the other occurrences of a series.\n\n" + SAVED + "\n\n" + STALE
+    ),
 )
 def session_update(
     request: HttpRequest, workspace_slug: str, session_id: Id, payload: SessionUpdateIn
@@ -475,6 +498,11 @@ def session_delete_preview(
     response=SessionSavedOut,
     exclude_unset=True,
     summary="Save one phase's custom field values (the other phases are untouched)",
+    description=(
+        "The whole phase is replaced by `values`; required fields of the phase are enforced. "
+        "Members who may not read the client's clinical content cannot set clinical fields (403) "
+        "and keep the clinical values stored.\n\n" + STALE
+    ),
 )
 def session_save_phase(
     request: HttpRequest, workspace_slug: str, session_id: Id, phase: Phase, payload: PhaseIn
@@ -491,6 +519,10 @@ def session_save_phase(
     response=SessionSavedOut,
     exclude_unset=True,
     summary="Change the status (kept in the history with who and when)",
+    description=(
+        "Usually scheduled → in_progress → completed, cancelled from anywhere; any change is allowed "
+        "and recorded. `scope` applies it to occurrences of a series.\n\n" + SAVED + "\n\n" + STALE
+    ),
 )
 def session_set_status(
     request: HttpRequest, workspace_slug: str, session_id: Id, payload: StatusIn
