@@ -36,6 +36,8 @@ def test_owner_reorders_fields_by_drag(page, login, owner, three_fields, shot):
     items.nth(2).drag_to(items.nth(0), target_position={"x": 20, "y": 2})
     page.wait_for_selector("#reorder-status:has-text('Order saved.')")
     assert keys(owner.workspace) == ["gamma", "alpha", "beta"]
+    assert page.get_by_role("button", name="Move Gamma up").is_disabled()
+    assert page.get_by_role("button", name="Move Beta down").is_disabled()
     shot(page, "field-settings-reordered")
     page.reload()
     labels = page.locator('[data-phase="pre"] .field-def strong').all_inner_texts()

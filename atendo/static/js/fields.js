@@ -113,7 +113,18 @@
     return input ? input.value : "";
   }
 
+  function refreshButtons(list) {
+    const items = Array.from(list.querySelectorAll("[data-id]"));
+    items.forEach((item, index) => {
+      const up = item.querySelector('button[value="up"]');
+      const down = item.querySelector('button[value="down"]');
+      if (up) up.disabled = index === 0;
+      if (down) down.disabled = index === items.length - 1;
+    });
+  }
+
   function saveOrder(list) {
+    refreshButtons(list);
     const ids = Array.from(list.querySelectorAll("[data-id]")).map((el) => el.dataset.id);
     const status = document.querySelector(list.dataset.statusTarget || "#reorder-status");
     const body = new URLSearchParams();
