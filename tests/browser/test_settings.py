@@ -77,6 +77,9 @@ def test_the_language_switcher_shows_the_settings_in_portuguese(page, login, own
     expect(page.locator("#day-mon")).to_have_text("Segunda-feira")
     expect(page.get_by_role("button", name="Salvar horários")).to_be_visible()
     shot(page, "settings-pt-br")
+    page.goto("/w/serena/settings/workspace/")
+    expect(page.get_by_role("heading", name="Configurações gerais", level=1)).to_be_visible()
+    shot(page, "settings-general-pt-br")
     assert page.js_errors == []
 
 
