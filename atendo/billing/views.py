@@ -231,9 +231,33 @@ def client_payments(request: HttpRequest, workspace_slug: str, client_id: int) -
         "invoices": invoices,
         "can_manage": member.has_perm("billing.manage") and member.has_perm("session.read"),
         "client_url": client_url(workspace_slug, client_id),
+        "methods": PaymentMethod.choices,
     }
     template = "billing/_client_payments.html" if request.htmx else "billing/client_payments.html"  # type: ignore[attr-defined]
     return _render(request, template, context)
+
+
+@require_POST
+@workspace_page("billing.manage")
+def payment_mark_paid(request: HttpRequest, workspace_slug: str, payment_id: int) -> HttpResponse:
+    """Take a pending or overdue payment (from the client's Payments tab)."""
+    member = _member(request)
+    try:
+        payment = services.payment_update(
+            member=member,
+            payment_id=payment_id,
+            data={"status": "paid", "method": request.POST.get("method") or ""},
+        )
+    except NotFound:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(request.POST.get("next") or reverse("billing:invoices", args=[workspace_slug]))
+    messages.success(request, _("Payment received."))
+    target = client_url(workspace_slug, payment.session.client_id)
+    return redirect(
+        f"{target}?tab=payments" if target else reverse("billing:invoices", args=[workspace_slug])
+    )
 
 
 # --- recording a session -------------------------------------------------------------------------

@@ -189,3 +189,21 @@ def test_pages_check_access(page_client, owner, assistant, outsider, workspace, 
         assert client.get(url).status_code == 403, url
     assert client.post(f"/w/serena/invoices/{invoice.pk}/issue/").status_code == 403
     assert client.get(urls[6]).status_code == 200  # reading attachments needs session.read only
+
+
+def test_assistant_marks_a_pending_payment_paid_from_the_client_tab(
+    page_client, owner, assistant, outsider, setup
+):
+    payment = services.payment_create(member=owner, session_id=setup["session"].pk, data={})
+    tab = page_client(assistant).get(
+        f"/w/serena/clients/{setup['client'].pk}/payments/", HTTP_HX_REQUEST="true"
+    )
+    assert f"/w/serena/payments/{payment.pk}/paid/" in tab.content.decode()
+    assert (
+        page_client(outsider).post(f"/w/serena/payments/{payment.pk}/paid/", {"method": "pix"}).status_code
+        == 404
+    )
+    response = page_client(assistant).post(f"/w/serena/payments/{payment.pk}/paid/", {"method": "pix"})
+    assert response.status_code == 302 and "tab=payments" in response["Location"]
+    payment.refresh_from_db()
+    assert (payment.status, payment.method) == ("paid", "pix")
