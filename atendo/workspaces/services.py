@@ -313,6 +313,20 @@ def _lock_memberships(workspace_id: int) -> None:
     )
 
 
+def _reload_actor(actor: Membership, *codes: str) -> Membership:
+    """Call after `_lock_memberships`: the actor as committed now (a concurrent change may have
+    demoted or removed them while they waited), re-checked for `codes`."""
+    fresh = (
+        Membership.objects.select_related("user", "role", "workspace")
+        .filter(pk=actor.pk, workspace_id=actor.workspace_id, is_active=True)
+        .first()
+    )
+    if fresh is None:
+        raise Forbidden("You are no longer an active member of this workspace.")
+    require(fresh, *codes)
+    return fresh
+
+
 def _active_owner_count(workspace_id: int) -> int:
     return Membership.objects.filter(workspace_id=workspace_id, is_active=True, role__is_owner=True).count()
 
@@ -502,6 +516,8 @@ def member_add(
             raise ValidationFailed.single("role", f"There is no role named '{role_name}' in this workspace.")
         role = found
     _lock_memberships(workspace.pk)
+    if actor is not None:
+        actor = _reload_actor(actor, "members.manage")
     existing = Membership.objects.select_related("user", "role").filter(
         workspace=workspace, user__email=email
     )
@@ -577,18 +593,19 @@ def member_update(
         raise ValidationFailed(errors)
 
     _lock_memberships(member.workspace_id)
+    actor = _reload_actor(member, *(() if own_hours_only else ("members.manage",)))
     target = _membership_in(member.workspace_id, membership_id)  # re-read under the lock
     before = _member_state(target)
     changes_owner = (new_role is not None and new_role.is_owner != target.role.is_owner) or (
         is_active is not UNSET and is_active != target.is_active and target.role.is_owner
     )
     if new_role is not None and new_role.pk != target.role_id:
-        _refuse_escalation(member, new_role.codes, grants_owner=changes_owner)
+        _refuse_escalation(actor, new_role.codes, grants_owner=changes_owner)
         if not new_role.is_owner:
             _refuse_losing_last_owner(target, "demoted")
         target.role = new_role
     if is_active is not UNSET and is_active != target.is_active:
-        _refuse_escalation(member, target.role.codes, grants_owner=changes_owner)
+        _refuse_escalation(actor, target.role.codes, grants_owner=changes_owner)
         if not is_active:
             _refuse_losing_last_owner(target, "deactivated")
         target.is_active = bool(is_active)
@@ -618,10 +635,11 @@ def member_remove(*, member: Membership, membership_id: int) -> Membership:
     with `member_add` brings them back. The last active owner cannot be removed (409)."""
     require(member, "members.manage")
     _lock_memberships(member.workspace_id)
+    actor = _reload_actor(member, "members.manage")
     target = _membership_in(member.workspace_id, membership_id)
     if not target.is_active:
         return target
-    _refuse_escalation(member, target.role.codes, grants_owner=target.role.is_owner)
+    _refuse_escalation(actor, target.role.codes, grants_owner=target.role.is_owner)
     _refuse_losing_last_owner(target, "removed")
     target.is_active = False
     target.save(update_fields=["is_active", "updated_at"])
