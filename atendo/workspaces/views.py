@@ -290,6 +290,8 @@ def member_remove(request: HttpRequest, workspace_slug: str, membership_id: int)
             _("%(email)s no longer has access to this workspace. Their history is kept.")
             % {"email": target.user.email},
         )
+        if target.pk == member.pk:  # they removed themselves: this workspace is closed to them now
+            return redirect("home")
     return redirect("workspaces:members", workspace_slug=workspace_slug)
 
 

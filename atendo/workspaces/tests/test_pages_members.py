@@ -212,3 +212,11 @@ def test_the_last_owner_refusal_is_shown_in_portuguese(owner, page_client):
     assert "último proprietário" in html
     owner.refresh_from_db()
     assert owner.is_active
+
+
+def test_an_owner_who_leaves_goes_home(owner, page_client):
+    second = member_add(workspace=owner.workspace, actor=None, email="co@serena.test", role_name="Owner")
+    client = page_client(second)
+    response = client.post(f"/w/serena/settings/members/{second.pk}/remove/")
+    assert response["Location"] == "/"
+    assert client.get("/w/serena/settings/").status_code == 404
