@@ -257,3 +257,17 @@ def test_huge_ids_are_404_or_422_never_500(api, owner, client_ana):
     assert client.get("sessions", client_id=huge).status_code == 422
     assert client.get(f"clients/{huge}/sessions").status_code in (404, 422)
     assert client.post("sessions/check", {"session_id": huge}).status_code == 422
+
+
+def test_client_history_query_count_does_not_grow(
+    api, owner, client_ana, book, django_assert_max_num_queries
+):
+    client = api(owner)
+    book(client_ana, "2026-03-09T10:00")
+    with django_assert_max_num_queries(8) as few:
+        client.get(f"clients/{client_ana.pk}/sessions")
+    for day in range(10, 25):
+        book(client_ana, f"2026-03-{day:02d}T10:00")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(f"clients/{client_ana.pk}/sessions")
+    assert len(response.json()["items"]) == 16

@@ -106,3 +106,19 @@ def test_slots_keep_local_hours_across_a_dst_change(api, owner, workspace):
         "2026-03-07T09:00:00-05:00",  # Saturday, before the change
         "2026-03-09T09:00:00-04:00",  # Monday, after it
     ]
+
+
+def test_availability_query_count_does_not_grow(api, owner, client_ana, book, django_assert_max_num_queries):
+    client = api(owner)
+    with django_assert_max_num_queries(6) as few:
+        client.get(
+            "availability", practitioner_id=owner.pk, duration=30, start="2026-03-09", end="2026-03-21"
+        )
+    for day in range(9, 21):
+        book(client_ana, f"2026-03-{day:02d}T10:00")
+        book(client_ana, f"2026-03-{day:02d}T15:00")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        response = client.get(
+            "availability", practitioner_id=owner.pk, duration=30, start="2026-03-09", end="2026-03-21"
+        )
+    assert "2026-03-10T10:00:00-03:00" not in [s["start"] for s in response.json()["items"]]

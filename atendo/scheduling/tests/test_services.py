@@ -237,3 +237,21 @@ def test_an_invoiced_session_cannot_be_deleted(api, owner, client_ana, book):
     assert response.status_code == 409 and response.json()["error"]["code"] == "invoiced"
     assert api(owner).get(f"sessions/{s.pk}/delete-preview").status_code == 409
     assert Session.objects.filter(pk=s.pk).exists() and Payment.objects.filter(session_id=s.pk).exists()
+
+
+def test_an_ambiguous_local_time_is_its_first_occurrence(owner, client_ana, workspace):
+    workspace.timezone = "America/New_York"
+    workspace.save()
+    owner.workspace = workspace
+    s = session_create(member=owner, client_id=client_ana.pk, name="x", starts_at="2026-11-01T01:30").session
+    assert s.starts_at == dt.datetime(2026, 11, 1, 5, 30, tzinfo=dt.UTC)  # 01:30 EDT, not EST
+
+
+def test_a_skipped_local_time_is_refused_by_date_and_time_too(owner, client_ana, workspace):
+    workspace.timezone = "America/New_York"
+    workspace.save()
+    owner.workspace = workspace
+    with pytest.raises(ValidationFailed) as info:
+        session_create(member=owner, client_id=client_ana.pk, name="x", date="2026-03-08", start_time="02:15")
+    assert info.value.fields[0].path == "start_time" and "does not exist" in info.value.fields[0].message
+    assert not Session.objects.exists()
