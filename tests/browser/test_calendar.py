@@ -373,3 +373,32 @@ def test_resize_changes_the_duration_and_undo_puts_it_back(page, login, owner, a
     session.refresh_from_db()
     assert session.duration_minutes == 60
     assert session.starts_at.astimezone(session.workspace.tz).hour == 10
+
+
+def test_a_week_across_daylight_saving_keeps_local_times(page, login, owner, ana, workspace):
+    # Lisbon moves from +00:00 to +01:00 at 01:00 on Sunday 29 March 2026.
+    workspace.timezone = "Europe/Lisbon"
+    workspace.save()
+    owner.workspace.timezone = "Europe/Lisbon"  # the member's cached workspace books in the new zone
+    before = _book(owner, ana, "2026-03-27T09:00", name="Before the change")
+    after = _book(owner, ana, "2026-03-29T09:00", name="After the change")
+    login(page, owner)
+    page.goto("/w/serena/sessions/?view=week&date=2026-03-23")
+    _wait_calendar(page)
+    for session in (before, after):
+        _event(page, session.pk).wait_for()
+        assert "09:00 - 10:00" in _event(page, session.pk).inner_text()
+    _drag(page, _event(page, before.pk), _slot_point(page, "2026-03-29", "11:00:00"))
+    dialog = page.locator("#change-dialog")
+    dialog.wait_for()  # a Sunday is outside the working hours
+    assert "outside the working hours" in dialog.inner_text()
+    with page.expect_response(lambda r: r.request.method == "PATCH") as patch:
+        page.get_by_role("button", name="Save anyway").click()
+    assert patch.value.status == 200
+    before.refresh_from_db()
+    local = before.starts_at.astimezone(workspace.tz)
+    assert (local.date(), local.strftime("%H:%M"), local.utcoffset()) == (
+        dt.date(2026, 3, 29),
+        "11:00",
+        dt.timedelta(hours=1),
+    )
