@@ -253,6 +253,13 @@ def test_screenshots_of_the_main_views(page, login, owner, therapist, workspace,
     page.wait_for_selector("#calendar[aria-busy='false']")
     page.locator(".fc-event").first.wait_for()
     shot(page, "calendar-tablet")
+    page.set_viewport_size({"width": 1366, "height": 900})
+    page.context.add_cookies([{"name": "django_language", "value": "pt-br", "url": page.url}])
+    page.goto("/w/serena/sessions/?view=week&date=2026-03-09")
+    page.wait_for_selector("#calendar[aria-busy='false']")
+    page.locator(".fc-event").first.wait_for()
+    assert page.locator(".fc-today-button").inner_text() == "Hoje"
+    shot(page, "calendar-week-pt-br")
     assert page.js_errors == []
 
 
