@@ -312,3 +312,29 @@ def test_odd_input_to_every_settings_form_is_refused_not_crashed(owner, therapis
             assert response.status_code in {200, 302, 400, 403, 404, 422}, (url, value, response.status_code)
     owner.refresh_from_db()
     assert owner.is_active and owner.role.is_owner
+
+
+def test_settings_pages_have_no_inline_scripts(owner, therapist, page_client):
+    """CSP is script-src 'self': a page with an inline script or handler would break in browsers."""
+    import re
+
+    client = page_client(owner)
+    for url in [
+        "/w/serena/settings/",
+        "/w/serena/settings/workspace/",
+        "/w/serena/settings/working-hours/",
+        f"/w/serena/settings/members/{therapist.pk}/hours/",
+        "/w/serena/settings/members/",
+        "/w/serena/settings/roles/",
+        "/w/serena/settings/roles/new/",
+        "/w/serena/settings/api-tokens/",
+        "/w/serena/settings/audit/",
+    ]:
+        response = client.get(url, follow=True)
+        html = response.content.decode()
+        assert not re.search(r"<script(?![^>]*\b(?:src=|type=\"application/json\"))[^>]*>", html), url
+        assert not re.search(r"\son[a-z]+=", html), url
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"], url
+    for url in ["/login/", "/password-reset/"]:
+        html = Client().get(url).content.decode()
+        assert "<script src=" in html and not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
