@@ -84,9 +84,11 @@ def filter_context(member: Membership, params: Mapping[str, Any]) -> dict[str, A
             }
         )
     client_id = int_or_none(params.get("client"))
+    clients = client_choices(member, include=client_id)
     return {
         "practitioners": practitioner_choices(member),
-        "clients": client_choices(member, include=client_id),
+        "clients": clients,
+        "many_clients": len(clients) >= CLIENT_OPTIONS_LIMIT,
         "statuses": list(SessionStatus.choices),
         "fields": field_filters,
         "client": client_id,

@@ -31,6 +31,7 @@ from atendo.scheduling.serializers import session_to_json, sessions_to_json
 from atendo.therapies.models import TherapyType
 from atendo.workspaces.hours import WEEKDAYS
 from atendo.workspaces.models import Membership
+from atendo.workspaces.selectors import members_list
 
 CALENDAR_VIEWS = ("day", "week", "month")
 DEFAULT_COLOR = "#2f6f73"
@@ -86,6 +87,12 @@ def _calendar_config(request: HttpRequest, member: Membership) -> dict[str, Any]
         "initial_date": initial_date,
         "locale": "pt-br" if language.lower().startswith("pt") else "en-gb",
         "business_hours": business_hours(workspace.working_hours or {}),
+        # Members with their own hours: shaded instead of the workspace's when the calendar shows only them.
+        "practitioner_hours": {
+            str(m.pk): business_hours(m.working_hours)
+            for m in members_list(member, include_inactive=False)
+            if m.working_hours
+        },
         "scroll_time": _scroll_time(workspace.working_hours or {}),
         "default_color": DEFAULT_COLOR,
         "can_create": member.has_perm("session.create"),
@@ -709,7 +716,8 @@ def client_options(request: HttpRequest, workspace_slug: str) -> HttpResponse:
     query = (request.GET.get("q") or "").strip()[:100]
     selected = forms.int_or_none(request.GET.get("client"))
     options = forms.client_choices(member, query=query, include=selected)
-    return render(request, "scheduling/_client_options.html", {"options": options, "selected": selected})
+    context = {"options": options, "selected": selected, "for_filter": request.GET.get("for") == "filter"}
+    return render(request, "scheduling/_client_options.html", context)
 
 
 @workspace_page("session.read")

@@ -524,9 +524,7 @@ def test_cancel_this_and_following_of_a_series(page_client, owner, client_ana):
         f"{BASE}/{third.pk}/status/", {"status": "cancelled", "version": third.version, "scope": "following"}
     )
     statuses = list(
-        Session.objects.filter(client=client_ana)
-        .order_by("starts_at")
-        .values_list("status", flat=True)
+        Session.objects.filter(client=client_ana).order_by("starts_at").values_list("status", flat=True)
     )
     assert statuses == ["scheduled", "scheduled", "cancelled", "cancelled"]
 
@@ -540,3 +538,37 @@ def test_calendar_page_query_count_does_not_grow_with_clients(
     http = page_client(owner)
     with django_assert_max_num_queries(15):
         assert http.get(f"{BASE}/").status_code == 200
+
+
+def test_calendar_knows_each_practitioner_s_own_hours(page_client, owner, therapist):
+    therapist.working_hours = {"mon": [["14:00", "20:00"]]}
+    therapist.save()
+    config = _config(page_client(owner).get(f"{BASE}/"))
+    assert config["practitioner_hours"] == {
+        str(therapist.pk): [{"daysOfWeek": [1], "startTime": "14:00", "endTime": "20:00"}]
+    }
+
+
+def test_many_clients_get_a_search_box_in_the_filter(page_client, owner, workspace):
+    from atendo.clients.models import Client
+
+    http = page_client(owner)
+    assert "Search clients by name" not in http.get(f"{BASE}/").content.decode()
+    Client.objects.bulk_create([Client(workspace=workspace, name=f"Client {i:03d}") for i in range(305)])
+    assert "Search clients by name" in http.get(f"{BASE}/").content.decode()
+    body = http.get(f"{BASE}/client-options/?for=filter&q=Client 304").content.decode()
+    assert "All clients" in body and "Client 304" in body and "Client 303" not in body
+
+
+def test_detail_and_client_tab_query_counts_are_bounded(
+    page_client, owner, client_ana, book, django_assert_max_num_queries
+):
+    for day in range(1, 30):
+        book(client_ana, f"2026-04-{day:02d}T10:00", name=f"April {day}")
+    session = Session.objects.first()
+    http = page_client(owner)
+    with django_assert_max_num_queries(25):
+        assert http.get(f"{BASE}/{session.pk}/").status_code == 200
+    with django_assert_max_num_queries(12):
+        body = http.get(f"{BASE}/client/{client_ana.pk}/").content.decode()
+    assert body.count("April ") == 29

@@ -338,7 +338,16 @@
       },
       loading: (isLoading) => root.setAttribute("aria-busy", isLoading ? "true" : "false"),
     });
+    // A practitioner with their own working hours: shade theirs when the calendar shows only them.
+    function applyHours() {
+      const chosen = form && form.elements.namedItem("practitioner");
+      const own = chosen && chosen.value ? cfg.practitioner_hours[chosen.value] : null;
+      const hours = own || cfg.business_hours;
+      if (calendar.getOption("businessHours") !== hours) calendar.setOption("businessHours", hours);
+    }
+
     calendar.render();
+    applyHours();
     if (calendar.view.type === "dayGridMonth") {
       calendar.setOption("height", "auto");
       root.classList.add("is-month");
@@ -347,6 +356,7 @@
 
     if (form) {
       form.addEventListener("change", () => {
+        applyHours();
         for (const item of document.querySelectorAll("[data-legend=status]")) item.hidden = colorBy() !== "status";
         syncUrl();
         calendar.refetchEvents();
