@@ -130,3 +130,20 @@ def test_working_hours_work_as_a_plain_form_without_javascript(browser, live_ser
         assert hours["fri"] == [["09:00", "12:00"]]
     finally:
         context.close()
+
+
+def test_copy_monday_to_the_other_weekdays(page, login, owner):
+    login(page, owner)
+    page.goto("/w/serena/settings/working-hours/")
+    page.get_by_label("Monday, interval 1, start").fill("08:00")
+    page.get_by_role("button", name="Remove (Monday, interval 2)").click()
+    page.get_by_role("button", name="Copy Monday to Tuesday–Friday").click()
+    expect(page.get_by_label("Friday, interval 1, start")).to_have_value("08:00")
+    expect(page.get_by_label("Friday, interval 1, end")).to_have_value("12:00")
+    page.get_by_role("button", name="Save working hours").click()
+    expect(page.get_by_text("Working hours saved.")).to_be_visible()
+    hours = Workspace.objects.get(slug="serena").working_hours
+    for day in ["mon", "tue", "wed", "thu", "fri"]:
+        assert hours[day] == [["08:00", "12:00"]], day
+    assert hours["sat"] == [] and hours["sun"] == []
+    assert page.js_errors == []

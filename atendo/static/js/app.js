@@ -40,24 +40,51 @@ function initHoursEditors(root) {
   root.querySelectorAll("[data-day]").forEach(refreshHoursDay);
 }
 
+function addHoursRow(day, start, end) {
+  const template = day.querySelector("template[data-interval-template]");
+  const list = day.querySelector("[data-intervals]");
+  const index = Number(day.dataset.nextIndex || 0);
+  day.dataset.nextIndex = String(index + 1);
+  const number = list.querySelectorAll("[data-interval]:not(.is-new)").length + 1;
+  list.insertAdjacentHTML(
+    "beforeend",
+    template.innerHTML.replaceAll("__i__", String(index)).replaceAll("__n__", String(number)),
+  );
+  const row = list.lastElementChild;
+  const inputs = row ? row.querySelectorAll("input[type=time]") : [];
+  if (inputs.length === 2) {
+    inputs[0].value = start || "";
+    inputs[1].value = end || "";
+  }
+  refreshHoursDay(day);
+  return row;
+}
+
 document.addEventListener("click", (event) => {
   const target = event.target instanceof Element ? event.target : null;
   if (!target) return;
   const add = target.closest("[data-add-interval]");
   if (add) {
-    const day = add.closest("[data-day]");
-    const template = day.querySelector("template[data-interval-template]");
-    const list = day.querySelector("[data-intervals]");
-    const index = Number(day.dataset.nextIndex || 0);
-    day.dataset.nextIndex = String(index + 1);
-    const number = list.querySelectorAll("[data-interval]:not(.is-new)").length + 1;
-    list.insertAdjacentHTML(
-      "beforeend",
-      template.innerHTML.replaceAll("__i__", String(index)).replaceAll("__n__", String(number)),
-    );
-    refreshHoursDay(day);
-    const input = list.lastElementChild && list.lastElementChild.querySelector("input");
+    const row = addHoursRow(add.closest("[data-day]"));
+    const input = row && row.querySelector("input");
     if (input) input.focus();
+    return;
+  }
+  const copy = target.closest("[data-copy-weekdays]");
+  if (copy) {
+    // Monday's intervals replace those of Tuesday to Friday (saved only with the form).
+    const form = copy.closest("form");
+    const monday = form.querySelector('[data-day="mon"]');
+    const pairs = [...monday.querySelectorAll("[data-interval]:not(.is-new)")].map((row) => {
+      const inputs = row.querySelectorAll("input[type=time]");
+      return [inputs[0].value, inputs[1].value];
+    });
+    ["tue", "wed", "thu", "fri"].forEach((key) => {
+      const day = form.querySelector(`[data-day="${key}"]`);
+      day.querySelectorAll("[data-interval]:not(.is-new)").forEach((row) => row.remove());
+      pairs.forEach(([start, end]) => addHoursRow(day, start, end));
+      refreshHoursDay(day);
+    });
     return;
   }
   const remove = target.closest("[data-remove-interval]");
