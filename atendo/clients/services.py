@@ -197,7 +197,10 @@ def client_create(*, member: Membership, data: Mapping[str, Any]) -> Client:
     client = Client.objects.create(workspace=member.workspace, fields=fields, **basic)
     _assign(client, practitioners)
     attachments_link(
-        workspace_id=member.workspace_id, ids=attachment_ids_in(fields, definitions), client=client
+        workspace_id=member.workspace_id,
+        ids=attachment_ids_in(fields, definitions),
+        uploaded_by_ids=[member.pk],
+        client=client,
     )
     audit_record(
         workspace=member.workspace,
@@ -253,6 +256,7 @@ def client_update(
             attachments_link(
                 workspace_id=member.workspace_id,
                 ids=attachment_ids_in(new_fields, definitions),
+                uploaded_by_ids=[member.pk],
                 client=client,
             )
     if "practitioner_ids" in data:

@@ -171,23 +171,32 @@ def attachment_delete(*, member: Membership, attachment_id: int) -> None:
 
 
 def attachments_link(
-    *, workspace_id: int, ids: Iterable[int], client: Any = None, session: Any = None
-) -> None:
-    """Attach just-uploaded attachments (referenced by saved field values) to their record.
+    *,
+    workspace_id: int,
+    ids: Iterable[int],
+    uploaded_by_ids: Iterable[int | None],
+    client: Any = None,
+    session: Any = None,
+) -> int:
+    """Attach just-uploaded attachments (referenced by saved field values) to their record, so
+    they follow that record's access rules (and its clinical barrier).
 
-    Only attachments not linked yet are claimed, so a value can never move another record's
-    attachment (and its clinical barrier) elsewhere.
+    Only attachments not linked yet, uploaded by one of `uploaded_by_ids`, are claimed: a value
+    can never move another record's attachment elsewhere, nor adopt someone else's upload by
+    guessing its id.
     """
-    ids = {i for i in ids if isinstance(i, int)}
-    if not ids:
-        return
+    ids = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+    uploaders = {i for i in uploaded_by_ids if i}
+    if not ids or not uploaders or (client is None and session is None):
+        return 0
     qs = Attachment.objects.filter(
-        workspace_id=workspace_id, pk__in=ids, client__isnull=True, session__isnull=True
+        workspace_id=workspace_id,
+        pk__in=ids,
+        client__isnull=True,
+        session__isnull=True,
+        uploaded_by_id__in=uploaders,
     )
-    if session is not None:
-        qs.update(session=session)
-    elif client is not None:
-        qs.update(client=client)
+    return qs.update(session=session) if session is not None else qs.update(client=client)
 
 
 def attachment_ids_in(values: Any, definitions: Iterable[Any]) -> set[int]:
