@@ -311,3 +311,23 @@ def test_clinical_definitions_can_be_left_out(owner):
         can_write_clinical=False,
     )
     assert [n["key"] for n in form.nodes()] == ["room"]
+
+
+def test_evaluation_and_therapy_type_scopes_have_pages(page_client, owner, therapist):
+    from atendo.therapies.models import TherapyType
+
+    reiki = TherapyType.objects.create(workspace=owner.workspace, name="Reiki")
+    client = page_client(owner)
+    assert client.get("/w/serena/settings/fields/evaluation/").status_code == 200
+    page = client.get(f"/w/serena/settings/fields/therapy_type:{reiki.pk}/")
+    assert page.status_code == 200 and "Fields of Reiki" in page.content.decode()
+    response = client.post(
+        f"/w/serena/settings/fields/therapy_type:{reiki.pk}/new/",
+        {"key": "chakras", "label": "Chakras", "type": "text", "clinical": "on"},
+    )
+    assert response.status_code == 302
+    assert FieldDefinition.objects.get(key="chakras").therapy_type_id == reiki.pk
+    assert client.get("/w/serena/settings/fields/therapy_type:999999/").status_code == 404
+    assert (
+        page_client(therapist).get(f"/w/serena/settings/fields/therapy_type:{reiki.pk}/").status_code == 403
+    )
