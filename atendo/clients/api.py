@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from atendo.clients import selectors, services
-from atendo.clients.serializers import client_to_json, clients_to_json
+from atendo.clients.serializers import client_to_json, clients_to_json, record_clinical_read
 from atendo.core.api_auth import api_member
 
 router = Router(tags=["clients"])
@@ -95,7 +95,10 @@ def clients_create(request: HttpRequest, workspace_slug: str, payload: ClientIn)
 @router.get("/workspaces/{workspace_slug}/clients/{client_id}", response=ClientOut)
 def clients_detail(request: HttpRequest, workspace_slug: str, client_id: int) -> Any:
     member = api_member(request, workspace_slug)
-    return client_to_json(member, selectors.client_get_for(member, client_id))
+    client = selectors.client_get_for(member, client_id)
+    shown = client_to_json(member, client)
+    record_clinical_read(member, client, shown)
+    return shown
 
 
 @router.patch("/workspaces/{workspace_slug}/clients/{client_id}", response=ClientOut)

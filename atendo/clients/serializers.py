@@ -70,3 +70,26 @@ def _one(client: Client, can_read: bool, administrative: set[str]) -> dict[str, 
         "fields": fields,
         "withheld": withheld,
     }
+
+
+def record_clinical_read(
+    member: Membership,
+    client: Client,
+    shown: dict[str, Any],
+    definitions: list[FieldDefinition] | None = None,
+) -> None:
+    """Audit that `member` was shown this client's clinical field values (keys only, never values)."""
+    from atendo.audit.services import audit_record
+
+    if definitions is None:
+        definitions = client_definitions(member.workspace)
+    administrative = open_keys(definitions)
+    clinical = sorted(k for k in shown["fields"] if k not in administrative)
+    if clinical:
+        audit_record(
+            workspace=member.workspace,
+            actor=member,
+            action="client.read_clinical",
+            obj=client,
+            changes={"fields": clinical},
+        )

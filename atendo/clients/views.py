@@ -14,7 +14,12 @@ from django.views.decorators.http import require_POST
 from atendo.clients import selectors, services
 from atendo.clients.clinical import can_read_clinical
 from atendo.clients.forms import ClientForm
-from atendo.clients.serializers import client_definitions, client_to_json, clients_to_json
+from atendo.clients.serializers import (
+    client_definitions,
+    client_to_json,
+    clients_to_json,
+    record_clinical_read,
+)
 from atendo.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
 from atendo.core.views import workspace_page
 from atendo.fields.forms import FieldValuesForm
@@ -157,6 +162,8 @@ def client_detail(request: HttpRequest, workspace_slug: str, client_id: int) -> 
         tab = "overview"
     definitions = client_definitions(member.workspace)
     shown = client_to_json(member, client, definitions=definitions)
+    if tab == "overview":
+        record_clinical_read(member, client, shown, definitions)
     names = {m.pk: m.user.display_name for m in _members(member)}
     form = FieldValuesForm(member=member, definitions=definitions, values=shown["fields"])
     context: dict[str, Any] = {

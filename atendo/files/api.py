@@ -84,7 +84,7 @@ def attachments_detail(request: HttpRequest, workspace_slug: str, attachment_id:
 def attachments_content(request: HttpRequest, workspace_slug: str, attachment_id: int) -> FileResponse:
     """The bytes, as a download (`Content-Disposition`, `X-Content-Type-Options: nosniff`)."""
     member = api_member(request, workspace_slug)
-    return attachment_response(attachment_get_for(member, attachment_id))
+    return attachment_response(attachment_get_for(member, attachment_id), member)
 
 
 @router.delete("/workspaces/{workspace_slug}/attachments/{attachment_id}", response={204: None})

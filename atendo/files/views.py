@@ -15,8 +15,9 @@ from atendo.files.services import attachment_storage
 from atendo.workspaces.models import Membership
 
 
-def attachment_response(attachment: Attachment) -> FileResponse:
-    """Stream the stored bytes with the detected type, as a download, never sniffed or cached."""
+def attachment_response(attachment: Attachment, member: Membership | None = None) -> FileResponse:
+    """Stream the stored bytes with the detected type, as a download, never sniffed or cached.
+    A clinical attachment's download is recorded in the audit trail for `member`."""
     try:
         handle = attachment_storage().open(attachment.storage_name, "rb")
     except FileNotFoundError:
@@ -27,6 +28,12 @@ def attachment_response(attachment: Attachment) -> FileResponse:
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "private, no-store"
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    if member is not None and attachment.clinical:
+        from atendo.audit.services import audit_record
+
+        audit_record(
+            workspace=member.workspace, actor=member, action="attachment.read_clinical", obj=attachment
+        )
     return response
 
 
@@ -97,6 +104,6 @@ def download(request: HttpRequest, workspace_slug: str, attachment_id: int) -> A
     except NotFound:
         raise Http404 from None
     try:
-        return attachment_response(attachment)
+        return attachment_response(attachment, request.member)  # type: ignore[attr-defined]
     except NotFound:
         raise Http404 from None

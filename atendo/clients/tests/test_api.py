@@ -286,3 +286,12 @@ def test_it_checks_access(api, owner, therapist, outsider):
     assert own.patch(f"clients/{person.pk}", {"name": "X"}).status_code == 404
     assert own.delete(f"clients/{person.pk}").status_code == 404
     assert Client.objects.get(pk=person.pk).name == "Ana"
+
+
+def test_reading_clinical_fields_is_audited_without_values(api, owner, assistant, client_fields):
+    person = make(owner.workspace, "Ana", fields={"diagnosis": "segredo", "referral": "web"})
+    api(owner).get(f"clients/{person.pk}")
+    event = AuditEvent.objects.get(action="client.read_clinical")
+    assert event.changes == {"fields": ["diagnosis"]} and "segredo" not in str(event.changes)
+    api(assistant).get(f"clients/{person.pk}")  # nothing clinical shown: nothing recorded
+    assert AuditEvent.objects.filter(action="client.read_clinical").count() == 1
