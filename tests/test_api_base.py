@@ -96,7 +96,9 @@ def test_malformed_json_is_a_400(api, owner):
 
 
 def test_wrong_type_is_a_422_naming_the_path(api, owner):
-    error = _shape(api(owner).post("roles", {"name": "X", "permissions": "session.read"}), 422, "validation_error")
+    error = _shape(
+        api(owner).post("roles", {"name": "X", "permissions": "session.read"}), 422, "validation_error"
+    )
     assert [f["path"] for f in error["fields"]] == ["permissions"]
     error = _shape(api(owner).post("roles", {"name": "X", "permissions": ["ok", 5]}), 422, "validation_error")
     assert "permissions[1]" in [f["path"] for f in error["fields"]]
