@@ -338,3 +338,18 @@ def test_settings_pages_have_no_inline_scripts(owner, therapist, page_client):
     for url in ["/login/", "/password-reset/"]:
         html = Client().get(url).content.decode()
         assert "<script src=" in html and not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), url
+
+
+def test_each_field_settings_link_follows_its_own_permission(owner, page_client):
+    from atendo.workspaces.services import member_add, role_create
+
+    role_create(member=owner, name="Forms", permissions=["session.fields.manage", "therapy_types.manage"])
+    forms_person = member_add(
+        workspace=owner.workspace, actor=None, email="forms@serena.test", role_name="Forms"
+    )
+    html = page_client(forms_person).get("/w/serena/settings/").content.decode()
+    assert 'href="/w/serena/settings/fields/session/"' in html
+    assert 'href="/w/serena/settings/therapy-types/"' in html
+    assert 'href="/w/serena/settings/fields/client/"' not in html
+    assert 'href="/w/serena/settings/fields/evaluation/"' not in html
+    assert 'href="/w/serena/settings/members/"' not in html
