@@ -12,8 +12,10 @@ sessions must come with `client`, `practitioner__user` and `therapy_type` loaded
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
+
+from django.db.models import QuerySet
 
 from atendo.clients.clinical import readable_client_ids
 from atendo.fields import engine
@@ -33,24 +35,98 @@ def non_clinical_keys(definitions: Iterable[FieldDefinition]) -> set[str]:
     return {d.key for d in definitions if not d.clinical}
 
 
-def sessions_to_json(member: Membership, sessions: Sequence[Session]) -> list[dict[str, Any]]:
+# The columns the serializer reads, as `.values()` lookups: `sessions_queryset_to_json` fetches
+# exactly these (no model instances: the calendar's hot path), `sessions_to_json` reads the same
+# names off loaded sessions.
+COLUMNS = (
+    "id",
+    "name",
+    "client_id",
+    "client__name",
+    "practitioner_id",
+    "practitioner__user__name",
+    "practitioner__user__email",
+    "therapy_type_id",
+    "therapy_type__name",
+    "therapy_type__color",
+    "starts_at",
+    "ends_at",
+    "duration_minutes",
+    "status",
+    "pre_fields",
+    "during_fields",
+    "post_fields",
+    "therapy_fields",
+    "notes",
+    "admin_notes",
+    "series_id",
+    "recorded_at",
+    "actual_duration_minutes",
+    "version",
+    "created_at",
+    "updated_at",
+)
+
+
+def _row(s: Session) -> dict[str, Any]:
+    user = s.practitioner.user
+    therapy_type = s.therapy_type
+    return {
+        "id": s.pk,
+        "name": s.name,
+        "client_id": s.client_id,
+        "client__name": s.client.name,
+        "practitioner_id": s.practitioner_id,
+        "practitioner__user__name": user.name,
+        "practitioner__user__email": user.email,
+        "therapy_type_id": s.therapy_type_id,
+        "therapy_type__name": therapy_type.name if therapy_type else None,
+        "therapy_type__color": therapy_type.color if therapy_type else None,
+        "starts_at": s.starts_at,
+        "ends_at": s.ends_at,
+        "duration_minutes": s.duration_minutes,
+        "status": s.status,
+        "pre_fields": s.pre_fields,
+        "during_fields": s.during_fields,
+        "post_fields": s.post_fields,
+        "therapy_fields": s.therapy_fields,
+        "notes": s.notes,
+        "admin_notes": s.admin_notes,
+        "series_id": s.series_id,
+        "recorded_at": s.recorded_at,
+        "actual_duration_minutes": s.actual_duration_minutes,
+        "version": s.version,
+        "created_at": s.created_at,
+        "updated_at": s.updated_at,
+    }
+
+
+def sessions_to_json(member: Membership, sessions: Iterable[Session]) -> list[dict[str, Any]]:
     """Serialize `sessions` for `member`, redacting what the clinical barrier withholds."""
-    sessions = list(sessions)
-    if not sessions:
+    return _rows_to_json(member, [_row(s) for s in sessions])
+
+
+def sessions_queryset_to_json(member: Membership, queryset: QuerySet[Session]) -> list[dict[str, Any]]:
+    """The same as `sessions_to_json(member, queryset)`, reading only the needed columns (faster)."""
+    return _rows_to_json(member, list(queryset.values(*COLUMNS)))
+
+
+def _rows_to_json(member: Membership, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    if not rows:
         return []
     workspace = member.workspace
     tz = workspace.tz
-    readable = readable_client_ids(member, {s.client_id for s in sessions})
+    readable = readable_client_ids(member, {r["client_id"] for r in rows})
     open_keys: set[str] | None = None
-    if any(s.client_id not in readable and any(s.phase_values(p) for p in PHASES) for s in sessions):
+    if any(r["client_id"] not in readable and any(r[f"{p}_fields"] for p in PHASES) for r in rows):
         open_keys = non_clinical_keys(session_definitions(workspace))
     out = []
-    for s in sessions:
-        can_read = s.client_id in readable
+    for r in rows:
+        can_read = r["client_id"] in readable
         withheld: list[str] = []
         fields: dict[str, dict[str, Any]] = {}
         for phase in PHASES:
-            values = s.phase_values(phase) or {}
+            values = r[f"{phase}_fields"] or {}
             if can_read or not values:
                 fields[phase] = dict(values)
                 continue
@@ -58,31 +134,32 @@ def sessions_to_json(member: Membership, sessions: Sequence[Session]) -> list[di
             fields[phase] = {k: v for k, v in values.items() if k in open_keys}
             withheld += [f"fields.{phase}.{k}" for k in values if k not in open_keys]
         item: dict[str, Any] = {
-            "id": s.pk,
-            "name": s.name,
-            "client_id": s.client_id,
-            "client_name": s.client.name,
-            "practitioner_id": s.practitioner_id,
-            "practitioner_name": s.practitioner.display_name,
-            "therapy_type_id": s.therapy_type_id,
-            "therapy_type_name": s.therapy_type.name if s.therapy_type else None,
-            "therapy_type_color": s.therapy_type.color if s.therapy_type else None,
-            "starts_at": isoformat_local(s.starts_at, tz),
-            "ends_at": isoformat_local(s.ends_at, tz),
-            "duration_minutes": s.duration_minutes,
-            "status": s.status,
+            "id": r["id"],
+            "name": r["name"],
+            "client_id": r["client_id"],
+            "client_name": r["client__name"],
+            "practitioner_id": r["practitioner_id"],
+            # Membership.display_name: the user's name, else their e-mail.
+            "practitioner_name": r["practitioner__user__name"] or r["practitioner__user__email"],
+            "therapy_type_id": r["therapy_type_id"],
+            "therapy_type_name": r["therapy_type__name"],
+            "therapy_type_color": r["therapy_type__color"],
+            "starts_at": isoformat_local(r["starts_at"], tz),
+            "ends_at": isoformat_local(r["ends_at"], tz),
+            "duration_minutes": r["duration_minutes"],
+            "status": r["status"],
             "fields": fields,
-            "admin_notes": s.admin_notes,
-            "series_id": s.series_id,
-            "recorded_at": isoformat_local(s.recorded_at, tz) if s.recorded_at else None,
-            "actual_duration_minutes": s.actual_duration_minutes,
-            "version": s.version,
-            "created_at": isoformat_local(s.created_at, tz),
-            "updated_at": isoformat_local(s.updated_at, tz),
+            "admin_notes": r["admin_notes"],
+            "series_id": r["series_id"],
+            "recorded_at": isoformat_local(r["recorded_at"], tz) if r["recorded_at"] else None,
+            "actual_duration_minutes": r["actual_duration_minutes"],
+            "version": r["version"],
+            "created_at": isoformat_local(r["created_at"], tz),
+            "updated_at": isoformat_local(r["updated_at"], tz),
         }
         if can_read:
-            item["notes"] = s.notes
-            item["therapy_fields"] = dict(s.therapy_fields or {})
+            item["notes"] = r["notes"]
+            item["therapy_fields"] = dict(r["therapy_fields"] or {})
         else:
             withheld = ["notes", "therapy_fields", *withheld]
         item["withheld"] = withheld

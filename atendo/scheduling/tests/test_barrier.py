@@ -145,3 +145,16 @@ def test_therapist_becomes_a_reader_when_scheduled_with_the_client(
     assert "notes" not in _get(api, other_therapist, theos_session)
     book(client_ana, "2026-03-20T10:00", practitioner_id=other_therapist.pk)
     assert _get(api, other_therapist, theos_session)["notes"] == "Sensitive"
+
+
+@pytest.mark.parametrize("persona", ["owner", "therapist", "other_therapist", "assistant"])
+def test_the_fast_path_serializes_exactly_like_the_instances(
+    request, theos_session, client_bia, book, persona
+):
+    from atendo.scheduling.selectors import sessions_for
+    from atendo.scheduling.serializers import sessions_queryset_to_json
+
+    member = request.getfixturevalue(persona)
+    book(client_bia, "2026-03-11T10:00", notes="Other")
+    qs = sessions_for(member).order_by("starts_at", "id")
+    assert sessions_queryset_to_json(member, qs) == sessions_to_json(member, list(qs))
