@@ -53,7 +53,7 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         name, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(name, str) or not isinstance(pk, int):
+        if not isinstance(name, str) or not isinstance(pk, int) or "\x00" in name:
             raise ValueError
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
         raise ValidationFailed.single(
@@ -113,7 +113,7 @@ def clients_page(
     elif archived != "all":
         raise ValidationFailed.single("archived", _("archived must be false, true or all."))
     q = (q or "").strip()
-    if len(q) > 100:
+    if len(q) > 100 or "\x00" in q:
         raise ValidationFailed.single("q", _("Search for at most 100 characters."))
     if q:
         condition = Q(name__icontains=q) | Q(email__icontains=q) | Q(phone__icontains=q)

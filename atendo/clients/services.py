@@ -36,7 +36,13 @@ BASIC = ("name", "email", "phone", "birth_date")
 
 
 def _clean_basic(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
-    errors: list[FieldError] = []
+    errors: list[FieldError] = [
+        FieldError(key, _("This text contains a NUL character, which is not allowed."))
+        for key in BASIC
+        if isinstance(data.get(key), str) and "\x00" in data[key]
+    ]
+    if errors:
+        raise ValidationFailed(errors)
     cleaned: dict[str, Any] = {}
     if "name" in data or creating:
         name = data.get("name")

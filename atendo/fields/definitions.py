@@ -205,9 +205,25 @@ def clean_definition(data: Mapping[str, Any], prefix: str = "", depth: int = 0) 
     return cleaned
 
 
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, Mapping):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
 def _clean(data: Any, prefix: str, depth: int, errors: list[FieldError]) -> dict[str, Any]:
     if not isinstance(data, Mapping):
         errors.append(FieldError(prefix, _("A field definition must be an object.")))
+        return {}
+    if depth == 0 and _has_nul(data):
+        bad = next(str(k) for k, v in data.items() if _has_nul(k) or _has_nul(v))
+        errors.append(
+            FieldError(_join(prefix, bad), _("This contains a NUL character, which is not allowed."))
+        )
         return {}
     key = data.get("key")
     if not isinstance(key, str) or not KEY_RE.match(key):

@@ -115,7 +115,7 @@ def coerce_filter_value(definition: FieldDefinition, raw: Any, path: str) -> Any
         if not text.isdigit():
             raise ValidationFailed.single(path, _("{label} is filtered by a member id.").format(label=label))
         return int(text)
-    if len(text) > 500:
+    if len(text) > 500 or "\x00" in text:
         raise ValidationFailed.single(path, _("A filter value is at most 500 characters."))
     return text
 
@@ -209,7 +209,9 @@ class _Run:
     errors: list[FieldError] = field(default_factory=list)
     members: list[tuple[str, int, str]] = field(default_factory=list)
     attachments: list[tuple[str, int, Spec]] = field(default_factory=list)
-    kept_strings: set[str] = field(default_factory=set)
+    # Per top-level key: the strings of its stored value (retired options kept there stay valid).
+    kept_strings: dict[str, set[str]] = field(default_factory=dict)
+    top_key: str = ""
 
     def fail(self, path: str, message: str) -> None:
         self.errors.append(FieldError(path, message))
@@ -219,7 +221,7 @@ class _Run:
 
 
 def _clean_text(spec: Spec, value: Any, path: str, run: _Run) -> Any:
-    if not isinstance(value, str):
+    if not isinstance(value, str) or "\x00" in value:
         run.fail(path, _("{label} must be text.").format(label=spec.label))
         return None
     value = value.strip() if spec.type == "text" else value.replace("\r\n", "\n")
@@ -351,7 +353,7 @@ def _clean_select(spec: Spec, value: Any, path: str, run: _Run) -> Any:
     if value in spec.live_options:
         return value
     if value in spec.retired_options:
-        if value in run.kept_strings:
+        if value in run.kept_strings.get(run.top_key, set()):
             return value
         run.fail(
             path,
@@ -505,6 +507,8 @@ def _clean_mapping(
     for key, value in values.items():
         spec = by_key.get(key) if isinstance(key, str) else None
         key_path = join(path, str(key))
+        if depth == 0:
+            run.top_key = str(key)
         if spec is None:
             run.fail(
                 key_path,
@@ -591,7 +595,7 @@ def validate_values(
             incoming.pop(key)
     for spec in live:
         if spec.key in incoming and spec.key in previous:
-            run.kept_strings |= _strings_in(previous[spec.key])
+            run.kept_strings[spec.key] = _strings_in(previous[spec.key])
 
     cleaned = _clean_mapping(live, incoming, path, run, 0, require_all=require_all)
     _check_references(run)

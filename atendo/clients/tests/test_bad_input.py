@@ -104,3 +104,19 @@ def test_evaluation_field_type_change_is_refused_when_values_exist(api, owner):
     )
     response = client.patch(f"fields/{field_id}", {"type": "text"})
     assert response.status_code == 409 and response.json()["error"]["code"] == "values_exist"
+
+
+def test_nul_characters_are_refused_not_a_server_error(api, owner, definitions):
+    FieldDefinition.objects.create(
+        workspace=owner.workspace, scope="client", key="note", label="Note", type="text"
+    )
+    client = api(owner)
+    assert client.post("clients", {"name": "A\x00B"}).json()["error"]["fields"][0]["path"] == "name"
+    response = client.post("clients", {"name": "Ana", "fields": {"note": "x\x00y"}})
+    assert response.status_code == 422 and response.json()["error"]["fields"][0]["path"] == "fields.note"
+    assert client.get("clients", q="a\x00").status_code == 422
+    assert client.get("clients", **{"field.level": "lo\x00w"}).status_code in (200, 422)
+    bad_definition = client.post("fields", {"scope": "client", "key": "x", "label": "L\x00", "type": "text"})
+    assert bad_definition.status_code == 422
+    assert bad_definition.json()["error"]["fields"][0]["path"] == "label"
+    assert not Client.objects.exists()
