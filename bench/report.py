@@ -80,6 +80,10 @@ def _ms(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
 
 
+def _ratio(value: float, floor: float | None) -> str:
+    return f"{value / floor:.1f}×" if floor else "–"
+
+
 def _verdict(result: dict[str, Any]) -> str:
     notes = []
     target = P95_TARGETS.get(result["case"])
@@ -108,8 +112,9 @@ def write(
     reps: int,
     warmup: int,
     seconds: float,
+    finished: dt.datetime | None = None,
 ) -> tuple[Path, Path]:
-    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    now = (finished or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     host = machine()
     http_run = runs.get("postgresql", {}).get("http") or runs.get("sqlite", {}).get("http") or {}
     data = {
@@ -155,7 +160,7 @@ def write(
     lines += [
         "| | |",
         "|---|---|",
-        f"| date | {now:%Y-%m-%d %H:%M} UTC |",
+        f"| date | run finished {now:%Y-%m-%d %H:%M} UTC |",
         f"| machine | {host} (shared with other work while measuring; load average at the end: "
         f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}) |",
         f"| software | {', '.join(f'{k} {val}' for k, val in v.items())} |",
@@ -166,15 +171,22 @@ def write(
         "each time; the floor fetches the same rows with one raw SQL query on the DB-API cursor |",
         f"| whole run | {seconds / 60:.1f} minutes |",
         "",
+        "Columns: *p50/p95* wall-clock time of the whole request in-process; *floor* the same rows by "
+        "one raw SQL query; *ratio* case p95 / floor p95 (the issue's ratio) and the same at p50 (less "
+        "sensitive to a busy machine); *CPU p50* CPU time of the measuring process per request (SQLite "
+        "runs inside it, PostgreSQL's server work is not included) — it shows what our layers cost "
+        "when the machine is shared; *load* the 1-minute load average when the case ended; *queries* "
+        "SQL queries per request; *rows* median rows returned.",
+        "",
     ]
     for database, run in runs.items():
         seeded = f", seeded in {run['seed_seconds']:.0f} s" if run.get("seed_seconds") else ""
         lines += [
             f"## {'PostgreSQL' if database == 'postgresql' else 'SQLite'}{seeded}",
             "",
-            "| case | p50 ms | p95 ms | floor p50 ms | floor p95 ms | ratio (p95/floor p95) | rows | "
-            "queries | target → result |",
-            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+            "| case | p50 ms | p95 ms | floor p50 ms | floor p95 ms | ratio (p95/floor p95) | ratio p50 | "
+            "CPU p50 ms | load | rows | queries | target → result |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
         ]
         for r in run.get("results", []):
             ratio = "–" if r["ratio"] is None else f"{r['ratio']:.1f}×"
@@ -182,7 +194,8 @@ def write(
                 f"| `{r['case']}` — {CASE_LABELS.get(r['case'], '')} | "
                 f"{_ms(r['p50_ms'])} | {_ms(r['p95_ms'])} | "
                 f"{_ms(r.get('floor_p50_ms'))} | {_ms(r['floor_p95_ms'])} | "
-                f"{ratio} | {r.get('rows_median', '')} | "
+                f"{ratio} | {_ratio(r['p50_ms'], r.get('floor_p50_ms'))} | {_ms(r.get('cpu_p50_ms'))} | "
+                f"{r.get('load_avg', '–')} | {r.get('rows_median', '')} | "
                 f"{r.get('queries', '')} | {_verdict(r)} |"
             )
         lines.append("")
@@ -229,7 +242,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=main.__doc__)
     parser.add_argument("run", nargs="?", default=str(HERE.parent / "var" / "bench" / "last-run.json"))
     args = parser.parse_args()
-    saved = json.loads(Path(args.run).read_text())
+    path = Path(args.run)
+    saved = json.loads(path.read_text())
+    finished = (
+        dt.datetime.fromisoformat(saved["finished_at"])
+        if "finished_at" in saved
+        else dt.datetime.fromtimestamp(path.stat().st_mtime, dt.UTC)
+    )
     first: dict[str, Any] = next((r for run in saved["runs"].values() for r in run.get("results", [])), {})
     md, js = write(
         HERE.parent / "docs",
@@ -239,6 +258,7 @@ def main() -> None:
         reps=saved.get("reps", first.get("reps", 0)),
         warmup=saved.get("warmup", 20),
         seconds=saved["seconds"],
+        finished=finished,
     )
     print(f"wrote {md} and {js}")
 
