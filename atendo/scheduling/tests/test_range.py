@@ -234,3 +234,12 @@ def test_csv_export_has_no_clinical_column_for_the_assistant(
     )
     assert [r["notes"] for r in owner_rows] == ["owner note", "theo note"]
     assert Session.objects.count() == 2
+
+
+@pytest.mark.parametrize("persona", ["owner", "assistant"])
+def test_range_answer_conforms_to_the_documented_schema(api, request, owner, client_ana, book, persona):
+    from atendo.scheduling.api import SessionListOut
+
+    book(client_ana, "2026-03-10T10:00", notes="n")
+    body = api(request.getfixturevalue(persona)).get("sessions", start="2026-03-10", end="2026-03-11").json()
+    assert SessionListOut.model_validate(body).items[0].id == body["items"][0]["id"]
