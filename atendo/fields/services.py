@@ -229,6 +229,17 @@ def field_update(*, member: Membership, definition_id: int, data: Mapping[str, A
             ).format(label=definition.label, old=definition.type, new=spec["type"]),
             code="values_exist",
         )
+    broken = (
+        _nested_changes(definition.children or [], spec["fields"]) if spec["type"] == definition.type else []
+    )
+    if broken and values_exist(definition):
+        raise Conflict(
+            _(
+                "'{label}' already has stored values, so its nested field {path} cannot be removed "
+                "or change type. Add new nested fields instead, or archive this field."
+            ).format(label=definition.label, path=broken[0]),
+            code="values_exist",
+        )
     if spec["type"] == definition.type and definition.type in ("select", "multi_select"):
         kept = {o["value"] for o in spec["options"]}
         removed = [o["value"] for o in definition.options if o["value"] not in kept]
@@ -319,6 +330,22 @@ def field_reorder(
         changes={"order": [d.pk for d in ordered]},
     )
     return ordered
+
+
+def _nested_shape(children: list[dict[str, Any]], prefix: str = "") -> dict[str, str]:
+    """`{"follow_up.date": "date", ...}`: every nested key path and its type."""
+    shape: dict[str, str] = {}
+    for child in children or []:
+        path = f"{prefix}{child.get('key')}"
+        shape[path] = str(child.get("type"))
+        shape.update(_nested_shape(child.get("fields") or [], f"{path}."))
+    return shape
+
+
+def _nested_changes(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[str]:
+    """Nested key paths removed or retyped by an update (stored values would stop validating)."""
+    before, after = _nested_shape(old), _nested_shape(new)
+    return sorted(path for path, type_ in before.items() if after.get(path) != type_)
 
 
 def _set_archived(member: Membership, definition_id: int, archived: bool) -> FieldDefinition:

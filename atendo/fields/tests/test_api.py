@@ -246,3 +246,25 @@ def test_it_checks_access(api, owner, assistant, outsider):
     own = api(outsider)
     assert own.get(f"fields/{field_id}").status_code == 404
     assert own.post(f"fields/{field_id}/archive").status_code == 404
+
+
+def test_nested_fields_can_grow_but_not_break_once_values_exist(api, owner):
+    from atendo.clients.models import Client
+
+    client = api(owner)
+    nested = [{"key": "date", "label": "Date", "type": "date"}]
+    field_id = client.post(
+        "fields", {"scope": "client", "key": "plan", "label": "Plan", "type": "array", "fields": nested}
+    ).json()["id"]
+    Client.objects.create(workspace=owner.workspace, name="Ana", fields={"plan": [{"date": "2026-01-01"}]})
+    grown = client.patch(
+        f"fields/{field_id}", {"fields": [*nested, {"key": "note", "label": "N", "type": "text"}]}
+    )
+    assert grown.status_code == 200 and [f["key"] for f in grown.json()["fields"]] == ["date", "note"]
+    retyped = client.patch(
+        f"fields/{field_id}", {"fields": [{"key": "date", "label": "Date", "type": "text"}]}
+    )
+    assert retyped.status_code == 409 and retyped.json()["error"]["code"] == "values_exist"
+    assert "nested field date cannot be removed or change type" in retyped.json()["error"]["message"]
+    removed = client.patch(f"fields/{field_id}", {"fields": [{"key": "note", "label": "N", "type": "text"}]})
+    assert removed.status_code == 409
