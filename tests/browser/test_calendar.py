@@ -15,6 +15,13 @@ from atendo.scheduling.services import session_create
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
+@pytest.fixture(autouse=True)
+def _patient_page(page):
+    """Seven engineers share two cores: allow slow pages rather than fail on a busy machine."""
+    page.set_default_timeout(25_000)
+
+
 WEEK = "/w/serena/sessions/?view=week&date=2026-03-09"  # Monday 9 – Sunday 15 March 2026
 
 

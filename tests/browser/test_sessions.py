@@ -18,6 +18,13 @@ from atendo.therapies.models import TherapyType
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+
+@pytest.fixture(autouse=True)
+def _patient_page(page):
+    """Seven engineers share two cores: allow slow pages rather than fail on a busy machine."""
+    page.set_default_timeout(25_000)
+
+
 SECRET_NOTE = "Secret-note-7731: grief after the divorce"
 SECRET_FIELD = "Secret-field-4410: nightmares"
 
