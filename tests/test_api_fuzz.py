@@ -26,6 +26,7 @@ from schemathesis.specs.openapi.checks import (
 
 from atendo.accounts.services import api_token_create
 from atendo.wsgi import application
+from tests.test_tenant_isolation import ID_FACTORIES
 
 # Examples per operation (plus schemathesis' boundary-value cases); FUZZ_EXAMPLES=100 for a deep run.
 MAX_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "10"))
@@ -59,6 +60,19 @@ def bearer(owner: Any, therapist: Any, assistant: Any) -> Iterator[dict[str, str
         signals.request_finished.connect(close_old_connections)
 
 
+@pytest.fixture
+def real_ids(owner: Any) -> dict[str, int]:
+    """One real object of each kind in the persona workspace, so fuzzing reaches past the lookup."""
+    return {name: make(owner) for name, make in ID_FACTORIES.items()}
+
+
+def _aim_at_real_objects(case: Any, real_ids: dict[str, int]) -> None:
+    """Half the generated ids (the even ones) are swapped for a real object's id."""
+    for name, value in list((case.path_parameters or {}).items()):
+        if name in real_ids and isinstance(value, int) and value % 2 == 0:
+            case.path_parameters[name] = real_ids[name]
+
+
 @schema.parametrize()
 @settings(
     max_examples=MAX_EXAMPLES,
@@ -71,5 +85,8 @@ def bearer(owner: Any, therapist: Any, assistant: Any) -> Iterator[dict[str, str
         HealthCheck.function_scoped_fixture,  # one workspace per operation is what we want
     ],
 )
-def test_api_never_fails_and_conforms_to_its_schema(case: Any, bearer: dict[str, str]) -> None:
+def test_api_never_fails_and_conforms_to_its_schema(
+    case: Any, bearer: dict[str, str], real_ids: dict[str, int]
+) -> None:
+    _aim_at_real_objects(case, real_ids)
     case.call_and_validate(headers=bearer, checks=CHECKS)

@@ -161,6 +161,7 @@ DOCUMENTED_ERRORS = {
     405: "The path does not accept this method.",
     409: "Conflict with the current state (stale version, last owner, in use…).",
     413: "The request body is too large.",
+    415: "The uploaded content's type is not accepted here.",
     422: "Invalid input; `fields` names each offending field path.",
 }
 
