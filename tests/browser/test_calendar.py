@@ -409,3 +409,22 @@ def test_a_week_across_daylight_saving_keeps_local_times(page, login, owner, ana
         "11:00",
         dt.timedelta(hours=1),
     )
+
+
+def test_a_stale_move_is_put_back_and_the_calendar_refreshed(page, login, owner, ana):
+    from atendo.scheduling.services import session_update
+
+    session = _book(owner, ana, "2026-03-10T10:00", name="Contested")
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    _event(page, session.pk).wait_for()
+    # Meanwhile a colleague renames it (the calendar still holds the old version).
+    session_update(member=owner, session_id=session.pk, version=session.version, changes={"name": "Renamed"})
+    with page.expect_response(lambda r: r.request.method == "PATCH") as patch:
+        _drag(page, _event(page, session.pk), _slot_point(page, "2026-03-11", "10:00:00"))
+    assert patch.value.status == 409
+    page.locator("#calendar-status.error").wait_for()
+    page.locator(f".fc-event[data-session-id='{session.pk}']", has_text="Renamed").wait_for()
+    session.refresh_from_db()
+    assert session.starts_at.astimezone(session.workspace.tz).day == 10

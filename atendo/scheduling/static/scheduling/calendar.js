@@ -262,6 +262,8 @@
         if (current) event.setExtendedProp("session", current);
         const reason = err.status === 409 ? fmt(t.refused, { reason: err.message }) : err.message;
         announce(reason, "error");
+        // Someone else changed it meanwhile: show the calendar as it is now.
+        if (err.code === "version_conflict") calendar.refetchEvents();
       }
     }
 
@@ -325,6 +327,8 @@
       eventDidMount,
       eventDrop: onMoveOrResize,
       eventResize: onMoveOrResize,
+      // A booking is one stretch of one day (a session is never longer than a day).
+      selectAllow: (info) => info.allDay || TZ.wallDate(info.start) === TZ.wallDate(new Date(info.end.getTime() - 1)),
       select: (info) => {
         calendar.unselect();
         openCreate(info.start, info.end, info.allDay);
