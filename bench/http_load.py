@@ -73,7 +73,7 @@ def _wrk(port: int, plan: Path, seconds: int, connections: int) -> dict[str, Any
     out = subprocess.run(  # noqa: S603
         [
             wrk,
-            "-t2",
+            f"-t{min(2, connections)}",
             f"-c{connections}",
             f"-d{seconds}s",
             "--timeout",

@@ -113,6 +113,7 @@ def write(
     warmup: int,
     seconds: float,
     finished: dt.datetime | None = None,
+    code: str = "",
 ) -> tuple[Path, Path]:
     now = (finished or dt.datetime.now(dt.UTC)).astimezone(dt.UTC).replace(microsecond=0)
     host = machine()
@@ -169,6 +170,7 @@ def write(
         f"| method | in-process through the real API (Django test client, bearer token, DEBUG off); "
         f"{reps} repetitions per case after {warmup} warm-up, random practitioner / period / client "
         "each time; the floor fetches the same rows with one raw SQL query on the DB-API cursor |",
+        f"| code measured | {code or 'the working tree'} |",
         f"| whole run | {seconds / 60:.1f} minutes |",
         "",
         "Columns: *p50/p95* wall-clock time of the whole request in-process; *floor* the same rows by "
@@ -259,6 +261,7 @@ def main() -> None:
         warmup=saved.get("warmup", 20),
         seconds=saved["seconds"],
         finished=finished,
+        code=saved.get("code", ""),
     )
     print(f"wrote {md} and {js}")
 

@@ -94,7 +94,11 @@ def manage(python: str, cwd: Path, env: dict[str, str], *args: str) -> float:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="50,000 sessions, fewer repetitions.")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="50,000 sessions, 30 repetitions, 5 s of HTTP load: under 2 minutes.",
+    )
     parser.add_argument("--sessions", type=int)
     parser.add_argument("--reps", type=int)
     parser.add_argument("--warmup", type=int)
@@ -108,12 +112,22 @@ def main() -> None:
     args = parser.parse_args()
     quick = args.quick
     sessions = args.sessions or (50_000 if quick else 1_000_000)
-    reps = args.reps or (60 if quick else 200)
-    warmup = args.warmup or (10 if quick else 20)
+    reps = args.reps or (30 if quick else 200)
+    warmup = args.warmup or (5 if quick else 20)
     http_seconds = args.http_seconds or (5 if quick else 20)
     python = sys.executable
     VAR.mkdir(parents=True, exist_ok=True)
     cwd = snapshot() if args.snapshot else ROOT
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"],  # noqa: S607
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    ).stdout.strip()
+    code = f"commit {commit}" + (
+        "" if args.snapshot else " plus the working tree's uncommitted changes, if any"
+    )
     started = time.monotonic()
     runs: dict[str, Any] = {}
     for database in [d for d in args.databases.split(",") if d]:
@@ -173,7 +187,14 @@ def main() -> None:
     )
     if not args.no_report and runs:
         md, js = report.write(
-            ROOT / "docs", sessions=sessions, quick=quick, runs=runs, reps=reps, warmup=warmup, seconds=total
+            ROOT / "docs",
+            sessions=sessions,
+            quick=quick,
+            runs=runs,
+            reps=reps,
+            warmup=warmup,
+            seconds=total,
+            code=code,
         )
         log(f"wrote {md} and {js}")
 
