@@ -64,10 +64,34 @@ class DefinitionForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args: Any, editing: bool = False, **kwargs: Any):
+    def __init__(self, *args: Any, editing: bool = False, nested: bool = False, **kwargs: Any):
         super().__init__(*args, **kwargs)
         if editing:
             self.fields["key"].disabled = True
+        if nested:  # visibility and filtering belong to the top-level field
+            del self.fields["clinical"]
+            del self.fields["filterable"]
+
+    @classmethod
+    def initial_for_spec(cls, spec: dict[str, Any]) -> dict[str, Any]:
+        """Initial data for a nested definition (a plain dict)."""
+        initial: dict[str, Any] = {
+            "key": spec.get("key", ""),
+            "label": spec.get("label", ""),
+            "description": spec.get("description", ""),
+            "type": spec.get("type", "text"),
+            "required": bool(spec.get("required")),
+            "options": "\n".join(
+                f"{o['value']} | {o['label']}" + (" | retired" if o.get("retired") else "")
+                for o in spec.get("options") or []
+            ),
+            "children": json.dumps(spec["fields"], indent=2, ensure_ascii=False)
+            if spec.get("fields")
+            else "",
+        }
+        for key, value in (spec.get("validation") or {}).items():
+            initial[key] = ", ".join(value) if key == "allowed_types" else value
+        return initial
 
     @classmethod
     def initial_for(cls, definition: FieldDefinition) -> dict[str, Any]:
@@ -141,21 +165,28 @@ class DefinitionForm(forms.Form):
             "fields": d.get("children") or [],
         }
 
-    def add_domain_error(self, exc: DomainError) -> None:
-        """Show a service error at the form field its path starts with."""
+    def add_domain_error(self, exc: DomainError, strip: str = "") -> None:
+        """Show a service error at the form field its path starts with (after removing `strip`,
+        the path of a nested definition inside its top-level field)."""
         if not exc.fields:
             self.add_error(None, exc.message)
             return
         for error in exc.fields:
-            head = error.path.split(".", 1)[0].split("[", 1)[0]
+            path = error.path
+            if strip:
+                if path != strip and not path.startswith(strip + "."):
+                    self.add_error(None, f"{path}: {error.message}")
+                    continue
+                path = path[len(strip) + 1 :]
+            head = path.split(".", 1)[0].split("[", 1)[0]
             if head == "validation":
-                rest = error.path.split(".", 2)
+                rest = path.split(".", 2)
                 head = rest[1] if len(rest) > 1 else ""
             elif head == "fields":
                 head = "children"
             nested = head == "children"
             target = head if head in self.fields else None
-            message = error.message if target and not nested else f"{error.path}: {error.message}"
+            message = error.message if target and not nested else f"{path}: {error.message}"
             if target and target in self.errors:
                 self.errors[target].append(message)
             else:

@@ -12,4 +12,5 @@ urlpatterns = [
     path("settings/fields/<str:scope>/reorder/", views.field_reorder, name="reorder"),
     path("settings/fields/<str:scope>/<int:field_id>/edit/", views.field_edit, name="edit"),
     path("settings/fields/<str:scope>/<int:field_id>/archive/", views.field_archive, name="archive"),
+    path("settings/fields/<str:scope>/<int:field_id>/nested/", views.field_nested, name="nested"),
 ]

@@ -173,6 +173,116 @@ def field_edit(request: HttpRequest, workspace_slug: str, scope: str, field_id: 
             "definition": definition,
             "title": _scope_title(definition.scope, definition.therapy_type_id, member.workspace),
             "creating": False,
+            "nested_tree": _nested_tree(workspace_slug, scope, definition),
+        },
+    )
+
+
+def _nested_url(workspace_slug: str, scope: str, definition_id: int, at: str, index: int | None) -> str:
+    url = reverse(
+        "fields:nested", kwargs={"workspace_slug": workspace_slug, "scope": scope, "field_id": definition_id}
+    )
+    query = f"?at={at}" + (f"&index={index}" if index is not None else "")
+    return url + query
+
+
+def _nested_tree(workspace_slug: str, scope: str, definition: Any) -> dict[str, Any] | None:
+    """The nested definitions of an array/object field as a tree with edit/add links."""
+    if definition.type not in ("array", "object"):
+        return None
+
+    def walk(children: list[dict[str, Any]], at: str) -> list[dict[str, Any]]:
+        nodes = []
+        for index, child in enumerate(children or []):
+            here = f"{at}.{index}" if at else str(index)
+            nested = child.get("type") in ("array", "object")
+            nodes.append(
+                {
+                    "key": child.get("key"),
+                    "label": child.get("label"),
+                    "type": child.get("type"),
+                    "required": child.get("required"),
+                    "edit_url": _nested_url(workspace_slug, scope, definition.pk, at, index),
+                    "add_url": _nested_url(workspace_slug, scope, definition.pk, here, None)
+                    if nested
+                    else None,
+                    "children": walk(child.get("fields") or [], here) if nested else [],
+                }
+            )
+        return nodes
+
+    return {
+        "add_url": _nested_url(workspace_slug, scope, definition.pk, "", None),
+        "children": walk(definition.children or [], ""),
+    }
+
+
+def _container(children: list[dict[str, Any]], at: str) -> tuple[list[dict[str, Any]], str]:
+    """The list of nested definitions at `at` ("", "0", "0.2": indexes) and its error-path prefix."""
+    container, prefix = children, "fields"
+    for part in [p for p in at.split(".") if p]:
+        if not part.isdigit() or int(part) >= len(container):
+            raise NotFound()
+        parent = container[int(part)]
+        if parent.get("type") not in ("array", "object"):
+            raise NotFound()
+        parent.setdefault("fields", [])
+        container, prefix = parent["fields"], f"{prefix}[{int(part)}].fields"
+    return container, prefix
+
+
+@workspace_page()
+@_guard
+def field_nested(request: HttpRequest, workspace_slug: str, scope: str, field_id: int) -> HttpResponse:
+    """Add or edit one nested definition of an array/object field (any depth), with the same form."""
+    import copy
+
+    member = request.member  # type: ignore[attr-defined]
+    definition = services.field_get(member=member, definition_id=field_id)
+    if definition.scope_label != scope or definition.type not in ("array", "object"):
+        raise NotFound()
+    services.require_manage(member, definition.scope)
+    at = request.GET.get("at", "")
+    raw_index = request.GET.get("index")
+    children = copy.deepcopy(definition.children or [])
+    container, prefix = _container(children, at)
+    index: int | None = None
+    if raw_index is not None:
+        if not raw_index.isdigit() or int(raw_index) >= len(container):
+            raise NotFound()
+        index = int(raw_index)
+    existing = container[index] if index is not None else None
+    initial = DefinitionForm.initial_for_spec(existing) if existing else {"type": "text"}
+    form = DefinitionForm(request.POST or None, initial=initial, editing=existing is not None, nested=True)
+    if request.method == "POST" and form.is_valid():
+        child = form.to_data()
+        for name in ("clinical", "filterable"):
+            child.pop(name, None)
+        if existing is not None:
+            child["key"] = existing["key"]
+        position = index if index is not None else len(container)
+        if index is not None:
+            container[index] = child
+        else:
+            container.append(child)
+        try:
+            services.field_update(member=member, definition_id=definition.pk, data={"fields": children})
+        except DomainError as exc:
+            form.add_domain_error(exc, strip=f"{prefix}[{position}]")
+        else:
+            messages.success(request, _("The nested field was saved."))
+            return redirect("fields:edit", workspace_slug=workspace_slug, scope=scope, field_id=definition.pk)
+    return render(
+        request,
+        "fields/nested_form.html",
+        {
+            "nav": "settings",
+            "settings_active": f"fields_{definition.scope}",
+            "form": form,
+            "scope": scope,
+            "definition": definition,
+            "existing": existing,
+            "title": _scope_title(definition.scope, definition.therapy_type_id, member.workspace),
         },
     )
 

@@ -331,3 +331,63 @@ def test_evaluation_and_therapy_type_scopes_have_pages(page_client, owner, thera
     assert (
         page_client(therapist).get(f"/w/serena/settings/fields/therapy_type:{reiki.pk}/").status_code == 403
     )
+
+
+def test_nested_fields_are_added_and_edited_without_json(page_client, owner):
+    client = page_client(owner)
+    client.post(
+        "/w/serena/settings/fields/session/new/?phase=post",
+        {
+            "key": "follow_up",
+            "label": "Follow-up",
+            "type": "array",
+            "clinical": "on",
+            "children": '[{"key": "date", "label": "Date", "type": "date"}]',
+        },
+    )
+    definition = FieldDefinition.objects.get(key="follow_up")
+    base = f"/w/serena/settings/fields/session/{definition.pk}/nested/"
+    edit_page = client.get(f"/w/serena/settings/fields/session/{definition.pk}/edit/").content.decode()
+    assert f"{base}?at=&amp;index=0" in edit_page and "Add a nested field" in edit_page
+    # Add an object at the top level, then a select inside it.
+    assert (
+        client.post(
+            f"{base}?at=",
+            {
+                "key": "contact",
+                "label": "Contact",
+                "type": "object",
+                "children": '[{"key": "name", "label": "Name", "type": "text"}]',
+            },
+        ).status_code
+        == 302
+    )
+    response = client.post(
+        f"{base}?at=1",
+        {"key": "channel", "label": "Channel", "type": "select", "options": "phone | Phone\nmail | E-mail"},
+    )
+    assert response.status_code == 302
+    definition.refresh_from_db()
+    assert [c["key"] for c in definition.children] == ["date", "contact"]
+    assert [c["key"] for c in definition.children[1]["fields"]] == ["name", "channel"]
+    # Edit the nested date's label; a bad nested value shows at the form field.
+    assert client.post(f"{base}?at=&index=0", {"label": "When", "type": "date"}).status_code == 302
+    definition.refresh_from_db()
+    assert definition.children[0]["label"] == "When" and definition.children[0]["key"] == "date"
+    bad = client.post(f"{base}?at=1", {"key": "Bad Key", "label": "X", "type": "text"})
+    assert bad.status_code == 200 and "A key starts with a lowercase letter" in bad.content.decode()
+    assert client.get(f"{base}?at=7").status_code == 404
+    assert client.get(f"{base}?at=&index=9").status_code == 404
+
+
+def test_nested_editor_checks_access(page_client, owner, therapist, outsider):
+    d = define(owner.workspace, "plan", "array", children=[{"key": "day", "label": "Day", "type": "date"}])
+    url = f"/w/serena/settings/fields/session/{d.pk}/nested/?at="
+    assert page_client(therapist).get(url).status_code == 403
+    assert page_client(therapist).post(url, {"key": "x", "label": "X", "type": "text"}).status_code == 403
+    assert page_client(outsider).get(url).status_code == 404
+    assert page_client(outsider).post(url, {"key": "x", "label": "X", "type": "text"}).status_code == 404
+    flat = define(owner.workspace, "mood", "text")
+    assert page_client(owner).get(f"/w/serena/settings/fields/session/{flat.pk}/nested/").status_code == 404
+    d.refresh_from_db()
+    assert [c["key"] for c in d.children] == ["day"]
