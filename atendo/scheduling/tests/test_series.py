@@ -235,3 +235,22 @@ def test_series_in_the_api(api, owner, client_ana):
     )
     assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["path"] == "recurrence.rrule"
     assert Session.objects.count() == 4
+
+
+def test_series_scopes_in_the_api(api, owner, client_ana):
+    client = api(owner)
+    body = {"name": "W", "client_id": client_ana.pk, "starts_at": "2026-03-03T09:00"}
+    first = client.post("sessions", {**body, "recurrence": {"rrule": "FREQ=WEEKLY;COUNT=4"}}).json()[
+        "session"
+    ]
+    ids = list(Session.objects.order_by("starts_at").values_list("id", flat=True))
+    preview = client.get(f"sessions/{ids[2]}/delete-preview?scope=following").json()
+    assert preview["deleted"]["sessions"] == 2
+    cancelled = client.post(
+        f"sessions/{ids[1]}/status", {"status": "cancelled", "version": 1, "scope": "all"}
+    )
+    assert cancelled.status_code == 200
+    assert set(Session.objects.values_list("status", flat=True)) == {"cancelled"}
+    assert client.delete(f"sessions/{first['id']}?scope=all").json()["deleted"]["sessions"] == 4
+    assert client.delete(f"sessions/{ids[0]}?scope=sideways").status_code in (404, 422)
+    assert not Session.objects.exists()
