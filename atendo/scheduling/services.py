@@ -562,12 +562,8 @@ def session_create(
             for occurrence in starts
         ]
     )
-    if any(s.pk is None for s in created):  # backends without RETURNING: fetch the ids back
-        created = list(
-            Session.objects.for_workspace(workspace)
-            .filter(series=series, practitioner=practitioner, starts_at__in=starts)
-            .order_by("starts_at")
-        )
+    # SQLite (3.35+) and PostgreSQL both return the new ids from a bulk insert.
+    assert all(s.pk is not None for s in created)
     SessionStatusChange.objects.bulk_create(
         [
             SessionStatusChange(
