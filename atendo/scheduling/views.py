@@ -83,6 +83,7 @@ def _calendar_config(request: HttpRequest, member: Membership) -> dict[str, Any]
         "timezone": workspace.timezone,
         "slot_minutes": workspace.slot_minutes,
         "default_duration": workspace.default_duration_minutes,
+        "default_start_time": workspace.default_start_time.strftime("%H:%M"),
         "initial_view": view,
         "initial_date": initial_date,
         "locale": "pt-br" if language.lower().startswith("pt") else "en-gb",
@@ -112,6 +113,7 @@ def _calendar_config(request: HttpRequest, member: Membership) -> dict[str, Any]
             "move_cancelled": _("Nothing changed."),
             "refused": _("The change was refused and put back: %(reason)s"),
             "undo": _("Undo"),
+            "created": _("“%(name)s” booked for %(when)s."),
             "undone": _("The move was undone."),
             "no_free_slots": _("No free slot in this period."),
             "free_slots_found": _("%(n)s free slots"),
@@ -129,6 +131,8 @@ def calendar(request: HttpRequest, workspace_slug: str) -> HttpResponse:
         "filters": forms.filter_context(member, request.GET),
         "color_by": "status" if request.GET.get("color") == "status" else "type",
         "status_colors": forms.STATUS_LEGEND,
+        "therapy_types": _therapy_options(member),
+        "slot_times": _slot_times(member.workspace.slot_minutes),
     }
     return render(request, "scheduling/calendar.html", context)
 
@@ -361,7 +365,8 @@ def session_create(request: HttpRequest, workspace_slug: str) -> HttpResponse:
         practitioner = forms.int_or_none(params.get("practitioner")) or member.pk
         client_pk = forms.int_or_none(params.get("client"))
         initial = {
-            "name": _("Session"),
+            "name": (params.get("name") or "")[:200] or _("Session"),
+            "therapy_type": forms.int_or_none(params.get("therapy_type")),
             "client": client_pk,
             "practitioner": practitioner,
             "date": day,

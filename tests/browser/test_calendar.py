@@ -89,24 +89,55 @@ def test_times_are_the_workspace_s_whatever_the_browser_zone(browser, live_serve
 
 
 def test_create_a_session_from_an_empty_slot(page, login, owner, ana):
+    _book(owner, ana, "2026-03-11T14:00", name="Just after")
     login(page, owner)
     page.goto(WEEK)
     _wait_calendar(page)
     x, y = _slot_point(page, "2026-03-11", "13:30:00")
     page.mouse.click(x, y)
-    page.wait_for_url(re.compile(r"/sessions/new/"))
-    assert page.get_by_label("Date", exact=True).input_value() == "2026-03-11"
-    assert page.get_by_label("Start time").input_value() == "13:30"
-    page.get_by_label("Name", exact=True).fill("Avaliação inicial")
-    page.locator("#id_client").select_option(label="Ana Cliente")
-    page.get_by_role("button", name="Create session").click()
-    page.wait_for_url(re.compile(r"/sessions/\?"))
+    dialog = page.locator("#create-dialog")
+    dialog.wait_for()
+    assert dialog.get_by_label("Date").input_value() == "2026-03-11"
+    assert dialog.get_by_label("Start time").input_value() == "13:30"
+    assert dialog.get_by_label("Duration (minutes)").input_value() == "60"
+    dialog.locator("#qc-client").select_option(label="Ana Cliente")
+    # The overlap with the 14:00 session shows before anything is saved.
+    dialog.locator("[data-warnings] [data-code='overlap']").wait_for()
+    assert not Session.objects.filter(name="Avaliação inicial").exists()
+    dialog.get_by_label("Name").fill("Avaliação inicial")
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/sessions")
+    ) as created:
+        dialog.get_by_role("button", name="Create session").click()
+    assert created.value.status == 201
     session = Session.objects.get(name="Avaliação inicial")
     local = session.starts_at.astimezone(session.workspace.tz)
     assert (local.date(), local.hour, local.minute) == (dt.date(2026, 3, 11), 13, 30)
-    _wait_calendar(page)
     _event(page, session.pk).wait_for()
+    assert "booked" in page.locator("#calendar-status").inner_text()
     assert page.js_errors == []
+
+
+def test_the_booking_dialog_names_missing_fields_and_opens_the_full_form(page, login, owner, ana):
+    login(page, owner)
+    page.goto(WEEK)
+    _wait_calendar(page)
+    x, y = _slot_point(page, "2026-03-12", "10:00:00")
+    page.mouse.click(x, y)
+    dialog = page.locator("#create-dialog")
+    dialog.wait_for()
+    dialog.get_by_role("button", name="Create session").click()
+    dialog.locator("#qc-client[aria-invalid='true']").wait_for()
+    assert Session.objects.count() == 0
+    dialog.locator("#qc-client").select_option(label="Ana Cliente")
+    dialog.get_by_role("link", name="More options…").click()
+    page.wait_for_url(re.compile(r"/sessions/new/"))
+    assert page.get_by_label("Date", exact=True).input_value() == "2026-03-12"
+    assert page.get_by_label("Start time").input_value() == "10:00"
+    assert page.locator("#id_client").input_value() == str(ana.pk)
+    page.get_by_role("button", name="Create session").click()
+    page.wait_for_url(re.compile(r"/sessions/\?"))
+    assert Session.objects.filter(client=ana).count() == 1
 
 
 def test_the_form_warns_about_an_overlap_while_typing(page, login, owner, ana):

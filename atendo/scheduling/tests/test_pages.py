@@ -106,6 +106,7 @@ def test_calendar_config_comes_from_workspace_settings(page_client, owner, works
     assert config["can_create"] and config["can_update"]
     body = response.content.decode()
     assert "vendor/fullcalendar/index.global.min.js" in body
+    assert 'id="create-dialog"' in body
     assert "<script>" not in body  # CSP: no inline scripts
 
 
@@ -147,7 +148,9 @@ def test_assistant_calendar_cannot_create_when_role_lacks_it(page_client, assist
     role = assistant.role
     role.permissions = [p for p in role.permissions if p not in ("session.create", "session.update")]
     role.save()
-    config = _config(page_client(assistant).get(f"{BASE}/"))
+    response = page_client(assistant).get(f"{BASE}/")
+    assert 'id="create-dialog"' not in response.content.decode()
+    config = _config(response)
     assert config["can_create"] is False
     assert config["can_update"] is False
     assert page_client(assistant).get(f"{BASE}/new/").status_code == 403

@@ -268,23 +268,135 @@
     }
 
     // ---- creating from an empty slot -------------------------------------------------------------
+    // Booking: a dialog over the calendar (quick), or the full form ("More options", no dialog).
+    const createDialog = document.getElementById("create-dialog");
+    const quick = document.getElementById("quick-create");
+
+    function formUrl(values) {
+      const params = new URLSearchParams();
+      for (const [key, value] of Object.entries(values)) if (value) params.set(key, value);
+      params.set("next", window.location.pathname + window.location.search);
+      return `${cfg.new_url}?${params.toString()}`;
+    }
+
+    function filterValue(name) {
+      const field = form && form.elements.namedItem(name);
+      return field && field.value ? field.value : "";
+    }
+
+    function quickValues() {
+      const data = new FormData(quick);
+      return {
+        date: String(data.get("date") || ""),
+        start_time: String(data.get("start_time") || ""),
+        duration_minutes: String(data.get("duration_minutes") || ""),
+        client: String(data.get("client_id") || ""),
+        practitioner: String(data.get("practitioner_id") || ""),
+        therapy_type: String(data.get("therapy_type_id") || ""),
+        name: String(data.get("name") || ""),
+      };
+    }
+
+    let checkTimer = null;
+    async function quickCheck() {
+      const box = quick.querySelector("[data-warnings]");
+      const v = quickValues();
+      if (!v.date || !/^\d{2}:\d{2}$/.test(v.start_time) || !(Number(v.duration_minutes) >= 1)) {
+        box.replaceChildren();
+        return;
+      }
+      const body = { date: v.date, start_time: v.start_time, duration_minutes: Number(v.duration_minutes) };
+      if (v.client) body.client_id = Number(v.client);
+      if (v.practitioner) body.practitioner_id = Number(v.practitioner);
+      try {
+        const result = await Api.request("POST", cfg.check_url, body);
+        box.replaceChildren(
+          ...(result.warnings || []).map((w) => {
+            const p = el("p", { class: "warning" }, w.message);
+            p.dataset.code = w.code;
+            return p;
+          })
+        );
+      } catch (err) {
+        box.replaceChildren();
+      }
+    }
+
     function openCreate(startWall, endWall, allDay) {
       if (!cfg.can_create) return;
-      const params = new URLSearchParams();
-      params.set("date", TZ.wallDate(startWall));
-      if (!allDay) {
-        params.set("start_time", TZ.wallTime(startWall));
-        if (endWall) {
-          const minutes = Math.round((endWall - startWall) / 60000);
-          if (minutes > 0 && minutes !== cfg.slot_minutes) params.set("duration_minutes", String(minutes));
-        }
+      const date = TZ.wallDate(startWall);
+      const time = allDay ? cfg.default_start_time : TZ.wallTime(startWall);
+      let minutes = cfg.default_duration;
+      if (!allDay && endWall) {
+        const selected = Math.round((endWall - startWall) / 60000);
+        if (selected > cfg.slot_minutes) minutes = selected;
       }
-      const practitioner = form && form.elements.namedItem("practitioner");
-      if (practitioner && practitioner.value) params.set("practitioner", practitioner.value);
-      const client = form && form.elements.namedItem("client");
-      if (client && client.value) params.set("client", client.value);
-      params.set("next", window.location.pathname + window.location.search);
-      window.location.assign(`${cfg.new_url}?${params.toString()}`);
+      if (!createDialog || !quick) {
+        window.location.assign(
+          formUrl({ date, start_time: time, duration_minutes: String(minutes), client: filterValue("client"), practitioner: filterValue("practitioner") })
+        );
+        return;
+      }
+      quick.elements.namedItem("date").value = date;
+      quick.elements.namedItem("start_time").value = time;
+      quick.elements.namedItem("duration_minutes").value = String(minutes);
+      const client = filterValue("client");
+      if (client) quick.elements.namedItem("client_id").value = client;
+      const practitioner = filterValue("practitioner");
+      if (practitioner) quick.elements.namedItem("practitioner_id").value = practitioner;
+      quick.querySelector("[data-errors]").replaceChildren();
+      for (const field of quick.querySelectorAll("[aria-invalid]")) field.removeAttribute("aria-invalid");
+      createDialog.showModal();
+      quick.elements.namedItem("client_id").focus();
+      quickCheck();
+    }
+
+    if (quick) {
+      quick.addEventListener("change", () => {
+        clearTimeout(checkTimer);
+        checkTimer = setTimeout(quickCheck, 200);
+      });
+      quick.querySelector("[data-cancel]").addEventListener("click", () => createDialog.close());
+      quick.querySelector("[data-more]").addEventListener("click", (ev) => {
+        ev.preventDefault();
+        const v = quickValues();
+        window.location.assign(formUrl(v));
+      });
+      quick.addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const v = quickValues();
+        const errors = quick.querySelector("[data-errors]");
+        errors.replaceChildren();
+        const body = {
+          name: v.name,
+          client_id: Number(v.client) || null,
+          date: v.date,
+          start_time: v.start_time,
+          duration_minutes: Number(v.duration_minutes) || null,
+        };
+        if (v.practitioner) body.practitioner_id = Number(v.practitioner);
+        if (v.therapy_type) body.therapy_type_id = Number(v.therapy_type);
+        const submit = quick.querySelector("button[type=submit]");
+        submit.disabled = true;
+        try {
+          const saved = await Api.request("POST", cfg.sessions_url, body);
+          createDialog.close();
+          const when = `${v.date} ${v.start_time}`;
+          const after = (saved.warnings || []).map((w) => w.message);
+          announce([fmt(t.created, { name: saved.session.name, when }), ...after].join(" "), after.length ? "warn" : "ok");
+          calendar.refetchEvents();
+        } catch (err) {
+          const names = { client_id: "client_id", practitioner_id: "practitioner_id", therapy_type_id: "therapy_type_id" };
+          const list = err.fields && err.fields.length ? err.fields : [{ path: "", message: err.message }];
+          for (const f of list) {
+            errors.appendChild(el("p", { class: "error" }, f.message));
+            const field = quick.elements.namedItem(names[f.path] || f.path);
+            if (field) field.setAttribute("aria-invalid", "true");
+          }
+        } finally {
+          submit.disabled = false;
+        }
+      });
     }
 
     const initialView = VIEW_NAMES[cfg.initial_view] || "timeGridWeek";
