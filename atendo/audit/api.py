@@ -60,25 +60,18 @@ def audit_event_json(event: AuditEvent) -> dict[str, Any]:
     }
 
 
-def _aware(value: dt.datetime | None, tz: dt.tzinfo) -> dt.datetime | None:
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=tz)
-
-
 @router.get("/workspaces/{workspace_slug}/audit-events", response=AuditEventList)
 def audit_events(request: HttpRequest, workspace_slug: str, filters: Query[AuditFilters]) -> Any:
     """Newest first; follow `next_cursor` for older events. Needs `audit.read` (owners have it)."""
     member = api_member(request, workspace_slug)
-    tz = member.workspace.tz
     page = selectors.audit_events_list(
         member,
         actor_id=filters.actor_id,
         action=filters.action,
         object_type=filters.object_type,
         object_id=filters.object_id,
-        since=_aware(filters.since, tz),
-        until=_aware(filters.until, tz),
+        since=filters.since,
+        until=filters.until,
         cursor=filters.cursor,
         limit=filters.limit,
     )

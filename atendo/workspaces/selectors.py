@@ -85,6 +85,18 @@ def _decode_cursor(cursor: str) -> tuple[dt.datetime, int]:
         raise ValidationFailed.single("cursor", "This cursor is not valid; start again without it.") from None
 
 
+def _utc(value: dt.datetime | None, path: str, member: Membership) -> dt.datetime | None:
+    """UTC (naive input is the workspace's local time); databases refuse odd offsets like -17:25."""
+    if value is None:
+        return None
+    try:
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=member.workspace.tz)
+        return value.astimezone(dt.UTC)
+    except (OverflowError, ValueError):
+        raise ValidationFailed.single(path, "This date and time is out of range.") from None
+
+
 def audit_events_list(
     member: Membership,
     *,
@@ -103,6 +115,7 @@ def audit_events_list(
     `since` is inclusive and `until` exclusive; `actor_id` is the acting user's id.
     """
     require(member, "audit.read")
+    since, until = _utc(since, "since", member), _utc(until, "until", member)
     if since is not None and until is not None and since >= until:
         raise ValidationFailed.single("until", "The end of the range must be after its start.")
     limit = max(1, min(int(limit), AUDIT_MAX_PAGE_SIZE))

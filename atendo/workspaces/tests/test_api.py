@@ -297,3 +297,10 @@ def test_me_with_the_session_lists_every_workspace(page_client, owner, other_wor
 
 def test_me_needs_authentication(client):
     assert_error(client.get("/api/v1/me"), 401, "unauthorized")
+
+
+def test_audit_events_accept_any_offset_and_refuse_out_of_range(api, owner):
+    client = api(owner)
+    assert client.get("audit-events", until="0166-10-24T12:17:27-17:25").status_code == 200
+    assert client.get("audit-events", since="2026-01-01T00:00:00").status_code == 200  # workspace time
+    assert_error(client.get("audit-events", until="0001-01-01T00:00:00+10:00"), 422, path="until")
