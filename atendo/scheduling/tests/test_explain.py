@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
-from atendo.scheduling import selectors
+from atendo.scheduling import selectors, serializers
 from atendo.scheduling.checks import MAX_SPAN
 from atendo.scheduling.models import Session, SessionStatus
 from atendo.workspaces.models import Membership, Workspace
@@ -44,7 +44,19 @@ def bench(db: Any) -> dict[str, Any]:
 
 
 def session_plan(queryset: Any) -> str:
-    return queryset.explain()
+    """The plan of the query the API runs for a range: the selector's queryset, read by the
+    serializer through `.values(*COLUMNS)`."""
+    return queryset.values(*serializers.COLUMNS).explain()
+
+
+def explain(sql: str) -> str:
+    """The plan of a captured statement (its parameters are already inlined)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("EXPLAIN QUERY PLAN " + sql)
+            return "\n".join(str(row[-1]) for row in cursor.fetchall())
+        cursor.execute("EXPLAIN " + sql)
+        return "\n".join(row[0] for row in cursor.fetchall())
 
 
 def assert_uses_range_index(plan: str, index_prefix: str = "session_ws_") -> None:
@@ -119,17 +131,19 @@ def test_overlap_check_reads_both_indexes_by_range(bench: dict[str, Any]) -> Non
 
 
 def test_client_history_uses_the_client_index(bench: dict[str, Any]) -> None:
-    qs = selectors.client_history(bench["owner"], bench["middle"].client_id)
-    plan = session_plan(qs)
-    if connection.vendor == "sqlite":
-        assert (
-            "SEARCH scheduling_session USING INDEX session_ws_client_start (workspace_id=? AND client_id=?)"
-            in plan
-        )
-        assert "SCAN scheduling_session" not in plan
-    else:
-        assert "Seq Scan on scheduling_session" not in plan, plan
-        assert "session_ws_client_start" in plan, plan
+    """Both ways a history is read: the selector, and the API's page of a client's sessions."""
+    client_id = bench["middle"].client_id
+    with CaptureQueriesContext(connection) as queries:
+        selectors.sessions_page(bench["owner"], client_id=client_id, limit=200)
+    page_sql = next(q["sql"] for q in queries.captured_queries if 'FROM "scheduling_session"' in q["sql"])
+    for plan in (selectors.client_history(bench["owner"], client_id).explain(), explain(page_sql)):
+        if connection.vendor == "sqlite":
+            search = "SEARCH scheduling_session USING INDEX session_ws_client_start"
+            assert f"{search} (workspace_id=? AND client_id=?)" in plan, plan
+            assert "SCAN scheduling_session" not in plan
+        else:
+            assert "Seq Scan on scheduling_session" not in plan, plan
+            assert "session_ws_client_start" in plan, plan
 
 
 def test_the_range_query_returns_exactly_the_intersecting_sessions(bench: dict[str, Any]) -> None:
@@ -162,13 +176,7 @@ def test_a_deep_cursor_page_starts_the_index_scan_at_the_cursor(bench: dict[str,
     with CaptureQueriesContext(connection) as queries:
         selectors.sessions_page(bench["owner"], cursor=cursor, limit=50)
     sql = next(q["sql"] for q in queries.captured_queries if "scheduling_session" in q["sql"])
-    with connection.cursor() as cursor_:
-        if connection.vendor == "sqlite":
-            cursor_.execute("EXPLAIN QUERY PLAN " + sql)
-            plan = "\n".join(str(row[-1]) for row in cursor_.fetchall())
-        else:
-            cursor_.execute("EXPLAIN " + sql)
-            plan = "\n".join(row[0] for row in cursor_.fetchall())
+    plan = explain(sql)
     if connection.vendor == "sqlite":
         assert (
             "SEARCH scheduling_session USING INDEX session_ws_start (workspace_id=? AND starts_at>" in plan
