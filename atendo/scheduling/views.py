@@ -534,7 +534,7 @@ def _detail_context(
     item = _when(session_to_json(member, session))
     clinical_ok = "notes" not in item["withheld"]
     can_update = member.has_perm("session.update")
-    phases = []
+    phases: list[dict[str, Any]] = []
     for phase, label in PHASE_LABELS:
         values = item["fields"].get(phase, {})
         form = (phase_forms or {}).get(phase) or _phase_form(member, phase, values, clinical_ok)
@@ -555,7 +555,7 @@ def _detail_context(
         # The phase of the moment (during an in-progress session, after a completed one) when it has
         # fields; else the first phase that has any.
         preferred = {"in_progress": "during", "completed": "post"}.get(item["status"], "pre")
-        with_fields = [p["key"] for p in phases if p["has_definitions"] or p["rows"]]
+        with_fields: list[str] = [p["key"] for p in phases if p["has_definitions"] or p["rows"]]
         active_phase = preferred if preferred in with_fields or not with_fields else with_fields[0]
     return {
         "session": item,
