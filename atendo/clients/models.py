@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -19,6 +21,8 @@ class Client(TenantModel):
     practitioners = models.ManyToManyField(
         "workspaces.Membership", through="ClientPractitioner", related_name="assigned_clients"
     )
+    # The phone's digits only, so "98765 4321" finds "+55 (11) 98765-4321". Kept by save().
+    phone_digits = models.CharField(max_length=40, blank=True, editable=False)
 
     class Meta:
         indexes = [
@@ -27,6 +31,13 @@ class Client(TenantModel):
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.phone_digits = "".join(ch for ch in self.phone or "" if ch.isdigit())
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "phone" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "phone_digits"}
+        super().save(*args, **kwargs)
 
 
 class ClientPractitioner(TenantModel):

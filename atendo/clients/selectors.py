@@ -118,8 +118,8 @@ def clients_page(
     if q:
         condition = Q(name__icontains=q) | Q(email__icontains=q) | Q(phone__icontains=q)
         digits = "".join(ch for ch in q if ch.isdigit())
-        if digits and len(digits) >= 3 and digits != q:
-            condition |= Q(phone__icontains=digits)
+        if len(digits) >= 3:
+            condition |= Q(phone_digits__contains=digits)
         qs = qs.filter(condition)
     if practitioner_id is not None:
         own = ClientPractitioner.objects.filter(workspace_id=member.workspace_id, member_id=practitioner_id)

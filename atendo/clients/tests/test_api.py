@@ -295,3 +295,15 @@ def test_reading_clinical_fields_is_audited_without_values(api, owner, assistant
     assert event.changes == {"fields": ["diagnosis"]} and "segredo" not in str(event.changes)
     api(assistant).get(f"clients/{person.pk}")  # nothing clinical shown: nothing recorded
     assert AuditEvent.objects.filter(action="client.read_clinical").count() == 1
+
+
+def test_phone_search_ignores_formatting(api, owner):
+    make(owner.workspace, "Ana", phone="+55 (11) 98765-4321")
+    make(owner.workspace, "Bia", phone="+55 21 91111-2222")
+    client = api(owner)
+    assert [c["name"] for c in client.get("clients", q="98765 4321").json()["items"]] == ["Ana"]
+    assert [c["name"] for c in client.get("clients", q="987654321").json()["items"]] == ["Ana"]
+    person = Client.objects.get(name="Bia")
+    person.phone = "11 3333-4444"
+    person.save(update_fields=["phone"])
+    assert [c["name"] for c in client.get("clients", q="33334444").json()["items"]] == ["Bia"]
