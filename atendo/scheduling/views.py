@@ -577,7 +577,30 @@ def _detail_context(
         "record_url": _optional_url("billing:record", member.workspace.slug, session.pk),
         "client_url": _optional_url("clients:detail", member.workspace.slug, item["client_id"], "client_id"),
         "attachments_template": _first_template(ATTACHMENT_INCLUDES),
+        "next_booking_url": _next_booking_url(member, item),
     }
+
+
+def _next_booking_url(member: Membership, item: dict[str, Any]) -> str | None:
+    """The create form pre-filled for the same client, practitioner and time one week later."""
+    if not member.has_perm("session.create"):
+        return None
+    start = item["start_dt"].astimezone(member.workspace.tz)
+    query = QueryDict(mutable=True)
+    query.update(
+        {
+            "date": (start.date() + dt.timedelta(days=7)).isoformat(),
+            "start_time": start.strftime("%H:%M"),
+            "duration_minutes": str(item["duration_minutes"]),
+            "client": str(item["client_id"]),
+            "practitioner": str(item["practitioner_id"]),
+            "name": item["name"],
+        }
+    )
+    if item["therapy_type_id"]:
+        query["therapy_type"] = str(item["therapy_type_id"])
+    create_url = reverse("scheduling:create", kwargs={"workspace_slug": member.workspace.slug})
+    return f"{create_url}?{query.urlencode()}"
 
 
 def _phase_form(

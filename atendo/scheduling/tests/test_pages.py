@@ -575,3 +575,14 @@ def test_detail_and_client_tab_query_counts_are_bounded(
     with django_assert_max_num_queries(12):
         body = http.get(f"{BASE}/client/{client_ana.pk}/").content.decode()
     assert body.count("April ") == 29
+
+
+def test_book_the_next_one_prefills_a_week_later(page_client, owner, client_ana, book):
+    session = book(client_ana, "2026-03-10T10:00", name="Weekly talk", minutes=50)
+    http = page_client(owner)
+    body = http.get(f"{BASE}/{session.pk}/").content.decode()
+    link = re.search(r'href="([^"]+)">Book the next one<', body).group(1).replace("&amp;", "&")
+    form = http.get(link).content.decode()
+    assert 'value="2026-03-17"' in form and 'value="10:00"' in form and 'value="50"' in form
+    assert 'value="Weekly talk"' in form
+    assert f'<option value="{client_ana.pk}" selected>Ana Cliente</option>' in form
