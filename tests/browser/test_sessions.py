@@ -314,3 +314,18 @@ def test_list_filters_pages_and_downloads_csv(page, login, owner, therapist, wor
     page.wait_for_url(re.compile(r"cursor="))
     page.wait_for_function("() => document.querySelectorAll('.sessions-table tbody tr').length === 4")
     assert page.js_errors == []
+
+
+def test_the_client_page_sessions_tab_lists_them_in_order(page, login, owner, workspace):
+    client = Client.objects.create(workspace=workspace, name="Helena Tab")
+    later = _book(owner, client, "2026-03-20T10:00", name="Second visit")
+    _book(owner, client, "2026-03-06T10:00", name="First visit")
+    login(page, owner)
+    page.goto(f"/w/serena/clients/{client.pk}/?tab=sessions")
+    table = page.locator("#client-sessions")
+    table.wait_for()
+    text = table.inner_text()
+    assert text.index("First visit") < text.index("Second visit")
+    table.locator(f"a[href$='/sessions/{later.pk}/']").click()
+    page.wait_for_url(re.compile(rf"/sessions/{later.pk}/$"))
+    assert page.js_errors == []
