@@ -16,6 +16,18 @@ INT_KEYS = ("min_length", "max_length", "min_items", "max_items", "max_bytes")
 TEXT_KEYS = ("pattern", "min_date", "max_date")
 
 
+def compact(children: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Nested definitions without their empty settings, for a readable JSON box."""
+    return [
+        {
+            k: (compact(v) if k == "fields" else v)
+            for k, v in child.items()
+            if k in ("key", "label", "type") or v not in ("", [], {}, False, None)
+        }
+        for child in children
+    ]
+
+
 class DefinitionForm(forms.Form):
     key = forms.CharField(
         label=_("Key"),
@@ -85,7 +97,7 @@ class DefinitionForm(forms.Form):
                 f"{o['value']} | {o['label']}" + (" | retired" if o.get("retired") else "")
                 for o in spec.get("options") or []
             ),
-            "children": json.dumps(spec["fields"], indent=2, ensure_ascii=False)
+            "children": json.dumps(compact(spec["fields"]), indent=2, ensure_ascii=False)
             if spec.get("fields")
             else "",
         }
@@ -107,7 +119,7 @@ class DefinitionForm(forms.Form):
                 f"{o['value']} | {o['label']}" + (" | retired" if o.get("retired") else "")
                 for o in definition.options or []
             ),
-            "children": json.dumps(definition.children, indent=2, ensure_ascii=False)
+            "children": json.dumps(compact(definition.children), indent=2, ensure_ascii=False)
             if definition.children
             else "",
         }

@@ -144,7 +144,33 @@
       });
   }
 
+  // --- definition form: show only the settings that apply to the chosen type -----------------
+  const ROWS_FOR_TYPE = {
+    options: ["select", "multi_select"],
+    min: ["number"], max: ["number"], step: ["number"],
+    min_length: ["text", "textarea"], max_length: ["text", "textarea"], pattern: ["text"],
+    min_date: ["date", "datetime"], max_date: ["date", "datetime"],
+    allowed_types: ["image", "file"], max_bytes: ["image", "file", "signature"],
+    min_items: ["multi_select", "array"], max_items: ["multi_select", "array"],
+    children: ["array", "object"],
+    filterable: ["text", "number", "boolean", "date", "select", "team_member"],
+  };
+
+  function initDefinitionForm(form) {
+    const type = form.querySelector("select[name=type]");
+    if (!type) return;
+    const apply = () => {
+      Object.keys(ROWS_FOR_TYPE).forEach((name) => {
+        const row = form.querySelector(".form-row-" + name);
+        if (row) row.hidden = !ROWS_FOR_TYPE[name].includes(type.value) && !row.classList.contains("has-error");
+      });
+    };
+    type.addEventListener("change", apply);
+    apply();
+  }
+
   function start() {
+    document.querySelectorAll("form.definition-form").forEach(initDefinitionForm);
     initAll(document);
     document.querySelectorAll("[data-reorder-url]").forEach(initReorder);
   }
