@@ -53,7 +53,7 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         name, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(name, str) or not isinstance(pk, int) or "\x00" in name:
+        if not isinstance(name, str) or not isinstance(pk, int) or "\x00" in name or not 0 < pk < 2**63:
             raise ValueError
     except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
         raise ValidationFailed.single(

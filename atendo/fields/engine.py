@@ -46,6 +46,7 @@ from atendo.workspaces.models import Workspace
 DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20000}
 MAX_ARRAY_ITEMS = 500
 MAX_DEPTH = 8
+MAX_ID = 2**63 - 1  # ids are 64-bit; a larger number can name nothing
 
 
 # --- definitions ---------------------------------------------------------------------------------
@@ -410,7 +411,7 @@ def _clean_multi_select(spec: Spec, value: Any, path: str, run: _Run) -> Any:
 def _clean_reference(spec: Spec, value: Any, path: str, run: _Run) -> Any:
     if isinstance(value, str) and value.strip().isdigit():
         value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
         what = _("a team member's id") if spec.type == "team_member" else "the id of an uploaded attachment"
         run.fail(path, _("{label} must be {what}.").format(label=spec.label, what=what))
         return None

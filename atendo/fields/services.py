@@ -22,6 +22,7 @@ from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership, Workspace
 
 PHASES = {p.value for p in Phase}
+MAX_ORDER = 1_000_000
 EDITABLE = (
     "label",
     "description",
@@ -161,8 +162,10 @@ def field_create(
     order = data.get("order")
     if order is None:
         order = (same_scope.filter(phase=phase_).aggregate(m=Max("order"))["m"] or 0) + 1
-    elif not isinstance(order, int) or isinstance(order, bool):
-        raise ValidationFailed.single("order", _("order must be a whole number."))
+    elif not isinstance(order, int) or isinstance(order, bool) or abs(order) > MAX_ORDER:
+        raise ValidationFailed.single(
+            "order", _("order must be a whole number between -1000000 and 1000000.")
+        )
     try:
         with transaction.atomic():
             definition = FieldDefinition.objects.create(
@@ -263,8 +266,14 @@ def field_update(*, member: Membership, definition_id: int, data: Mapping[str, A
     definition.filterable = filterable
     definition.clinical = _flag(data, "clinical", definition.clinical)
     if "order" in data:
-        if not isinstance(data["order"], int) or isinstance(data["order"], bool):
-            raise ValidationFailed.single("order", _("order must be a whole number."))
+        if (
+            not isinstance(data["order"], int)
+            or isinstance(data["order"], bool)
+            or abs(data["order"]) > MAX_ORDER
+        ):
+            raise ValidationFailed.single(
+                "order", _("order must be a whole number between -1000000 and 1000000.")
+            )
         definition.order = data["order"]
     definition.save()
     after = definition.as_spec() | {"filterable": definition.filterable, "clinical": definition.clinical}

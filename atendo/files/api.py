@@ -9,6 +9,7 @@ from ninja import File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from atendo.core.api_auth import api_member
+from atendo.core.api_schemas import Id
 from atendo.files import services
 from atendo.files.models import Attachment
 from atendo.files.selectors import attachment_get_for
@@ -52,9 +53,9 @@ def attachments_upload(
     file: File[UploadedFile],
     kind: Form[str] = "file",
     clinical: Form[bool | None] = None,
-    client_id: Form[int | None] = None,
-    session_id: Form[int | None] = None,
-    field_id: Form[int | None] = None,
+    client_id: Form[Id | None] = None,
+    session_id: Form[Id | None] = None,
+    field_id: Form[Id | None] = None,
     field_path: Form[str] = "",
 ) -> Any:
     """Upload a file (multipart). Its type is detected from the bytes. With `field_id` (and

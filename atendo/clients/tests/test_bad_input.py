@@ -120,3 +120,27 @@ def test_nul_characters_are_refused_not_a_server_error(api, owner, definitions):
     assert bad_definition.status_code == 422
     assert bad_definition.json()["error"]["fields"][0]["path"] == "label"
     assert not Client.objects.exists()
+
+
+def test_numbers_beyond_the_database_range_are_refused(api, owner, page_client):
+    import base64
+    import json
+
+    FieldDefinition.objects.create(
+        workspace=owner.workspace, scope="client", key="who", label="Who", type="team_member"
+    )
+    client = api(owner)
+    huge_order = client.post(
+        "fields", {"scope": "client", "key": "x", "label": "X", "type": "text", "order": 2**40}
+    )
+    assert huge_order.status_code == 422 and huge_order.json()["error"]["fields"][0]["path"] == "order"
+    response = client.post("clients", {"name": "Ana", "fields": {"who": 2**63}})
+    assert response.status_code == 422
+    cursor = base64.urlsafe_b64encode(json.dumps(["A", 2**70]).encode()).decode().rstrip("=")
+    assert client.get("clients", cursor=cursor).status_code == 422
+    assert page_client(owner).get("/w/serena/clients/", {"cursor": cursor}).status_code == 200
+    assert (
+        page_client(owner).post("/w/serena/clients/new/", {"name": "Bia", "fields.who": "9" * 30}).status_code
+        == 422
+    )
+    assert not Client.objects.exists()
