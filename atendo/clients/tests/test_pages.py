@@ -167,3 +167,33 @@ def test_pages_check_access(page_client, owner, assistant, outsider):
     assert helper.get("/w/serena/clients/").status_code == 403
     assert helper.get(f"/w/serena/clients/{person.pk}/").status_code == 403
     assert Client.objects.filter(pk=person.pk).exists()
+
+
+def test_editing_keeps_retired_options_and_archived_values(page_client, owner):
+    FieldDefinition.objects.create(
+        workspace=owner.workspace,
+        scope="client",
+        key="plan",
+        label="Plan",
+        type="select",
+        options=[
+            {"value": "basic", "label": "Basic"},
+            {"value": "legacy", "label": "Legacy", "retired": True},
+        ],
+    )
+    FieldDefinition.objects.create(
+        workspace=owner.workspace, scope="client", key="old", label="Old", type="text", archived=True
+    )
+    person = Client.objects.create(
+        workspace=owner.workspace, name="Ana", fields={"plan": "legacy", "old": "kept"}
+    )
+    client = page_client(owner)
+    form = client.get(f"/w/serena/clients/{person.pk}/edit/").content.decode()
+    assert ">Legacy<" in form and 'name="fields.old"' not in form
+    response = client.post(f"/w/serena/clients/{person.pk}/edit/", {"name": "Ana", "fields.plan": "legacy"})
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert person.fields == {"plan": "legacy", "old": "kept"}
+    other = Client.objects.create(workspace=owner.workspace, name="Bia", fields={"plan": "basic"})
+    refused = client.post(f"/w/serena/clients/{other.pk}/edit/", {"name": "Bia", "fields.plan": "legacy"})
+    assert refused.status_code == 422 and "no longer offers" in refused.content.decode()
