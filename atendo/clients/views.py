@@ -142,7 +142,7 @@ def client_create(request: HttpRequest, workspace_slug: str) -> HttpResponse:
     return _save(request, workspace_slug, None)
 
 
-@workspace_page("client.update")
+@workspace_page("client.read", "client.update")
 def client_edit(request: HttpRequest, workspace_slug: str, client_id: int) -> HttpResponse:
     try:
         return _save(request, workspace_slug, client_id)
@@ -204,7 +204,7 @@ def _redirect_detail(workspace_slug: str, client_id: int) -> HttpResponse:
 
 
 @require_POST
-@workspace_page("client.update")
+@workspace_page("client.read", "client.update")
 def client_archive(request: HttpRequest, workspace_slug: str, client_id: int) -> HttpResponse:
     member = _member(request)
     try:
@@ -219,7 +219,7 @@ def client_archive(request: HttpRequest, workspace_slug: str, client_id: int) ->
     return _redirect_detail(workspace_slug, client_id)
 
 
-@workspace_page("client.delete")
+@workspace_page("client.read", "client.delete")
 def client_delete(request: HttpRequest, workspace_slug: str, client_id: int) -> HttpResponse:
     member = _member(request)
     try:

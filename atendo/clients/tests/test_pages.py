@@ -197,3 +197,14 @@ def test_editing_keeps_retired_options_and_archived_values(page_client, owner):
     other = Client.objects.create(workspace=owner.workspace, name="Bia", fields={"plan": "basic"})
     refused = client.post(f"/w/serena/clients/{other.pk}/edit/", {"name": "Bia", "fields.plan": "legacy"})
     assert refused.status_code == 422 and "no longer offers" in refused.content.decode()
+
+
+def test_update_without_read_permission_is_a_403_page(page_client, owner, therapist):
+    person = Client.objects.create(workspace=owner.workspace, name="Ana")
+    role = therapist.role
+    role.permissions = ["client.update", "client.delete"]
+    role.save()
+    client = page_client(therapist)
+    assert client.get(f"/w/serena/clients/{person.pk}/edit/").status_code == 403
+    assert client.post(f"/w/serena/clients/{person.pk}/archive/").status_code == 403
+    assert client.get(f"/w/serena/clients/{person.pk}/delete/").status_code == 403
