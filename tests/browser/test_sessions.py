@@ -84,7 +84,7 @@ def test_record_the_during_and_post_phases(page, login, owner, workspace):
     assert page.js_errors == []
 
 
-def test_the_assistant_sees_no_notes_anywhere(page, login, owner, assistant, workspace):
+def test_the_assistant_sees_no_notes_anywhere(page, live_server, login, owner, assistant, workspace):
     FieldDefinition.objects.create(
         workspace=workspace, scope="session", phase="pre", key="complaint", label="Complaint", type="text"
     )
@@ -126,11 +126,15 @@ def test_the_assistant_sees_no_notes_anywhere(page, login, owner, assistant, wor
         assert SECRET_NOTE not in body
         assert SECRET_FIELD not in body
     assert any('"withheld"' in body and '"notes"' in body for body in bodies)
-    # The owner, for contrast, reads both.
-    page.context.clear_cookies()
-    login(page, owner)
-    page.goto(f"/w/serena/sessions/{session.pk}/?phase=pre")
-    assert SECRET_NOTE in page.content()
+    # The owner, for contrast, reads both (in a browser context of their own).
+    context = page.context.browser.new_context(base_url=live_server.url)
+    try:
+        owner_page = context.new_page()
+        login(owner_page, owner)
+        owner_page.goto(f"/w/serena/sessions/{session.pk}/?phase=pre")
+        assert SECRET_NOTE in owner_page.content()
+    finally:
+        context.close()
 
 
 def _showcase(workspace, owner, therapist) -> dict:
