@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -182,7 +183,18 @@ def main() -> None:
     log(f"done in {total:.0f} s")
     (VAR / "last-run.json").write_text(
         json.dumps(
-            {"sessions": sessions, "quick": quick, "runs": runs, "seconds": total}, indent=2, default=str
+            {
+                "sessions": sessions,
+                "quick": quick,
+                "reps": reps,
+                "warmup": warmup,
+                "runs": runs,
+                "seconds": total,
+                "finished_at": datetime.now(UTC).isoformat(),
+                "code": code,
+            },
+            indent=2,
+            default=str,
         )
     )
     if not args.no_report and runs:
