@@ -162,8 +162,8 @@ def write(
         "| | |",
         "|---|---|",
         f"| date | run finished {now:%Y-%m-%d %H:%M} UTC |",
-        f"| machine | {host} (shared with other work while measuring; load average at the end: "
-        f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}) |",
+        f"| machine | {host} (shared with other work while measuring: see the *load* column; "
+        f"load average when this page was written: {', '.join(f'{x:.2f}' for x in os.getloadavg())}) |",
         f"| software | {', '.join(f'{k} {val}' for k, val in v.items())} |",
         f"| data set | {sessions:,} sessions (`seed_bench`): ~90% in one workspace with 50 practitioners, "
         "the rest in small workspaces |",
@@ -229,6 +229,23 @@ def write(
             f"{h['peak_rss_mb']:.0f} MB | {verdict} |"
         )
     lines.append("")
+    lines += [
+        "## How to run it",
+        "",
+        "- `make bench`: 1,000,000 sessions on SQLite (`var/bench/bench.sqlite3`) and PostgreSQL "
+        "(database `atendo_bench` on 127.0.0.1:5432, user postgres; `BENCH_PG_URL` to change it). "
+        "Each database is recreated, migrated and seeded (`manage.py seed_bench`), then measured; "
+        "about 10 minutes on a shared 2-core machine. `make bench QUICK=1`: 50,000 sessions, 30 "
+        "repetitions, 5 s of HTTP load.",
+        '- Options go through `ARGS`, e.g. `make bench ARGS="--databases sqlite --reuse"` '
+        "(`python -m bench.run --help` lists them). `--snapshot` measures the last commit "
+        "instead of a working tree that others are editing.",
+        "- `python -m bench.report` rewrites this page from `var/bench/last-run.json`.",
+        "- Pieces: `bench/measure.py` (cases and checks), `bench/floors.py` (raw SQL), "
+        "`bench/http_load.py` + `bench/wrk.lua` (gunicorn and wrk, both bound to 127.0.0.1 and "
+        "stopped by the harness), `bench/report.py` (this page and `docs/benchmarks.json`).",
+        "",
+    ]
     analysis = HERE / "analysis.md"
     if analysis.exists():
         lines += [analysis.read_text().rstrip(), ""]
