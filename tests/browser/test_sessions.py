@@ -333,3 +333,20 @@ def test_the_client_page_sessions_tab_lists_them_in_order(page, login, owner, wo
     table.locator(f"a[href$='/sessions/{later.pk}/']").click()
     page.wait_for_url(re.compile(rf"/sessions/{later.pk}/$"))
     assert page.js_errors == []
+
+
+def test_the_client_picker_searches_as_you_type(page, login, owner, workspace):
+    Client.objects.bulk_create(
+        [Client(workspace=workspace, name=n) for n in ("Iara Mendes", "Joana Prado", "Kaio Mendes")]
+    )
+    login(page, owner)
+    page.goto("/w/serena/sessions/new/?date=2026-03-10&start_time=10:00")
+    picker = page.locator("#id_client")
+    assert picker.locator("option").count() == 4  # "Choose a client…" and the three
+    page.get_by_label("Search clients by name").fill("mendes")
+    page.wait_for_function("() => document.querySelectorAll('#id_client option').length === 3")
+    assert "Joana" not in picker.inner_text()
+    picker.select_option(label="Kaio Mendes")
+    page.get_by_role("button", name="Create session").click()
+    page.wait_for_url(re.compile(r"/sessions/\d+/$"))
+    assert Session.objects.get().client.name == "Kaio Mendes"
