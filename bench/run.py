@@ -181,22 +181,23 @@ def main() -> None:
         runs[database] = run
     total = time.monotonic() - started
     log(f"done in {total:.0f} s")
-    (VAR / "last-run.json").write_text(
-        json.dumps(
-            {
-                "sessions": sessions,
-                "quick": quick,
-                "reps": reps,
-                "warmup": warmup,
-                "runs": runs,
-                "seconds": total,
-                "finished_at": datetime.now(UTC).isoformat(),
-                "code": code,
-            },
-            indent=2,
-            default=str,
-        )
+    saved = json.dumps(
+        {
+            "sessions": sessions,
+            "quick": quick,
+            "reps": reps,
+            "warmup": warmup,
+            "runs": runs,
+            "seconds": total,
+            "finished_at": datetime.now(UTC).isoformat(),
+            "code": code,
+        },
+        indent=2,
+        default=str,
     )
+    # last-run.json feeds `python -m bench.report`; the stamped copy keeps every run.
+    (VAR / "last-run.json").write_text(saved)
+    (VAR / f"run-{'quick' if quick else 'full'}-{datetime.now(UTC):%Y%m%dT%H%M%S}.json").write_text(saved)
     if not args.no_report and runs:
         md, js = report.write(
             ROOT / "docs",
