@@ -1,4 +1,5 @@
-"""Tenant isolation over every workspace-scoped API operation, taken from the OpenAPI schema.
+"""Tenant isolation over every workspace-scoped API operation (from the OpenAPI schema) and every
+page under /w/<slug>/ (from the URL resolver).
 
 New endpoints join automatically. If a new path parameter appears (`<thing>_id`), add one line to
 `ID_FACTORIES` below: how to make such an object in a workspace, returning its id.
@@ -223,3 +224,71 @@ def test_ids_from_another_workspace_reveal_nothing(method, path, api, owner, out
     assert 400 <= with_foreign.status_code < 500
     if method in {"get", "delete"}:
         assert with_foreign.status_code == 404, (method, path, with_foreign.content[:300])
+
+
+# --- Pages under /w/<workspace_slug>/ -----------------------------------------------------------
+
+# Page URL parameters that are not ids, and page names for ids that differ from the API's.
+PAGE_FIXED_VALUES = {"scope": "client", "phase": "pre", "action": "issue"}
+PAGE_ID_ALIASES = {"membership_id": "member_id"}
+_PAGE_PARAM = re.compile(r"<(?:\w+:)?(\w+)>")
+
+
+def _page_routes() -> list[str]:
+    from django.urls import URLResolver, get_resolver
+
+    def walk(patterns: Any, prefix: str = "") -> Any:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                yield from walk(pattern.url_patterns, prefix + str(pattern.pattern))
+            else:
+                yield prefix + str(pattern.pattern)
+
+    return sorted(route for route in walk(get_resolver().url_patterns) if route.startswith("w/<"))
+
+
+PAGE_ROUTES = _page_routes()
+
+
+def _fill_page(route: str, slug: str, owner: Membership | None, missing: bool = False) -> str:
+    def value(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name == "workspace_slug":
+            return slug
+        if name in PAGE_FIXED_VALUES:
+            return PAGE_FIXED_VALUES[name]
+        factory_name = PAGE_ID_ALIASES.get(name, name)
+        if factory_name not in ID_FACTORIES:
+            pytest.fail(f"No factory for page parameter `{name}`: add it to ID_FACTORIES or PAGE_ID_ALIASES.")
+        if missing or owner is None:
+            return str(MISSING_ID)
+        return str(ID_FACTORIES[factory_name](owner))
+
+    return "/" + _PAGE_PARAM.sub(value, route)
+
+
+def test_the_page_suite_covers_the_pages():
+    assert "w/<slug:workspace_slug>/settings/members/" in PAGE_ROUTES
+
+
+@pytest.mark.parametrize("route", PAGE_ROUTES)
+def test_outsider_gets_404_on_every_page(route, page_client, owner, outsider):
+    url = _fill_page(route, "serena", owner)
+    http = page_client(outsider)
+    for method in ("get", "post"):
+        response = getattr(http, method)(url)
+        assert response.status_code in {404, 405}, (method, url, response.status_code)
+
+
+PAGE_ROUTES_WITH_IDS = [
+    r for r in PAGE_ROUTES if set(_PAGE_PARAM.findall(r)) - {"workspace_slug", *PAGE_FIXED_VALUES}
+]
+
+
+@pytest.mark.parametrize("route", PAGE_ROUTES_WITH_IDS)
+def test_page_ids_from_another_workspace_reveal_nothing(route, page_client, owner, outsider):
+    http = page_client(outsider)  # the owner of "outra", in "outra"
+    foreign = http.get(_fill_page(route, "outra", owner))
+    missing = http.get(_fill_page(route, "outra", owner, missing=True))
+    assert foreign.status_code == missing.status_code, (route, foreign.status_code, missing.status_code)
+    assert foreign.status_code in {404, 405}, (route, foreign.status_code)
