@@ -152,3 +152,18 @@ def test_every_operation_documents_the_error_shape(db):
         for method, operation in operations.items():
             for status in ("401", "404", "422"):
                 assert status in operation["responses"], (method, path, status)
+
+
+@pytest.mark.parametrize("error", [OverflowError("int too big"), "data_error"])
+def test_a_value_the_database_refuses_is_a_422_not_a_500(api, owner, monkeypatch, error):
+    from django.db import DataError
+
+    from atendo.workspaces import selectors
+
+    exc = DataError("value too long for type character varying(60)") if error == "data_error" else error
+
+    def refuse(*args, **kwargs):
+        raise exc
+
+    monkeypatch.setattr(selectors, "roles_list", refuse)
+    _shape(api(owner).get("roles"), 422, "validation_error")
