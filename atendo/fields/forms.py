@@ -123,7 +123,7 @@ class FieldValuesForm:
                     for c in spec.children
                 }
                 # A row left blank (like the spare row every form shows) is not an entry.
-                if any(v not in (None, "", [], False) for v in row.values()):
+                if not _blank(row):
                     rows.append({k: v for k, v in row.items() if v is not None})
             return rows
         if t == "boolean":
@@ -314,6 +314,13 @@ class FieldValuesForm:
             for node in _team_nodes(tree):
                 chosen = node["value"]
                 node["options"] = [{**m, "selected": m["value"] == chosen} for m in members]
+
+
+def _blank(value: Any) -> bool:
+    """Nothing filled in: empty text, an unticked box, no choice, or groups of those."""
+    if isinstance(value, dict):
+        return all(_blank(v) for v in value.values())
+    return value is None or value is False or value == "" or value == []
 
 
 def _team_nodes(nodes: list[dict[str, Any]]) -> Iterable[dict[str, Any]]:
