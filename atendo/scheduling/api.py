@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status as HttpStatus
@@ -28,7 +29,7 @@ from atendo.core.errors import NotFound, ValidationFailed
 from atendo.scheduling import selectors, services
 from atendo.scheduling.availability import free_slots
 from atendo.scheduling.models import MAX_DURATION_MINUTES
-from atendo.scheduling.serializers import sessions_queryset_to_json, sessions_to_json
+from atendo.scheduling.serializers import session_rows_to_json, sessions_queryset_to_json, sessions_to_json
 from atendo.scheduling.times import isoformat_local
 from atendo.workspaces.access import require
 
@@ -213,10 +214,19 @@ class StatusIn(Schema):
 
 def _saved(member: Any, result: services.SessionResult) -> dict[str, Any]:
     return {
-        "session": sessions_to_json(member, [result.session])[0],
+        "session": sessions_to_json(member, [result.session], readable=result.readable_client_ids)[0],
         "warnings": result.warnings,
         "occurrences": result.occurrences,
     }
+
+
+def _json(body: dict[str, Any]) -> HttpResponse:
+    """A list response rendered directly: the serializer already produces exactly the documented
+    schema out of primitive values (the schema suite checks it), so neither ninja's per-item
+    validation nor DjangoJSONEncoder's fallbacks are needed."""
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False, separators=(",", ":")), content_type="application/json"
+    )
 
 
 def _field_filters(request: HttpRequest) -> dict[str, str]:
@@ -274,10 +284,10 @@ def _query_sessions(
         begin, finish = _range(member, q)
         qs = selectors.sessions_in_range(member, begin, finish, **filters)
         return sessions_queryset_to_json(member, qs), None
-    rows, next_cursor = selectors.sessions_page(
+    rows, next_cursor = selectors.sessions_page_rows(
         member, sort=q.sort, cursor=q.cursor, limit=q.limit, **filters
     )
-    return sessions_to_json(member, rows), next_cursor
+    return session_rows_to_json(member, rows), next_cursor
 
 
 # --- sessions ----------------------------------------------------------------------------------
@@ -311,8 +321,7 @@ def sessions_list(
     items, next_cursor = _query_sessions(request, member, q)
     # The calendar's hot path: the serializer already produces exactly SessionListOut (the schema
     # suite checks it), so the response is rendered directly instead of re-validated row by row.
-    body = {"items": items, "next_cursor": next_cursor}
-    return JsonResponse(body)
+    return _json({"items": items, "next_cursor": next_cursor})
 
 
 @router.post(
@@ -611,12 +620,12 @@ def client_sessions(
     client_id: Id,
     cursor: str | None = Query(None, max_length=500),
     limit: int = _LIMIT,
-) -> dict[str, Any]:
+) -> HttpResponse:
     member = api_member(request, workspace_slug)
     require(member, "session.read")
     if not Client.objects.for_workspace(member.workspace).filter(pk=client_id).exists():
         raise NotFound(_("No such client."))
-    rows, next_cursor = selectors.sessions_page(
+    rows, next_cursor = selectors.sessions_page_rows(
         member, sort="starts_at", cursor=cursor, limit=limit, client_id=client_id
     )
-    return {"items": sessions_to_json(member, rows), "next_cursor": next_cursor}
+    return _json({"items": session_rows_to_json(member, rows), "next_cursor": next_cursor})

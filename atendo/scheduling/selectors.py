@@ -22,6 +22,7 @@ from atendo.core.errors import FieldError, NotFound, ValidationFailed
 from atendo.fields import engine
 from atendo.scheduling.checks import MAX_SPAN
 from atendo.scheduling.models import Session, SessionStatus, SessionStatusChange
+from atendo.scheduling.serializers import session_rows
 from atendo.scheduling.times import UTC, parse_date, parse_datetime
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership
@@ -243,18 +244,19 @@ def _decode_cursor(cursor: str, field: str) -> tuple[Any, int]:
     return value, pk
 
 
-def sessions_page(
+def _page_queryset(
     member: Membership,
     *,
-    sort: str = "starts_at",
-    cursor: str | None = None,
-    limit: int = DEFAULT_PAGE,
-    client_id: int | None = None,
-    practitioner_id: int | None = None,
-    status: Iterable[str] | None = None,
-    field_filters: Mapping[str, Any] | None = None,
-) -> tuple[list[Session], str | None]:
-    """One page of the list view, sorted by `sort` (then id), after `cursor`. -> (sessions, next cursor)."""
+    sort: str,
+    cursor: str | None,
+    limit: int,
+    client_id: int | None,
+    practitioner_id: int | None,
+    status: Iterable[str] | None,
+    field_filters: Mapping[str, Any] | None,
+) -> tuple[QuerySet[Session], str]:
+    """The list query after `cursor`, ordered by `sort` then id, limited to `limit + 1` rows
+    (one more tells whether a next page exists). -> (queryset, sort field)."""
     field = sort.lstrip("-")
     descending = sort.startswith("-")
     if field not in SORTS or sort.count("-") > 1:
@@ -276,13 +278,74 @@ def sessions_page(
         value, pk = _decode_cursor(cursor, field)
         op = "lt" if descending else "gt"
         qs = qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}))
+        # Redundant with the keyset predicate, but a plain bound the planner can start the index
+        # scan at (PostgreSQL does not derive it from the OR): a deep page no longer reads and
+        # discards every earlier session of the workspace.
+        qs = qs.filter(**{f"{field}__{op}e": value})
     order = (f"-{field}", "-id") if descending else (field, "id")
-    rows = list(qs.order_by(*order)[: limit + 1])
+    return qs.order_by(*order)[: limit + 1], field
+
+
+def sessions_page(
+    member: Membership,
+    *,
+    sort: str = "starts_at",
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE,
+    client_id: int | None = None,
+    practitioner_id: int | None = None,
+    status: Iterable[str] | None = None,
+    field_filters: Mapping[str, Any] | None = None,
+) -> tuple[list[Session], str | None]:
+    """One page of the list view, sorted by `sort` (then id), after `cursor`. -> (sessions, next cursor)."""
+    qs, field = _page_queryset(
+        member,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        client_id=client_id,
+        practitioner_id=practitioner_id,
+        status=status,
+        field_filters=field_filters,
+    )
+    rows = list(qs)
     next_cursor = None
     if len(rows) > limit:
         rows = rows[:limit]
         last = rows[-1]
         next_cursor = _encode_cursor(getattr(last, field), last.pk)
+    return rows, next_cursor
+
+
+def sessions_page_rows(
+    member: Membership,
+    *,
+    sort: str = "starts_at",
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE,
+    client_id: int | None = None,
+    practitioner_id: int | None = None,
+    status: Iterable[str] | None = None,
+    field_filters: Mapping[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], str | None]:
+    """`sessions_page` read as rows for `serializers.session_rows_to_json` (no model instances: the
+    API's list and client history). -> (rows, next cursor)."""
+    qs, field = _page_queryset(
+        member,
+        sort=sort,
+        cursor=cursor,
+        limit=limit,
+        client_id=client_id,
+        practitioner_id=practitioner_id,
+        status=status,
+        field_filters=field_filters,
+    )
+    rows = session_rows(qs)
+    next_cursor = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        last = rows[-1]
+        next_cursor = _encode_cursor(last[field], last["id"])
     return rows, next_cursor
 
 

@@ -79,6 +79,9 @@ class SessionResult:
     session: Session
     warnings: list[dict[str, Any]] = field(default_factory=list)
     occurrences: int = 1
+    # `clinical.readable_client_ids(member, [session.client_id])` when the service already asked it
+    # (for the acting member, after any assignment), so the serializer need not ask again.
+    readable_client_ids: set[int] | None = None
 
 
 # --- validation helpers ----------------------------------------------------------------------
@@ -597,7 +600,13 @@ def session_create(
             **({"notes": "set"} if clean_notes else {}),
         },
     )
-    return SessionResult(_reload(member, first.pk), warnings, len(created))
+    # The inserted session already holds every value the serializer reads (Python-side defaults, the
+    # returned id) and its relations are the objects loaded above: no reload.
+    first.client = client
+    first.practitioner = practitioner
+    first.therapy_type = therapy_type
+    readable = {client.pk} if can_read else set()
+    return SessionResult(first, warnings, len(created), readable_client_ids=readable)
 
 
 # --- update ------------------------------------------------------------------------------------

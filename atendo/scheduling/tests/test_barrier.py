@@ -158,3 +158,68 @@ def test_the_fast_path_serializes_exactly_like_the_instances(
     book(client_bia, "2026-03-11T10:00", notes="Other")
     qs = sessions_for(member).order_by("starts_at", "id")
     assert sessions_queryset_to_json(member, qs) == sessions_to_json(member, list(qs))
+
+
+def test_session_rows_read_the_same_values_as_the_orm(theos_session, client_bia, book, owner):
+    """The cursor read skips Django's converters: it must still give aware UTC datetimes and decoded
+    JSON, value for value, including the optional columns (recorded_at, therapy type, series)."""
+    from atendo.scheduling.selectors import sessions_for
+    from atendo.scheduling.serializers import COLUMNS, session_rows
+
+    book(client_bia, "2026-03-11T10:00", recurrence={"rrule": "FREQ=WEEKLY;COUNT=2"})
+    Session.objects.filter(pk=theos_session.pk).update(
+        recorded_at=theos_session.starts_at, actual_duration_minutes=55
+    )
+    qs = sessions_for(owner).order_by("starts_at", "id")
+    rows = session_rows(qs)
+    assert rows == list(qs.values(*COLUMNS))
+    assert len(rows) == 3 and all(r["starts_at"].utcoffset() is not None for r in rows)
+    assert rows[0]["recorded_at"] == theos_session.starts_at
+    assert session_rows(qs.none()) == []
+
+
+@pytest.mark.parametrize("persona", ["owner", "therapist", "other_therapist", "assistant"])
+def test_list_pages_from_rows_serialize_exactly_like_the_instances(
+    request, theos_session, client_bia, book, persona
+):
+    from atendo.scheduling.selectors import sessions_page, sessions_page_rows
+    from atendo.scheduling.serializers import session_rows_to_json
+
+    member = request.getfixturevalue(persona)
+    for day in (11, 12, 13):
+        book(client_bia, f"2026-03-{day}T10:00", notes="Other")
+    for sort in ("starts_at", "-name", "duration_minutes"):
+        cursor = None
+        pages = 0
+        while True:
+            rows, next_rows = sessions_page_rows(member, sort=sort, cursor=cursor, limit=3)
+            sessions, next_sessions = sessions_page(member, sort=sort, cursor=cursor, limit=3)
+            assert next_rows == next_sessions
+            assert session_rows_to_json(member, rows) == sessions_to_json(member, sessions)
+            pages += 1
+            cursor = next_rows
+            if cursor is None:
+                break
+        assert pages == 2
+
+
+@pytest.mark.parametrize("persona", ["owner", "therapist", "assistant"])
+def test_a_created_session_answers_exactly_what_reading_it_back_gives(
+    api, request, client_ana, definitions, therapist, persona
+):
+    """The create response is serialized from the inserted objects (no reload): it must match a GET."""
+    member = request.getfixturevalue(persona)
+    body = {
+        "name": "New",
+        "client_id": client_ana.pk,
+        "practitioner_id": therapist.pk,
+        "starts_at": "2026-03-16T10:00",
+        "fields": {"pre": {"room": "3"}},
+    }
+    if persona != "assistant":
+        body["notes"] = "Private"
+    response = api(member).post("sessions", body)
+    assert response.status_code == 201, response.content
+    created = response.json()["session"]
+    assert created == _get(api, member, Session.objects.get(pk=created["id"]))
+    assert ("notes" in created) is (persona != "assistant")

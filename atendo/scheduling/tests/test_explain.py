@@ -160,16 +160,6 @@ def test_the_range_query_returns_exactly_the_intersecting_sessions(bench: dict[s
     assert len(got) > 50
 
 
-@pytest.mark.xfail(
-    condition=connection.vendor == "postgresql",
-    strict=True,
-    reason=(
-        "sessions_page's keyset predicate `starts_at > x OR (starts_at = x AND id > y)` gives PostgreSQL "
-        "no starts_at bound: the scan starts at the workspace's first session and filters every earlier "
-        "one (linear in the depth). Adding the redundant `starts_at >= x` (`<=` descending) fixes it; "
-        "see docs/benchmarks.md. Remove this marker with the fix."
-    ),
-)
 def test_a_deep_cursor_page_starts_the_index_scan_at_the_cursor(bench: dict[str, Any]) -> None:
     middle = bench["middle"]
     cursor = selectors._encode_cursor(middle.starts_at, middle.pk)
