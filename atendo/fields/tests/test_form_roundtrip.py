@@ -16,7 +16,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from atendo.fields.engine import validate_values
-from atendo.fields.forms import FieldValuesForm
+from atendo.fields.forms import FieldValuesForm, _blank
 from atendo.fields.tests.test_properties import SETTINGS, as_definitions, cases, refs, value_for  # noqa: F401
 
 pytestmark = pytest.mark.django_db
@@ -87,10 +87,7 @@ def normalized(value: Any) -> Any:
 def rows_only_false(value: Any) -> bool:
     """An array entry holding nothing but unticked boxes is a blank row to a form (dropped)."""
     if isinstance(value, list):
-        return any(
-            (isinstance(row, dict) and all(v is False for v in row.values())) or rows_only_false(row)
-            for row in value
-        )
+        return any((isinstance(row, dict) and _blank(row)) or rows_only_false(row) for row in value)
     if isinstance(value, dict):
         return any(rows_only_false(v) for v in value.values())
     return False
