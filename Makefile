@@ -25,8 +25,8 @@ install: $(VENV)/.installed node_modules/.installed
 deps-dev: $(VENV)/.installed-dev node_modules/.installed
 
 # What a bare Debian machine may lack: venv support and npm are needed; GNU gettext is optional
-# (without it, scripts/msgfmt.py compiles the translations). Installed from Debian when running as
-# root; otherwise the missing packages are named.
+# (without it, the compiled .mo files committed with the .po are used). Installed from Debian when
+# running as root; otherwise the missing packages are named.
 sysdeps:
 	@missing=""; \
 	python3 -c "import ensurepip, venv" 2>/dev/null || missing="$$missing python3-venv"; \
@@ -44,12 +44,13 @@ sysdeps:
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-# Translations: GNU gettext when present, else the pure-Python compiler (same catalogue).
+# Translations: compiled with GNU gettext when present; otherwise the committed .mo files are used
+# (a test checks they match the .po).
 messages: install
 	@if command -v msgfmt >/dev/null; then \
 	  $(PY) manage.py compilemessages -v 0 --ignore=.venv --ignore=node_modules --ignore=var; \
 	else \
-	  $(PY) scripts/msgfmt.py; \
+	  echo "GNU gettext not found: using the committed translations (.mo)."; \
 	fi
 
 migrate: install messages
