@@ -1,8 +1,9 @@
 """Reads of sessions, always scoped to the member's workspace and to `session.read`.
 
 Staff without `session.read` see no session anywhere (403). Redaction of clinical content is the
-serializer's job (`serializers.sessions_to_json`); these return model instances with everything the
-serializer needs already joined, so a page costs a constant number of queries.
+serializer's job (`serializers._rows_to_json`); these return querysets or model instances with
+everything the serializer needs already joined (or, for `sessions_page_rows`, rows read by
+`serializers.session_rows`), so a page costs a constant number of queries.
 """
 
 from __future__ import annotations

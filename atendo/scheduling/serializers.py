@@ -1,4 +1,6 @@
-"""THE session serializer: the API, the pages, exports and feeds all go through `sessions_to_json`.
+"""THE session serializer: the API, the pages, exports and feeds all go through it, and every entry
+(`sessions_to_json` for loaded sessions, `sessions_queryset_to_json` / `session_rows_to_json` for
+rows read by `session_rows`) ends in `_rows_to_json`, the one place that redacts.
 
 It applies the clinical barrier (`atendo.clients.clinical`): notes, therapy-specific fields and the
 values of clinical custom fields are present only for readers allowed to see that client's
@@ -8,6 +10,8 @@ clinical content; otherwise they are absent and listed in `withheld` (`notes`, `
 One call serializes a whole page with a constant number of queries: one for the readable clients,
 one for the session field definitions (only when some withheld session has field values). The
 sessions must come with `client`, `practitioner__user` and `therapy_type` loaded (the selectors do).
+The API's lists (range, pages, client history) read rows instead of instances: `session_rows`
+fetches exactly `COLUMNS` off the cursor, the calendar's hot path.
 """
 
 from __future__ import annotations
