@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environment = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS"}}
     environment.pop("ATENDO_TESTING", None)
+    # The browser tests' harness sets this in the test process; a production server never has it.
+    environment.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     environment.update(env)
     return subprocess.run(
         [sys.executable, "manage.py", *args],
