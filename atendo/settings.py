@@ -239,11 +239,6 @@ CONTENT_SECURITY_POLICY = {
 NINJA_PAGINATION_PER_PAGE = 50
 WHITENOISE_USE_FINDERS = not PRODUCTION
 
-# --- Insights (optional external language model, OpenAI-compatible) ------------------------
-INSIGHTS_LLM_BASE_URL = os.environ.get("INSIGHTS_LLM_BASE_URL", "")
-INSIGHTS_LLM_API_KEY = os.environ.get("INSIGHTS_LLM_API_KEY", "")
-INSIGHTS_LLM_MODEL = os.environ.get("INSIGHTS_LLM_MODEL", "")
-
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
