@@ -16,7 +16,6 @@ fetches exactly `COLUMNS` off the cursor, the calendar's hot path.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from collections.abc import Iterable
 from typing import Any
@@ -94,10 +93,11 @@ def _row(s: Session) -> dict[str, Any]:
         "ends_at": s.ends_at,
         "duration_minutes": s.duration_minutes,
         "status": s.status,
-        "pre_fields": s.pre_fields,
-        "during_fields": s.during_fields,
-        "post_fields": s.post_fields,
-        "therapy_fields": s.therapy_fields,
+        # Copies: the serialized output must not share dicts with the model instance.
+        "pre_fields": dict(s.pre_fields or {}),
+        "during_fields": dict(s.during_fields or {}),
+        "post_fields": dict(s.post_fields or {}),
+        "therapy_fields": dict(s.therapy_fields or {}),
         "notes": s.notes,
         "admin_notes": s.admin_notes,
         "series_id": s.series_id,
@@ -146,7 +146,8 @@ def session_rows(queryset: QuerySet[Session]) -> list[dict[str, Any]]:
     if sorted(names) != sorted(COLUMNS):  # the compiler names every column after its lookup
         raise RuntimeError(f"Unexpected session columns: {names}")
     rows = [dict(zip(names, row, strict=True)) for row in fetched]
-    # SQLite's driver hands out naive UTC datetimes (Django's converters would make them aware),
+    # SQLite's driver hands out naive UTC datetimes (Django registers its datetime parser on the
+    # connection; its field converters would then make them aware),
     # PostgreSQL's aware UTC ones; JSON comes as text from both.
     naive_datetimes = connection.vendor == "sqlite"
     loads = json.loads
@@ -158,9 +159,7 @@ def session_rows(queryset: QuerySet[Session]) -> list[dict[str, Any]]:
         if naive_datetimes:
             for name in _DATETIME_COLUMNS:
                 raw = r[name]
-                if isinstance(raw, str):
-                    raw = dt.datetime.fromisoformat(raw)
-                if raw is not None and raw.tzinfo is None:
+                if raw is not None:
                     r[name] = raw.replace(tzinfo=UTC)
     return rows
 
@@ -194,13 +193,15 @@ def _rows_to_json(
         withheld: list[str] = []
         fields: dict[str, dict[str, Any]] = {}
         for phase, column in _PHASE_COLUMNS:
+            # The rows own their dicts (`session_rows` decodes fresh ones, `_row` copies): no copy.
             values = r[column] or {}
             if can_read or not values:
-                fields[phase] = dict(values)
+                fields[phase] = values
                 continue
             assert open_keys is not None
             fields[phase] = {k: v for k, v in values.items() if k in open_keys}
             withheld += [f"fields.{phase}.{k}" for k in values if k not in open_keys]
+        recorded_at = r["recorded_at"]
         item: dict[str, Any] = {
             "id": r["id"],
             "name": r["name"],
@@ -219,9 +220,7 @@ def _rows_to_json(
             "fields": fields,
             "admin_notes": r["admin_notes"],
             "series_id": r["series_id"],
-            "recorded_at": (
-                r["recorded_at"].astimezone(tz).isoformat(timespec="seconds") if r["recorded_at"] else None
-            ),
+            "recorded_at": recorded_at.astimezone(tz).isoformat(timespec="seconds") if recorded_at else None,
             "actual_duration_minutes": r["actual_duration_minutes"],
             "version": r["version"],
             "created_at": r["created_at"].astimezone(tz).isoformat(timespec="seconds"),
@@ -229,7 +228,7 @@ def _rows_to_json(
         }
         if can_read:
             item["notes"] = r["notes"]
-            item["therapy_fields"] = dict(r["therapy_fields"] or {})
+            item["therapy_fields"] = r["therapy_fields"] or {}
         else:
             withheld = ["notes", "therapy_fields", *withheld]
         item["withheld"] = withheld
