@@ -10,6 +10,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from atendo.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
@@ -20,10 +21,10 @@ from atendo.fields.engine import definitions_for
 from atendo.fields.models import PERMISSION_FOR_SCOPE, Phase, Scope
 
 SCOPE_TITLES = {
-    "client": _("Client fields"),
-    "session": _("Session fields"),
-    "evaluation": _("Evaluation fields"),
-    "therapy_type": _("Therapy type fields"),
+    "client": gettext_lazy("Client fields"),
+    "session": gettext_lazy("Session fields"),
+    "evaluation": gettext_lazy("Evaluation fields"),
+    "therapy_type": gettext_lazy("Therapy type fields"),
 }
 
 

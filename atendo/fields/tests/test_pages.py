@@ -41,6 +41,13 @@ def test_settings_list_shows_each_phase(page_client, owner):
     assert 'data-reorder-url="/w/serena/settings/fields/session/reorder/?phase=pre"' in body
 
 
+def test_field_page_title_follows_the_reader_language(page_client, owner):
+    client = page_client(owner)
+    client.cookies["django_language"] = "pt-br"
+    body = client.get("/w/serena/settings/fields/session/", HTTP_ACCEPT_LANGUAGE="pt-br").content.decode()
+    assert "Campos da sessão" in body
+
+
 def test_create_and_edit_through_the_page(page_client, owner):
     client = page_client(owner)
     response = client.post(
