@@ -39,6 +39,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from atendo.core.api_schemas import MAX_ID
 from atendo.core.errors import FieldError, ValidationFailed
 from atendo.fields.models import FILTERABLE_TYPES, FieldDefinition, Scope
 from atendo.workspaces.models import Workspace
@@ -46,7 +47,6 @@ from atendo.workspaces.models import Workspace
 DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20000}
 MAX_ARRAY_ITEMS = 500
 MAX_DEPTH = 8
-MAX_ID = 2**63 - 1  # ids are 64-bit; a larger number can name nothing
 
 
 # --- definitions ---------------------------------------------------------------------------------
@@ -99,7 +99,8 @@ def coerce_filter_value(definition: FieldDefinition, raw: Any, path: str) -> Any
             ) from None
         if not math.isfinite(number):
             raise ValidationFailed.single(path, _("{label} is filtered by a number.").format(label=label))
-        return int(number) if number.is_integer() else number
+        # Whole numbers compare as integers (as stored); huge ones stay floats (no driver overflow).
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
     if definition.type == "boolean":
         if text.lower() in ("true", "1", "yes"):
             return True
@@ -113,7 +114,7 @@ def coerce_filter_value(definition: FieldDefinition, raw: Any, path: str) -> Any
             )
         return text
     if definition.type == "team_member":
-        if not text.isdigit():
+        if not text.isdigit() or not 0 < int(text) <= MAX_ID:
             raise ValidationFailed.single(path, _("{label} is filtered by a member id.").format(label=label))
         return int(text)
     if len(text) > 500 or "\x00" in text:

@@ -24,7 +24,7 @@ from atendo.fields import engine
 from atendo.scheduling.checks import MAX_SPAN
 from atendo.scheduling.models import Session, SessionStatus, SessionStatusChange
 from atendo.scheduling.serializers import session_rows
-from atendo.scheduling.times import UTC, parse_date, parse_datetime
+from atendo.scheduling.times import UTC, parse_datetime
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership
 
@@ -105,38 +105,6 @@ def _filtered(
     return qs
 
 
-def _coerce(definition: Any, raw: Any, path: str) -> Any:
-    """A query-string value as the JSON value stored for `definition`'s type."""
-    text = raw if isinstance(raw, str) else str(raw)
-    kind = definition.type
-    if kind == "number":
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValidationFailed.single(path, _("Give a number.")) from None
-        if number != number or number in (float("inf"), float("-inf")):
-            raise ValidationFailed.single(path, _("Give a number."))
-        # Whole numbers compare as integers (as stored); huge ones stay floats (no driver overflow).
-        return int(number) if number.is_integer() and abs(number) < 2**53 else number
-    if kind == "boolean":
-        lowered = text.strip().lower()
-        if lowered in {"true", "1", "yes"}:
-            return True
-        if lowered in {"false", "0", "no"}:
-            return False
-        raise ValidationFailed.single(path, _("Give true or false."))
-    if kind == "team_member":
-        if not text.isdigit() or not 0 < int(text) <= MAX_ID:
-            raise ValidationFailed.single(path, _("Give a member id."))
-        return int(text)
-    if kind == "date":
-        try:
-            return parse_date(text, path=path).isoformat()
-        except ValidationFailed:
-            raise ValidationFailed.single(path, _("Give a date as YYYY-MM-DD.")) from None
-    return text
-
-
 def apply_field_filters(
     member: Membership, qs: QuerySet[Session], field_filters: Mapping[str, Any]
 ) -> QuerySet[Session]:
@@ -155,7 +123,7 @@ def apply_field_filters(
             raise ValidationFailed.single(
                 path, _("'%(key)s' is not a filterable session field.") % {"key": key}
             )
-        value = _coerce(definition, raw, path)
+        value = engine.coerce_filter_value(definition, raw, path)
         qs = qs.filter(**{f"{definition.phase}_fields__{key}": value})
         clinical_filter = clinical_filter or definition.clinical
     if clinical_filter and not member.has_perm("clinical.read_all"):
