@@ -61,18 +61,13 @@ demo: migrate
 	$(PY) manage.py seed_demo
 
 run: demo
-	@echo ""
-	@echo "  Atendo is running at http://$(HOST):$(PORT)/"
-	@echo "  Log in with owner@example.com / atendo-demo"
-	@echo "  (also therapist@example.com and assistant@example.com, same password)"
-	@echo "  API docs: http://$(HOST):$(PORT)/api/v1/docs"
-	@echo ""
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	VENV=$(VENV) HOST=$(HOST) PORT=$(PORT) bash scripts/run.sh
 
 lint: deps-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy atendo
+	$(VENV)/bin/lint-imports
 
 format: deps-dev
 	$(VENV)/bin/ruff check --fix .

@@ -1,102 +1,81 @@
 """Personas shared by every test: owner, therapist, other_therapist, assistant, and an outsider
-who owns another workspace. API clients send a real bearer token."""
+who owns another workspace. API clients send a real bearer token. Everything else a test needs is
+built with `tests.factories` (see its docstring for when a factory goes through a service)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
 
-from atendo.accounts.services import api_token_create
 from atendo.workspaces.models import Membership, Workspace
-from atendo.workspaces.services import member_add, workspace_create
+from atendo.workspaces.tokens import api_token_create
+from tests.factories import MemberFactory, WorkspaceFactory, owner_of
 
-PASSWORD = "correct-horse-battery"
+
+@pytest.fixture(scope="session", autouse=True)
+def _attachments_in_a_temporary_directory(tmp_path_factory: Any) -> Iterator[None]:
+    """Uploaded bytes of the test run go to a temporary directory (one per xdist worker), never
+    to var/files beside the development data. A test may still move them with `settings`."""
+    from django.conf import settings
+
+    previous = settings.ATTACHMENTS_ROOT, settings.EXPORTS_ROOT
+    settings.ATTACHMENTS_ROOT = tmp_path_factory.mktemp("attachments")
+    settings.EXPORTS_ROOT = tmp_path_factory.mktemp("exports")  # export files, likewise
+    yield
+    settings.ATTACHMENTS_ROOT, settings.EXPORTS_ROOT = previous
 
 
 @pytest.fixture
 def workspace(db: Any) -> Workspace:
-    return workspace_create(
-        name="Clínica Serena",
-        slug="serena",
-        timezone="America/Sao_Paulo",
-        owner_email="owner@serena.test",
-        owner_password=PASSWORD,
-    )
-
-
-def _member(workspace: Workspace, email: str) -> Membership:
-    return Membership.objects.select_related("workspace", "role", "user").get(
-        workspace=workspace, user__email=email
+    return WorkspaceFactory(
+        name="Clínica Serena", slug="serena", timezone="America/Sao_Paulo", owner_email="owner@serena.test"
     )
 
 
 @pytest.fixture
 def owner(workspace: Workspace) -> Membership:
-    return _member(workspace, "owner@serena.test")
+    return owner_of(workspace)
 
 
 @pytest.fixture
 def therapist(workspace: Workspace) -> Membership:
-    member_add(
-        workspace=workspace,
-        actor=None,
-        email="therapist@serena.test",
-        role_name="Therapist",
-        password=PASSWORD,
-        name="Theo Therapist",
-    )
-    return _member(workspace, "therapist@serena.test")
+    return MemberFactory(workspace=workspace, email="therapist@serena.test", name="Theo Therapist")
 
 
 @pytest.fixture
 def other_therapist(workspace: Workspace) -> Membership:
-    member_add(
-        workspace=workspace,
-        actor=None,
-        email="other@serena.test",
-        role_name="Therapist",
-        password=PASSWORD,
-        name="Olga Other",
-    )
-    return _member(workspace, "other@serena.test")
+    return MemberFactory(workspace=workspace, email="other@serena.test", name="Olga Other")
 
 
 @pytest.fixture
 def assistant(workspace: Workspace) -> Membership:
-    member_add(
-        workspace=workspace,
-        actor=None,
-        email="assistant@serena.test",
-        role_name="Assistant",
-        password=PASSWORD,
-        name="Ana Assistant",
+    return MemberFactory(
+        workspace=workspace, email="assistant@serena.test", name="Ana Assistant", role="Assistant"
     )
-    return _member(workspace, "assistant@serena.test")
 
 
 @pytest.fixture
 def other_workspace(db: Any) -> Workspace:
-    return workspace_create(
-        name="Outra Prática",
-        slug="outra",
-        timezone="Europe/Lisbon",
-        owner_email="outsider@outra.test",
-        owner_password=PASSWORD,
+    return WorkspaceFactory(
+        name="Outra Prática", slug="outra", timezone="Europe/Lisbon", owner_email="outsider@outra.test"
     )
 
 
 @pytest.fixture
 def outsider(other_workspace: Workspace) -> Membership:
-    return _member(other_workspace, "outsider@outra.test")
+    return owner_of(other_workspace)
 
 
 class ApiClient:
-    """A test client that speaks JSON to /api/v1/workspaces/<slug>/ with a bearer token."""
+    """A test client that speaks JSON to /api/v1/workspaces/<slug>/ with a bearer token. The token
+    has the "sensitive" scope (an integration trusted with role changes, assignments, exports);
+    `scopes=[]` gives one that is refused those (403 `reauth_required`)."""
 
-    def __init__(self, member: Membership, workspace_slug: str | None = None):
-        _token, raw = api_token_create(member=member, name="tests")
+    def __init__(self, member: Membership, workspace_slug: str | None = None, scopes: Any = ("sensitive",)):
+        _token, raw = api_token_create(member=member, name="tests", scopes=scopes)
         self.member = member
         self.slug = workspace_slug or member.workspace.slug
         self.http = HttpClient(HTTP_AUTHORIZATION=f"Bearer {raw}")

@@ -12,7 +12,6 @@ import tempfile
 from pathlib import Path
 
 import dj_database_url
-from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("ATENDO_VAR_DIR", BASE_DIR / "var"))
@@ -54,34 +53,53 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "ninja",
     "django_htmx",
+    # core first among the task apps: its `db_worker` (which queues the periodic tasks) takes over
+    # django_tasks_db's.
+    "atendo.core",
     "django_tasks",
     "django_tasks_db",
-    "atendo.core",
     "atendo.accounts",
     "atendo.workspaces",
     "atendo.audit",
     "atendo.fields",
     "atendo.files",
+    "atendo.clinical",
     "atendo.clients",
     "atendo.therapies",
     "atendo.scheduling",
     "atendo.billing",
     "atendo.evaluations",
+    "atendo.recording",
+    "atendo.trail",
+    "atendo.home",
+    "atendo.insights",
+    "atendo.reports",
+    "atendo.exports",
+    "atendo.reminders",
+    "atendo.feeds",
+    "atendo.demo",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "atendo.core.api_guard.ApiInputGuardMiddleware",  # /api/ only: NUL, huge ints, error shape
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # /api/ only: NUL, huge ints, malformed bodies, the error shape (after Locale: its messages are
+    # translated; nothing above it reads the body).
+    "atendo.core.api_guard.ApiInputGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    # Idle timeout and absolute lifetime of browser sessions; records address, device and activity
+    # (after messages: it says why a session ended).
+    "atendo.accounts.middleware.SessionSecurityMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # The read audit: the clinical content a request showed, written once when it ends (audit.reads).
+    "atendo.audit.reads.ReadAuditMiddleware",
 ]
 
 ROOT_URLCONF = "atendo.urls"
@@ -153,11 +171,32 @@ LOGIN_THROTTLE_MAX_FAILURES = int(os.environ.get("LOGIN_THROTTLE_MAX_FAILURES", 
 LOGIN_THROTTLE_WINDOW_SECONDS = int(os.environ.get("LOGIN_THROTTLE_WINDOW_SECONDS", "900"))
 # Per address: higher than per account, because a practice often shares one address.
 LOGIN_THROTTLE_MAX_FAILURES_PER_IP = int(os.environ.get("LOGIN_THROTTLE_MAX_FAILURES_PER_IP", "20"))
+# Password-reset e-mails: per address (a mailbox cannot be flooded) and per client address.
+PASSWORD_RESET_THROTTLE_MAX_PER_EMAIL = int(os.environ.get("PASSWORD_RESET_THROTTLE_MAX_PER_EMAIL", "3"))
+PASSWORD_RESET_THROTTLE_MAX_PER_IP = int(os.environ.get("PASSWORD_RESET_THROTTLE_MAX_PER_IP", "10"))
+PASSWORD_RESET_THROTTLE_WINDOW_SECONDS = int(os.environ.get("PASSWORD_RESET_THROTTLE_WINDOW_SECONDS", "3600"))
+# Starting a practice from the web (/signup/); ATENDO_SIGNUP=0 for a single-practice install.
+ATENDO_SIGNUP = env_bool("ATENDO_SIGNUP", True)
+SIGNUP_THROTTLE_MAX_PER_IP = int(os.environ.get("SIGNUP_THROTTLE_MAX_PER_IP", "5"))
+SIGNUP_THROTTLE_WINDOW_SECONDS = int(os.environ.get("SIGNUP_THROTTLE_WINDOW_SECONDS", "3600"))
+# Sign-in security (docs/security.md): wrong second-factor codes per account; how recent a sign-in a
+# sensitive act needs; the absolute lifetime of a browser session (idle timeouts are workspace
+# settings); when the page warns before an idle sign-out.
+MFA_THROTTLE_MAX_FAILURES = int(os.environ.get("MFA_THROTTLE_MAX_FAILURES", "5"))
+MFA_THROTTLE_WINDOW_SECONDS = int(os.environ.get("MFA_THROTTLE_WINDOW_SECONDS", "900"))
+REAUTH_WINDOW_SECONDS = int(os.environ.get("REAUTH_WINDOW_SECONDS", "900"))
+SESSION_MAX_AGE_SECONDS = int(os.environ.get("SESSION_MAX_AGE_SECONDS", str(12 * 3600)))
+IDLE_WARNING_SECONDS = int(os.environ.get("IDLE_WARNING_SECONDS", "120"))
+SESSION_ENGINE = "atendo.accounts.session_store"
+SESSION_COOKIE_AGE = SESSION_MAX_AGE_SECONDS
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", _("English")), ("pt-br", _("Brazilian Portuguese"))]
+# Each language by its own name, the same everywhere (the switcher, the settings, documents).
+LANGUAGES = [("en", "English"), ("pt-br", "Português (Brasil)")]
 LOCALE_PATHS = [BASE_DIR / "atendo" / "locale"]
+# Dates, times and numbers per language, ISO first among the input formats: atendo/core/locale_formats.
+FORMAT_MODULE_PATH = ["atendo.core.locale_formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -165,7 +204,7 @@ USE_TZ = True
 # --- Static files and uploads ---------------------------------------------------------------
 # Front-end packages come from npm (package.json) and are served straight out of node_modules.
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [
     BASE_DIR / "atendo" / "static",
     ("vendor/htmx", BASE_DIR / "node_modules" / "htmx.org" / "dist"),
@@ -190,7 +229,25 @@ ATTACHMENTS_ROOT = Path(os.environ.get("ATENDO_ATTACHMENTS_ROOT", VAR_DIR / "fil
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(20 * 1024 * 1024)))
+
+# --- Exports (atendo/exports, docs/exports.md) ----------------------------------------------------
+# Export files are built by the task worker, kept outside any public URL and served only to the
+# member who asked; deleted EXPORT_TTL_HOURS after they are ready (the periodic sweep).
+EXPORTS_ROOT = Path(os.environ.get("ATENDO_EXPORTS_ROOT", VAR_DIR / "exports"))
+EXPORT_TTL_HOURS = float(os.environ.get("EXPORT_TTL_HOURS", "24"))
+# A job still running after this long is taken for interrupted (a worker that died) and failed.
+EXPORT_STALE_HOURS = float(os.environ.get("EXPORT_STALE_HOURS", "6"))
+# Exports a member may have waiting or running at once.
+EXPORT_MAX_ACTIVE = int(os.environ.get("EXPORT_MAX_ACTIVE", "3"))
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+
+# --- Encryption at rest of clinical content (atendo/clinical/crypto.py, README "The master key") ---
+# The master key wraps every workspace's data keys: base64 of 32 random bytes. Production refuses to
+# start without it (check atendo.E010); development generates one in ATENDO_MASTER_KEY_FILE.
+ATENDO_MASTER_KEY = os.environ.get("ATENDO_MASTER_KEY", "").strip()
+# Earlier master keys, comma-separated, still accepted to unwrap while `rotate_keys --master` runs.
+ATENDO_OLD_MASTER_KEYS = env_list("ATENDO_OLD_MASTER_KEYS")
+ATENDO_MASTER_KEY_FILE = Path(os.environ.get("ATENDO_MASTER_KEY_FILE", VAR_DIR / "master.key"))
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 
 # --- E-mail ---------------------------------------------------------------------------------
@@ -204,6 +261,19 @@ if os.environ.get("EMAIL_HOST"):
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+
+# --- Reminders and calendar feeds (docs/reminders.md) ------------------------------------------
+# The address clients and calendar apps reach the app at (links in reminders, feed URLs).
+ATENDO_PUBLIC_URL = os.environ.get("ATENDO_PUBLIC_URL", "http://127.0.0.1:8000")
+REMINDER_LINK_MAX_AGE_DAYS = int(os.environ.get("REMINDER_LINK_MAX_AGE_DAYS", "30"))
+REMINDERS_SEND_TIMEOUT = int(os.environ.get("REMINDERS_SEND_TIMEOUT", "15"))
+# WhatsApp Cloud API: the token and phone-number id of the business number; the app secret signs
+# the delivery webhook (X-Hub-Signature-256); the verify token answers Meta's subscription check.
+WHATSAPP_API_URL = os.environ.get("WHATSAPP_API_URL", "https://graph.facebook.com/v21.0")
+WHATSAPP_TOKEN = os.environ.get("WHATSAPP_TOKEN", "")
+WHATSAPP_PHONE_NUMBER_ID = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "")
+WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
+WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -245,3 +315,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# --- Insights: the optional external language model (off unless a workspace owner switches it on) ---
+# An OpenAI-compatible server (`<base>/v1/chat/completions`, e.g. a local Ollama or llama.cpp). A
+# workspace's own base URL and model (settings) win over these; the key is only ever read from here.
+ATENDO_LLM_BASE_URL = os.environ.get("ATENDO_LLM_BASE_URL", "")
+ATENDO_LLM_MODEL = os.environ.get("ATENDO_LLM_MODEL", "")
+ATENDO_LLM_API_KEY = os.environ.get("ATENDO_LLM_API_KEY", "")
+ATENDO_LLM_TIMEOUT_SECONDS = float(os.environ.get("ATENDO_LLM_TIMEOUT_SECONDS", "20"))

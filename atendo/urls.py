@@ -2,37 +2,62 @@
 
 from __future__ import annotations
 
-from importlib import import_module
-
 from django.urls import include, path
 
+from atendo.accounts import urls as accounts_urls
 from atendo.api import api
-from atendo.core import views as core_views
+from atendo.billing import urls as billing_urls
+from atendo.clients import urls as clients_urls
+from atendo.evaluations import urls as evaluations_urls
+from atendo.exports import urls as exports_urls
+from atendo.feeds import public_urls as feeds_public_urls
+from atendo.feeds import urls as feeds_urls
+from atendo.fields import urls as fields_urls
+from atendo.files import urls as files_urls
+from atendo.home import urls as home_urls
+from atendo.insights import urls as insights_urls
+from atendo.recording import urls as recording_urls
+from atendo.reminders import public_urls as reminders_public_urls
+from atendo.reminders import urls as reminders_urls
+from atendo.reports import urls as reports_urls
+from atendo.scheduling import urls as scheduling_urls
+from atendo.therapies import urls as therapies_urls
+from atendo.trail import urls as trail_urls
+from atendo.workspaces import signup
+from atendo.workspaces import urls as workspaces_urls
+from atendo.workspaces.pages import home
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", home, name="home"),
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
-    path("", include("atendo.accounts.urls")),
+    path("", include(accounts_urls)),
+    path("signup/", signup.signup, name="signup"),
+    # No log-in: a client's reminder link, the WhatsApp webhook, calendar feeds (the URL is the secret).
+    path("", include(reminders_public_urls)),
+    path("", include(feeds_public_urls)),
 ]
 
-# Apps with page URLs under /w/<workspace_slug>/, each in its own namespace (e.g. "scheduling:calendar").
-WORKSPACE_PAGE_APPS = [
-    "workspaces",
-    "audit",
-    "fields",
-    "files",
-    "clients",
-    "therapies",
-    "scheduling",
-    "billing",
-    "evaluations",
+# Each app's pages under /w/<workspace_slug>/, in the namespace its `app_name` gives (e.g.
+# "scheduling:calendar").
+urlpatterns += [
+    path("w/<slug:workspace_slug>/", include(urls))
+    for urls in (
+        home_urls,
+        workspaces_urls,
+        trail_urls,
+        fields_urls,
+        files_urls,
+        clients_urls,
+        therapies_urls,
+        scheduling_urls,
+        billing_urls,
+        evaluations_urls,
+        recording_urls,
+        reports_urls,
+        insights_urls,
+        exports_urls,
+        reminders_urls,
+        feeds_urls,
+    )
 ]
-for _app in WORKSPACE_PAGE_APPS:
-    try:
-        import_module(f"atendo.{_app}.urls")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"atendo.{_app}.urls":
-            raise
-        continue
-    urlpatterns.append(path("w/<slug:workspace_slug>/", include(f"atendo.{_app}.urls", namespace=_app)))

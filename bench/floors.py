@@ -159,3 +159,41 @@ def create_checked(
     finally:
         cursor.close()
     return found
+
+
+def income_by_month(workspace_id: int, edges: list[dt.datetime]) -> list[int]:
+    """The payments of a period's sessions, summed by month and status in one GROUP BY (the month by
+    the same CASE on the UTC month boundaries the report uses); returns the payments per month."""
+    whens = " ".join(f"WHEN s.starts_at < %s THEN {i}" for i in range(len(edges) - 2))
+    sql = f"""
+        SELECT CASE {whens} ELSE {len(edges) - 2} END AS bucket, p.status, SUM(p.amount), COUNT(*)
+        FROM billing_payment p JOIN scheduling_session s ON s.id = p.session_id
+        WHERE p.workspace_id = %s AND s.workspace_id = %s AND s.starts_at >= %s AND s.starts_at < %s
+        GROUP BY 1, 2
+    """  # noqa: S608 (numbers only)
+    params: list[Any] = [*edges[1:-1], workspace_id, workspace_id, edges[0], edges[-1]]
+    raw = connection.connection
+    if raw is None:
+        connection.ensure_connection()
+        raw = connection.connection
+    if connection.vendor == "sqlite":
+        sql = sql.replace("%s", "?")
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql, [_param(p) for p in params])
+        counts = [0] * (len(edges) - 1)
+        for bucket, _status, _amount, count in cursor.fetchall():
+            counts[bucket] += count
+        return counts
+    finally:
+        cursor.close()
+
+
+def starting_rows(workspace_id: int, start: dt.datetime, end: dt.datetime, practitioner_id: int) -> list[int]:
+    """A practitioner's sessions starting in [start, end) (a calendar feed's window)."""
+    sql = (
+        _SELECT
+        + " WHERE s.workspace_id = %s AND s.practitioner_id = %s AND s.starts_at >= %s AND s.starts_at < %s"
+        + _ORDER
+    )
+    return _fetch(sql, [workspace_id, practitioner_id, start, end])

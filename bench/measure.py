@@ -21,23 +21,36 @@ import random
 import statistics
 import sys
 import time
+import tracemalloc
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "atendo.settings")
 django.setup()
 
+from django.core.cache import cache  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client as HttpClient  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
-from atendo.accounts.services import api_token_create  # noqa: E402
-from atendo.clients.models import Client, ClientPractitioner  # noqa: E402
+from atendo.clients.models import Client  # noqa: E402
+from atendo.clinical import crypto  # noqa: E402
+from atendo.clinical.models import ClientPractitioner  # noqa: E402
+from atendo.core.pagination import Keyset  # noqa: E402
+from atendo.exports import runner as export_runner  # noqa: E402
+from atendo.exports import services as export_services  # noqa: E402
+from atendo.exports import storage as export_storage  # noqa: E402
+from atendo.exports.models import Export  # noqa: E402
+from atendo.feeds import services as feed_services  # noqa: E402
+from atendo.reminders import sending  # noqa: E402
 from atendo.scheduling.models import Session  # noqa: E402
 from atendo.workspaces.models import Membership, Workspace  # noqa: E402
+from atendo.workspaces.tokens import api_token_create  # noqa: E402
 from bench import floors  # noqa: E402
 
 LARGE_SLUG = "bench-large"
@@ -57,6 +70,10 @@ class Context:
     min_id: int
     max_id: int
     http: dict[int, HttpClient]  # member id -> client carrying that member's bearer token
+    feeds: dict[int, str]  # practitioner's member id -> the path of their private calendar feed
+    anonymous: HttpClient
+    heavy: tuple[int, list[tuple[int, dt.datetime]]] | None = None
+    export_bytes: int = 0
 
     def url(self, path: str) -> str:
         return f"/api/v1/workspaces/{self.workspace.slug}/{path}"
@@ -88,7 +105,13 @@ def build_context(rng: random.Random) -> Context:
     for member in [owner, *practitioners]:
         _token, raw = api_token_create(member=member, name="bench")
         http[member.pk] = HttpClient(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    feeds = {}
+    for member in practitioners:
+        _feed, feed_url = feed_services.feed_create(member=member)
+        feeds[member.pk] = urlsplit(feed_url).path
     return Context(
+        feeds=feeds,
+        anonymous=HttpClient(),
         workspace=workspace,
         owner=owner,
         practitioners=practitioners,
@@ -275,13 +298,11 @@ def history_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
 def deep_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
     """A position deep in the list: a random session of the first half of the list (so a full page
     follows), reached by the cursor the list itself hands out."""
-    from atendo.scheduling.selectors import _encode_cursor
-
     while True:
         pk = rng.randrange(ctx.min_id, ctx.min_id + (ctx.max_id - ctx.min_id) // 2 + 1)
         row = Session.objects.filter(workspace=ctx.workspace, pk=pk).values_list("starts_at", "id").first()
         if row is not None:
-            return {"starts_at": row[0], "id": row[1], "cursor": _encode_cursor(row[0], row[1])}
+            return {"starts_at": row[0], "id": row[1], "cursor": Keyset("starts_at").encode(row[0], row[1])}
 
 
 def deep_run(ctx: Context, p: dict[str, Any]) -> list[int]:
@@ -297,13 +318,313 @@ def deep_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
     return floors.page_rows(ctx.workspace.pk, p["starts_at"], p["id"], PAGE)
 
 
-CASES: dict[str, tuple[Callable[..., Any], Callable[..., list[int]], Callable[..., list[int]]]] = {
+def income_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    """A calendar year of the data set (a full one when the data covers one), by month."""
+    years = list(range(ctx.first_day.year, ctx.last_day.year + 1))
+    full = [y for y in years if dt.date(y, 1, 1) >= ctx.first_day and dt.date(y, 12, 31) <= ctx.last_day]
+    year = rng.choice(full or years)
+    return {"start": dt.date(year, 1, 1), "end": dt.date(year + 1, 1, 1)}
+
+
+def income_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    body = get_json(
+        ctx.http[ctx.owner.pk],
+        ctx.url("reports/income"),
+        {"start": p["start"].isoformat(), "end": p["end"].isoformat(), "group_by": "month"},
+    )
+    return [row["count"] for row in body["rows"]]
+
+
+def income_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
+    months = [dt.date(p["start"].year, m, 1) for m in range(1, 13)]
+    edges = [local_midnight(ctx, d) for d in [*months, p["end"]]]
+    return floors.income_by_month(ctx.workspace.pk, edges)
+
+
+# Encryption at rest (clinical.crypto): a week of the whole workspace's clinical content read straight
+# off the cursor, then every sealed value opened (AES-256-GCM, the data key unwrapped once per
+# process) -- against the floor: the same rows and JSON decoded, nothing opened. Their difference is
+# what encryption adds to a week view of a reader (the API case week_workspace pays it inside).
+_SEALED_WEEK_SQL = (
+    "SELECT id, workspace_id, notes, pre_fields, during_fields, post_fields, therapy_fields"
+    " FROM scheduling_session WHERE workspace_id = %s AND starts_at >= %s AND starts_at < %s"
+    " ORDER BY starts_at, id"
+)
+
+
+def _sealed_week_rows(ctx: Context, p: dict[str, Any]) -> list[tuple[Any, ...]]:
+    start, end = local_midnight(ctx, p["first"]), local_midnight(ctx, p["next"])
+    with connection.cursor() as cursor:
+        cursor.execute(_SEALED_WEEK_SQL, [ctx.workspace.pk, floors._param(start), floors._param(end)])
+        rows = cursor.fetchall()
+    return [
+        (row[0], row[1], row[2], *(json.loads(v) if isinstance(v, str) else (v or {}) for v in row[3:]))
+        for row in rows
+    ]
+
+
+def unseal_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    ids = []
+    for pk, workspace_id, notes, pre, during, post, therapy in _sealed_week_rows(ctx, p):
+        crypto.open_text(workspace_id, crypto.SESSION_NOTES, pk, notes)
+        for phase, values in (("pre", pre), ("during", during), ("post", post)):
+            crypto.open_values(workspace_id, crypto.SESSION_PHASES[phase], pk, values)
+        crypto.open_values(workspace_id, crypto.SESSION_THERAPY_FIELDS, pk, therapy)
+        ids.append(pk)
+    return ids
+
+
+def unseal_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
+    return [row[0] for row in _sealed_week_rows(ctx, p)]
+
+
+# --- the endpoints of the later features (issue 17's list) -----------------------------------------
+# Composite answers (a day with its to-do lists, a report, slots, insights) have no single raw query
+# that returns "the same rows": their floor is None and the report says "no floor".
+
+
+def _heavy(ctx: Context) -> tuple[int, list[tuple[int, dt.datetime]]]:
+    """The large workspace's client with the longest history (seed_bench makes one of 600 sessions)
+    and its sessions (id, starts_at) in order; computed once."""
+    if ctx.heavy is None:
+        row = (
+            Session.objects.filter(workspace=ctx.workspace)
+            .values("client_id")
+            .annotate(n=Count("id"))
+            .order_by("-n", "client_id")
+            .first()
+        )
+        assert row is not None
+        sessions = list(
+            Session.objects.filter(workspace=ctx.workspace, client_id=row["client_id"])
+            .order_by("starts_at", "id")
+            .values_list("id", "starts_at")
+        )
+        ctx.heavy = (row["client_id"], sessions)
+    return ctx.heavy
+
+
+def today_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    day = random_day(ctx, rng, margin_days=1)
+    while day.weekday() >= 5:
+        day += dt.timedelta(days=1)
+    return {"member": rng.choice(ctx.practitioners), "day": day}
+
+
+def today_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    body = get_json(ctx.http[p["member"].pk], ctx.url("today"), {"date": p["day"].isoformat()})
+    return [item["id"] for item in body["sessions"]]
+
+
+def today_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
+    return floors.range_rows(
+        ctx.workspace.pk,
+        local_midnight(ctx, p["day"]),
+        local_midnight(ctx, p["day"] + dt.timedelta(days=1)),
+        practitioner_id=p["member"].pk,
+    )
+
+
+def attendance_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    body = get_json(
+        ctx.http[ctx.owner.pk],
+        ctx.url("reports/attendance"),
+        {"start": p["start"].isoformat(), "end": p["end"].isoformat(), "group_by": "month"},
+    )
+    return [1] * len(body.get("rows", []))
+
+
+def availability_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    """A future week (free slots are only offered ahead), Monday to Monday."""
+    today = dt.datetime.now(ctx.workspace.tz).date()
+    span = max(7, (ctx.last_day - today).days - 7)
+    day = today + dt.timedelta(days=rng.randrange(1, span))
+    monday = day - dt.timedelta(days=day.weekday()) + dt.timedelta(days=7)
+    return {"first": monday, "next": monday + dt.timedelta(days=7)}
+
+
+def availability_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    """The free 50-minute slots of every practitioner for the week: one request each (the booking
+    screen of a whole practice)."""
+    slots: list[int] = []
+    client = ctx.http[ctx.owner.pk]
+    for member in ctx.practitioners:
+        body = get_json(
+            client,
+            ctx.url("availability"),
+            {
+                "practitioner_id": member.pk,
+                "duration": 50,
+                "start": p["first"].isoformat(),
+                "end": p["next"].isoformat(),
+            },
+        )
+        slots += [member.pk] * len(body["items"])
+    return slots
+
+
+def feed_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    return {"member": rng.choice(ctx.practitioners)}
+
+
+def feed_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    """The practitioner's private .ics feed (90 days back, 400 ahead: over a year of sessions)."""
+    response = ctx.anonymous.get(ctx.feeds[p["member"].pk])
+    if response.status_code != 200:
+        raise RuntimeError(f"feed -> {response.status_code}: {response.content[:300]!r}")
+    return [1] * response.content.count(b"BEGIN:VEVENT")
+
+
+def feed_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
+    now = dt.datetime.now(dt.UTC)
+    return [1] * len(
+        floors.starting_rows(
+            ctx.workspace.pk, now - feed_services.PAST, now + feed_services.FUTURE, p["member"].pk
+        )
+    )
+
+
+def insights_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    """200 consecutive sessions of the long-history client (the period from the first to the last),
+    the cache emptied first so the engine runs (a cached answer is a dictionary lookup)."""
+    client_id, sessions = _heavy(ctx)
+    first = rng.randrange(0, max(1, len(sessions) - 200))
+    window = sessions[first : first + 200]
+    cache.clear()
+    tz = ctx.workspace.tz
+    return {
+        "client_id": client_id,
+        "start": window[0][1].astimezone(tz).date(),
+        "end": window[-1][1].astimezone(tz).date(),
+    }
+
+
+def insights_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    body = get_json(
+        ctx.http[ctx.owner.pk],
+        ctx.url(f"clients/{p['client_id']}/insights"),
+        {"start": p["start"].isoformat(), "end": p["end"].isoformat()},
+    )
+    return [1] * len(body.get("summary", []) or [])
+
+
+def briefing_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    """A session of the long-history client with at least 200 sessions before it; cache emptied."""
+    _client_id, sessions = _heavy(ctx)
+    index = rng.randrange(min(200, len(sessions) - 1), len(sessions))
+    cache.clear()
+    return {"session_id": sessions[index][0]}
+
+
+def briefing_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    body = get_json(ctx.http[ctx.owner.pk], ctx.url(f"sessions/{p['session_id']}/briefing"), {})
+    return [1] * len(body.get("previous", []) or [])
+
+
+SEARCH_QUERIES = ("sleep", "diary", "breathing exercises", "hydration walk", "relaxed", "lower back")
+
+
+def search_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    return {"q": rng.choice(SEARCH_QUERIES)}
+
+
+def search_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    """The first page (newest first, with snippets) of an owner's search over the whole practice."""
+    body = get_json(ctx.http[ctx.owner.pk], ctx.url("search"), {"q": p["q"]})
+    if not body["items"]:
+        raise RuntimeError(f"search {p['q']!r} found nothing: was the index built (reindex_search)?")
+    return [1] * len(body["items"])
+
+
+def reminders_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    """A moment on a future weekday during business hours, when reminders fall due."""
+    today = dt.datetime.now(ctx.workspace.tz).date()
+    day = today + dt.timedelta(days=rng.randrange(2, max(3, (ctx.last_day - today).days - 2)))
+    while day.weekday() >= 4:
+        day += dt.timedelta(days=1)
+    local = dt.datetime(day.year, day.month, day.day, rng.randrange(8, 19), rng.choice([0, 30]))
+    return {"now": local.replace(tzinfo=ctx.workspace.tz)}
+
+
+def reminders_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    """One scan of the scheduler over the large workspace (reminders on, e-mail, 24 h and 2 h): the
+    due reminders' rows written, then rolled back. rows = reminders due; per reminder = p50 / rows."""
+    rs = sending.settings_of(ctx.workspace)
+    rs.enabled = True
+    rs.channels = ["email"]
+    rs.offsets_minutes = [1440, 120]
+    with transaction.atomic():
+        made = sending.plan_workspace(rs, p["now"])
+        transaction.set_rollback(True)
+    return [1] * made
+
+
+def export_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    return {"client_id": _heavy(ctx)[0]}
+
+
+def export_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    """A client export (JSON: the whole record the owner may read) of the long-history client, asked
+    for and built by the export runner as the worker does; the file and the row are deleted after."""
+    with transaction.atomic():
+        export = export_services.export_request(
+            member=ctx.owner, kind="client", format="json", client_id=p["client_id"]
+        )
+    outcome = export_runner.run(export.pk)
+    export.refresh_from_db()
+    if outcome != "ready":
+        raise RuntimeError(f"export -> {outcome}: {export.error_code} {export.error_message}")
+    ctx.export_bytes = export.size or 0
+    export_storage.delete(export.storage_name)
+    Export.objects.filter(pk=export.pk).delete()
+    return [1] * len(_heavy(ctx)[1])
+
+
+def export_memory(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    """One more export under tracemalloc: the peak of Python memory it allocates."""
+    tracemalloc.start()
+    try:
+        export_run(ctx, export_params(ctx, rng))
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return {
+        "peak_alloc_mb": round(peak / 1024 / 1024, 1),
+        "file_mb": round(ctx.export_bytes / 1024 / 1024, 2),
+    }
+
+
+EXTRAS = {"client_export_500": export_memory}
+
+# Composite cases that take a second or more on a shared 2-core machine get fewer repetitions (the
+# result's `reps` says how many), so that the whole `make bench` stays within about half an hour.
+MAX_REPS = {
+    "availability_week_all": 40,
+    "feed_year": 40,
+    "insights_200": 60,
+    "briefing_200": 60,
+    "client_export_500": 20,
+}
+
+
+CASES: dict[str, tuple[Callable[..., Any], Callable[..., list[int]], Callable[..., list[int]] | None]] = {
     "month_practitioner": (month_params, month_run, month_floor),
     "week_workspace": (week_params, week_run, week_floor),
     "filtered_range": (filtered_params, filtered_run, filtered_floor),
     "create_checked": (create_params, create_run, create_floor),
     "client_history": (history_params, history_run, history_floor),
     "deep_page": (deep_params, deep_run, deep_floor),
+    "income_year_by_month": (income_params, income_run, income_floor),
+    "unseal_week": (week_params, unseal_run, unseal_floor),
+    "today_home": (today_params, today_run, today_floor),
+    "attendance_year": (income_params, attendance_run, None),
+    "availability_week_all": (availability_params, availability_run, None),
+    "feed_year": (feed_params, feed_run, feed_floor),
+    "insights_200": (insights_params, insights_run, None),
+    "briefing_200": (briefing_params, briefing_run, None),
+    "notes_search": (search_params, search_run, None),
+    "reminders_scan": (reminders_params, reminders_run, None),
+    "client_export_500": (export_params, export_run, None),
 }
 
 
@@ -315,6 +636,8 @@ def p95(values: list[float]) -> float:
 
 def measure_case(ctx: Context, name: str, rng: random.Random, reps: int, warmup: int) -> dict[str, Any]:
     make_params, run, floor = CASES[name]
+    reps = min(reps, MAX_REPS.get(name, reps))
+    warmup = min(warmup, max(2, reps // 10))
     times: list[float] = []
     cpu_times: list[float] = []  # CPU of this process alone: steadier than wall time on a busy machine
     floor_times: list[float] = []
@@ -324,7 +647,7 @@ def measure_case(ctx: Context, name: str, rng: random.Random, reps: int, warmup:
     query_count = len(queries.captured_queries)
     for i in range(warmup + reps):
         params = make_params(ctx, rng)
-        order = [(run, times), (floor, floor_times)]
+        order = [(run, times), (floor, floor_times)] if floor is not None else [(run, times)]
         if i % 2:
             order.reverse()
         counts: list[list[int]] = []
@@ -337,7 +660,7 @@ def measure_case(ctx: Context, name: str, rng: random.Random, reps: int, warmup:
                 bucket.append(elapsed)
                 if fn is run:
                     cpu_times.append((time.process_time() - cpu_started) * 1000)
-        if counts[0] != counts[1]:  # the same rows, in the same order
+        if floor is not None and counts[0] != counts[1]:  # the same rows, in the same order
             raise RuntimeError(
                 f"{name}: the case and its floor returned different rows "
                 f"({len(counts[0])} vs {len(counts[1])}; {params})"
@@ -349,8 +672,8 @@ def measure_case(ctx: Context, name: str, rng: random.Random, reps: int, warmup:
         "case": name,
         "p50_ms": round(statistics.median(times), 2),
         "p95_ms": round(p95(times), 2),
-        "floor_p50_ms": round(statistics.median(floor_times), 2),
-        "floor_p95_ms": round(p95(floor_times), 2),
+        "floor_p50_ms": round(statistics.median(floor_times), 2) if floor_times else None,
+        "floor_p95_ms": round(p95(floor_times), 2) if floor_times else None,
         "rows_median": statistics.median(rows),
         "queries": query_count,
         "reps": reps,
@@ -358,6 +681,8 @@ def measure_case(ctx: Context, name: str, rng: random.Random, reps: int, warmup:
         "cpu_p95_ms": round(p95(cpu_times), 2),
         "load_avg": round(load, 2),
     }
+    if name in EXTRAS:
+        result.update(EXTRAS[name](ctx, rng))
     result["ratio"] = round(result["p95_ms"] / result["floor_p95_ms"], 2) if result["floor_p95_ms"] else None
     return result
 
@@ -397,14 +722,18 @@ def main() -> None:
         results.append(result)
         print(
             f"  {result['database']:<10} {name:<20} p50 {result['p50_ms']:>8.2f} ms"
-            f"  p95 {result['p95_ms']:>8.2f} ms  floor p95 {result['floor_p95_ms']:>7.2f} ms"
+            f"  p95 {result['p95_ms']:>8.2f} ms  floor p95 {result['floor_p95_ms']} ms"
             f"  ratio {result['ratio']}  rows~{result['rows_median']}"
             f"  queries {result['queries']}  cpu p50 {result['cpu_p50_ms']} ms  load {result['load_avg']}"
             f"  ({time.monotonic() - started:.0f} s)",
             flush=True,
         )
-    with open(args.out, "w") as fh:
-        json.dump({"database": results[0]["database"] if results else None, "results": results}, fh, indent=2)
+        # Written after every case, so a run stopped part-way keeps what it measured.
+        with open(args.out, "w") as fh:
+            json.dump({"database": result["database"], "results": results}, fh, indent=2)
+    if not results:
+        with open(args.out, "w") as fh:
+            json.dump({"database": None, "results": results}, fh, indent=2)
 
 
 if __name__ == "__main__":

@@ -144,6 +144,12 @@ def main() -> None:
             run["seed_seconds"] = round(
                 manage(python, cwd, env, "seed_bench", "--sessions", str(sessions)), 1
             )
+            log(f"{database}: seed_bench_payments (a payment per session not cancelled)")
+            run["seed_payments_seconds"] = round(manage(python, cwd, env, "seed_bench_payments"), 1)
+            log(f"{database}: reindex_search --workspace bench-large (the index notes_search reads)")
+            run["reindex_seconds"] = round(
+                manage(python, cwd, env, "reindex_search", "--workspace", "bench-large"), 1
+            )
         out = VAR / f"results-{database}.json"
         plan = VAR / f"http-plan-{database}.txt"
         log(f"{database}: measuring ({reps} repetitions after {warmup} warm-up, per case)")

@@ -3,10 +3,14 @@
 # PostgreSQL: $TEST_DATABASE_URL, or postgres://postgres@127.0.0.1:5432/postgres.
 # With CI=true an unreachable PostgreSQL fails the run (before anything runs) instead of being skipped.
 # Extra arguments go to pytest (e.g. `make test ARGS="-k members"`).
+# Each run is spread over TEST_WORKERS processes (pytest-xdist; default 2, this machine's cores;
+# 0 runs in one process). Every worker is its own process, so it gets its own test database
+# (settings.py names it after the process) and its own live server on a free port.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=${VENV:-.venv}/bin/python
 PG_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
+WORKERS=${TEST_WORKERS:-2}
 
 run_pytest() {  # $1 = label; the rest = environment assignments then pytest arguments
   local label=$1
@@ -42,12 +46,12 @@ else
   echo "WARNING: PostgreSQL is not reachable; only SQLite runs (CI=true would fail here)." >&2
 fi
 
-run_pytest SQLite -u DATABASE_URL "$PY" -m pytest "$@"
+run_pytest SQLite -u DATABASE_URL "$PY" -m pytest -n "$WORKERS" "$@"
 sqlite_rc=$?
 
 pg_rc=0
 if [ $pg = yes ]; then
-  run_pytest PostgreSQL DATABASE_URL="$PG_URL" "$PY" -m pytest "$@"
+  run_pytest PostgreSQL DATABASE_URL="$PG_URL" "$PY" -m pytest -n "$WORKERS" "$@"
   pg_rc=$?
 fi
 

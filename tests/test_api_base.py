@@ -42,7 +42,7 @@ def test_token_only_opens_its_own_workspace(api, owner, other_workspace):
 
 
 def test_revoked_token_is_refused(api, owner):
-    from atendo.accounts.services import api_token_revoke
+    from atendo.workspaces.tokens import api_token_revoke
 
     client = api(owner)
     token_id = owner.user.api_tokens.get().pk

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from atendo.accounts.services import api_token_create
+from atendo.workspaces.tokens import api_token_create
 from atendo.wsgi import application
 from tests.test_tenant_isolation import ID_FACTORIES
 

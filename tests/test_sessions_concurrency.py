@@ -12,10 +12,10 @@ import pytest
 from django.db import connections
 from django.test import Client as HttpClient
 
-from atendo.accounts.services import api_token_create
 from atendo.clients.models import Client
 from atendo.scheduling.models import Session
 from atendo.scheduling.services import session_create
+from atendo.workspaces.tokens import api_token_create
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 

@@ -6,14 +6,17 @@ New endpoints join automatically. If a new path parameter appears (`<thing>_id`)
 
 Two properties, for every (method, path):
 1. An outsider (a member of another workspace, with their token or their browser session) gets
-   404 on this workspace, before any input is read.
+   404 on this workspace, before any input is read. (A page that only takes POST answers a GET
+   with 405, to everyone alike, before anything else: the method alone reveals nothing.)
 2. Ids of this workspace used under another workspace's slug answer exactly like ids that do not
-   exist: the id reveals nothing (404 for reads and deletes).
+   exist: the id reveals nothing (404, or 422 for a write whose empty body is already invalid,
+   since the body is validated before any lookup).
+
+The objects are built with `tests.factories`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Callable
 from decimal import Decimal
@@ -21,11 +24,21 @@ from typing import Any
 
 import pytest
 from django.test import Client as HttpClient
-from django.utils import timezone
 
 from atendo.api import api as ninja_api
 from atendo.core.api_schemas import MAX_ID
+from atendo.scheduling.models import Session
 from atendo.workspaces.models import Membership, Role
+from tests.factories import (
+    AttachmentFactory,
+    ClientFactory,
+    EvaluationFactory,
+    FieldDefinitionFactory,
+    InvoiceFactory,
+    PaymentFactory,
+    SessionFactory,
+    TherapyTypeFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -33,91 +46,74 @@ MISSING_ID = MAX_ID - 7
 
 
 def _client(owner: Membership) -> int:
-    from atendo.clients.models import Client
+    return ClientFactory(workspace=owner.workspace, name="Isolated Client").pk
 
-    return Client.objects.create(workspace_id=owner.workspace_id, name="Isolated Client").pk
+
+def _new_session(owner: Membership) -> Session:
+    client = ClientFactory(workspace=owner.workspace, name="Isolated Client")
+    return SessionFactory(client=client, name="Isolated session", days_ago=-1)
 
 
 def _session(owner: Membership) -> int:
-    from atendo.scheduling.models import Session
-
-    starts = timezone.now().replace(microsecond=0) + dt.timedelta(days=1)
-    return Session.objects.create(
-        workspace_id=owner.workspace_id,
-        name="Isolated session",
-        client_id=_client(owner),
-        practitioner=owner,
-        starts_at=starts,
-        ends_at=starts + dt.timedelta(minutes=60),
-        duration_minutes=60,
-    ).pk
+    return _new_session(owner).pk
 
 
 def _payment(owner: Membership) -> int:
-    from atendo.billing.models import Payment
-
-    return Payment.objects.create(
-        workspace_id=owner.workspace_id,
-        session_id=_session(owner),
-        amount=Decimal("100.00"),
-        currency="BRL",
-        due_date=timezone.localdate(),
-    ).pk
+    return PaymentFactory(session=_new_session(owner), amount=Decimal("100.00")).pk
 
 
 def _invoice(owner: Membership) -> int:
-    from atendo.billing.models import Invoice
-
-    return Invoice.objects.create(
-        workspace_id=owner.workspace_id, client_id=_client(owner), currency="BRL"
-    ).pk
+    return InvoiceFactory(sessions=[_new_session(owner)]).pk
 
 
 def _attachment(owner: Membership) -> int:
-    from atendo.files.models import Attachment
-
-    return Attachment.objects.create(
-        workspace_id=owner.workspace_id,
-        original_name="x.txt",
-        content_type="text/plain",
-        size=1,
-        storage_name=f"isolation-{owner.pk}-{timezone.now().timestamp()}",
-        uploaded_by=owner,
-        session_id=_session(owner),
-    ).pk
+    return AttachmentFactory(session=_new_session(owner), name="x.txt").pk
 
 
 def _evaluation(owner: Membership) -> int:
-    from atendo.evaluations.models import Evaluation
-
-    return Evaluation.objects.create(
-        workspace_id=owner.workspace_id, client_id=_client(owner), date=timezone.localdate()
-    ).pk
+    return EvaluationFactory(client=ClientFactory(workspace=owner.workspace, name="Isolated Client")).pk
 
 
 def _field(owner: Membership) -> int:
-    from atendo.fields.models import FieldDefinition
-
-    return FieldDefinition.objects.create(
-        workspace_id=owner.workspace_id, scope="client", key="isolated", label="Isolated", type="text"
-    ).pk
+    return FieldDefinitionFactory(workspace=owner.workspace, scope="client", label="Isolated").pk
 
 
 def _therapy_type(owner: Membership) -> int:
-    from atendo.therapies.models import TherapyType
+    return TherapyTypeFactory(workspace=owner.workspace).pk
 
-    return TherapyType.objects.create(workspace_id=owner.workspace_id, name="Isolated therapy").pk
+
+def _note_template(owner: Membership) -> int:
+    from atendo.fields.models import NoteTemplate
+
+    fields = [{"key": "isolated", "label": "Isolated", "type": "textarea", "phase": "post"}]
+    return NoteTemplate.objects.get_or_create(
+        workspace=owner.workspace, name="Isolated", defaults={"fields": fields}
+    )[0].pk
+
+
+def _feed(owner: Membership) -> int:
+    from atendo.feeds.services import feed_create
+
+    return feed_create(member=owner)[0].pk
 
 
 def _token(owner: Membership) -> int:
-    from atendo.accounts.services import api_token_create
+    from atendo.workspaces.tokens import api_token_create
 
     return api_token_create(member=owner, name="isolation")[0].pk
+
+
+def _export(owner: Membership) -> int:
+    from atendo.exports.services import export_request
+
+    client = ClientFactory(workspace=owner.workspace, name="Isolated Client")
+    return export_request(member=owner, kind="client", format="json", client_id=client.pk).pk
 
 
 # One line per kind of object a path can name: make one in the owner's workspace, return its id.
 ID_FACTORIES: dict[str, Callable[[Membership], int]] = {
     "member_id": lambda owner: owner.pk,
+    "feed_id": _feed,
     "role_id": lambda owner: Role.objects.for_workspace(owner.workspace_id).get(name="Therapist").pk,
     "token_id": _token,
     "client_id": _client,
@@ -128,6 +124,8 @@ ID_FACTORIES: dict[str, Callable[[Membership], int]] = {
     "evaluation_id": _evaluation,
     "field_id": _field,
     "therapy_type_id": _therapy_type,
+    "note_template_id": _note_template,
+    "export_id": _export,
 }
 # Path parameters that are not ids: a valid value.
 FIXED_VALUES = {"phase": "pre"}
@@ -221,9 +219,22 @@ def test_ids_from_another_workspace_reveal_nothing(method, path, api, owner, out
     with_foreign = _call(http, method, _fill(path, "outra", foreign_ids))
     with_missing = _call(http, method, _fill(path, "outra", dict.fromkeys(foreign_ids, MISSING_ID)))
     assert _summary(with_foreign) == _summary(with_missing), (method, path, with_foreign.content[:300])
-    assert 400 <= with_foreign.status_code < 500
-    if method in {"get", "delete"}:
-        assert with_foreign.status_code == 404, (method, path, with_foreign.content[:300])
+    expected = 422 if method in {"post", "put", "patch"} and _empty_body_is_invalid(method, path) else 404
+    assert with_foreign.status_code == expected, (method, path, with_foreign.content[:300])
+
+
+def _empty_body_is_invalid(method: str, path: str) -> bool:
+    """Whether the operation's JSON body has required properties (so `{}` is refused first). An
+    upload (multipart) reads its file only after finding its record."""
+    schema = ninja_api.get_openapi_schema(path_prefix="/api/v1/")
+    media = (
+        (schema["paths"][path][method].get("requestBody") or {}).get("content", {}).get("application/json")
+    )
+    if media is None:
+        return False
+    ref = media["schema"].get("$ref", "")
+    definition = schema["components"]["schemas"][ref.rsplit("/", 1)[-1]] if ref else media["schema"]
+    return bool(definition.get("required"))
 
 
 # --- Pages under /w/<workspace_slug>/ -----------------------------------------------------------
@@ -271,13 +282,19 @@ def test_the_page_suite_covers_the_pages():
     assert "w/<slug:workspace_slug>/settings/members/" in PAGE_ROUTES
 
 
+def _post_only(route: str) -> bool:
+    """Whether the page takes POST alone: an anonymous GET is refused for its method (405) before
+    any log-in check, where any other page sends the visitor to log in."""
+    return HttpClient().get(_fill_page(route, "serena", None)).status_code == 405
+
+
 @pytest.mark.parametrize("route", PAGE_ROUTES)
 def test_outsider_gets_404_on_every_page(route, page_client, owner, outsider):
     url = _fill_page(route, "serena", owner)
     http = page_client(outsider)
-    for method in ("get", "post"):
-        response = getattr(http, method)(url)
-        assert response.status_code in {404, 405}, (method, url, response.status_code)
+    get_answer = 405 if _post_only(route) else 404
+    assert http.get(url).status_code == get_answer, url
+    assert http.post(url).status_code == 404, url
 
 
 PAGE_ROUTES_WITH_IDS = [
@@ -291,4 +308,7 @@ def test_page_ids_from_another_workspace_reveal_nothing(route, page_client, owne
     foreign = http.get(_fill_page(route, "outra", owner))
     missing = http.get(_fill_page(route, "outra", owner, missing=True))
     assert foreign.status_code == missing.status_code, (route, foreign.status_code, missing.status_code)
-    assert foreign.status_code in {404, 405}, (route, foreign.status_code)
+    assert foreign.status_code == (405 if _post_only(route) else 404), route
+    foreign_post = http.post(_fill_page(route, "outra", owner))
+    missing_post = http.post(_fill_page(route, "outra", owner, missing=True))
+    assert foreign_post.status_code == missing_post.status_code == 404, route

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -96,3 +97,53 @@ def send_invitation(*, request: HttpRequest, user: Any, workspace_name: str, inv
             email_template_name="registration/invitation_email.txt",
             extra_email_context={"workspace_name": workspace_name, "inviter": inviter},
         )
+
+
+class CodeForm(forms.Form):
+    """A second-factor code: 6 digits from the authenticator app, or a recovery code."""
+
+    code = forms.CharField(
+        label=_("Verification code"),
+        max_length=40,
+        strip=True,
+        help_text=_("The 6 digits your authenticator app shows for Atendo, or one of your recovery codes."),
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "autocapitalize": "none",
+                "spellcheck": "false",
+                "autofocus": True,
+                "inputmode": "text",
+            }
+        ),
+    )
+
+
+class EnrolForm(forms.Form):
+    code = forms.CharField(
+        label=_("Code from the app"),
+        max_length=12,
+        strip=True,
+        help_text=_("After scanning, the app shows 6 digits that change every 30 seconds."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class ConfirmForm(forms.Form):
+    """Confirm it is you: the password, and a code when the account has an authenticator."""
+
+    password = forms.CharField(
+        label=_("Password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+
+    def __init__(self, *args: Any, with_code: bool = False, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        if with_code:
+            code = copy.deepcopy(CodeForm.base_fields["code"])
+            code.widget.attrs.pop("autofocus", None)
+            self.fields["code"] = code

@@ -1,5 +1,4 @@
-"""API: payments, client balances and invoices (with their PDF); also mounts session recording,
-session attachments (atendo/scheduling/recording_api.py) and nothing else."""
+"""API: payments, client balances and invoices (with their PDF)."""
 
 from __future__ import annotations
 
@@ -8,15 +7,18 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import Prefetch
-from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema, Status
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import StrictInt
 
-from atendo.billing import selectors, services
-from atendo.billing.models import Invoice, InvoiceLine, Payment
+from atendo.billing import receipts, selectors, services
+from atendo.billing.models import Invoice, InvoiceLine, Payment, PaymentStatus
 from atendo.billing.pdf import invoice_pdf
-from atendo.core.api_auth import api_member
-from atendo.scheduling.recording_api import router as recording_router
+from atendo.billing.receipt_pdf import receipt_pdf
+from atendo.core.api_schemas import Id, InputSchema
+from atendo.core.csvs import csv_response
+from atendo.core.pagination import Keyset, keyset_page
+from atendo.workspaces.api_auth import api_member
 
 router = Router(tags=["billing"])
 
@@ -31,12 +33,17 @@ class PaymentOut(Schema):
     client_name: str
     session_name: str
     session_starts_at: str
+    practitioner_id: int
+    practitioner_name: str
+    therapy_type_id: int | None
+    therapy_type_name: str
     amount: str = Field(description="Exact decimal as a string, e.g. '150.00'.")
     currency: str
     status: str = Field(description="paid | pending | overdue")
     method: str = Field(description="cash | pix | card | other, or empty while unpaid")
     due_date: str
     paid_date: str | None
+    receipt_url: str | None = Field(description="The receipt PDF, once the payment is paid.")
     created_at: str
     updated_at: str
 
@@ -46,7 +53,30 @@ class PaymentList(Schema):
     next_cursor: str | None
 
 
-class PaymentFields(Schema):
+class StatusTotal(Schema):
+    amount: str = Field(description="Exact decimal as a string.")
+    count: int
+
+
+class PaymentTotals(Schema):
+    currency: str
+    paid: StatusTotal
+    pending: StatusTotal
+    overdue: StatusTotal
+    outstanding: StatusTotal = Field(description="pending + overdue")
+
+
+class MarkPaymentsPaid(InputSchema):
+    payment_ids: list[StrictInt] = Field(description="Pending or overdue payments, at most 200.")
+    method: str = Field(description="cash | pix | card | other")
+    paid_date: dt.date | None = Field(None, description="Defaults to today in the workspace.")
+
+
+class MarkedPaid(Schema):
+    items: list[PaymentOut]
+
+
+class PaymentFields(InputSchema):
     amount: Decimal | None = Field(None, description="Defaults to the therapy type's price.")
     status: str | None = Field(None, description="paid | pending | overdue (default pending)")
     method: str | None = Field(None, description="cash | pix | card | other")
@@ -104,19 +134,19 @@ class InvoiceList(Schema):
     next_cursor: str | None
 
 
-class InvoiceCreate(Schema):
+class InvoiceCreate(InputSchema):
     session_ids: list[StrictInt] = Field(
         description="Sessions of one client, none already on a live invoice."
     )
     notes: str = ""
 
 
-class InvoicePatch(Schema):
+class InvoicePatch(InputSchema):
     session_ids: list[StrictInt] | None = None
     notes: str | None = None
 
 
-class MarkPaid(Schema):
+class MarkPaid(InputSchema):
     method: str | None = Field(None, description="cash | pix | card | other, for the sessions' payments")
 
 
@@ -127,8 +157,12 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def payment_json(payment: Payment, tz: Any) -> dict[str, Any]:
+def payment_json(payment: Payment, workspace: Any) -> dict[str, Any]:
+    """A payment as the API shows it (administrative only: no clinical content), times in the
+    workspace's zone."""
     session = payment.session
+    therapy_type = session.therapy_type
+    tz = workspace.tz
     return {
         "id": payment.pk,
         "session_id": payment.session_id,
@@ -136,12 +170,21 @@ def payment_json(payment: Payment, tz: Any) -> dict[str, Any]:
         "client_name": session.client.name,
         "session_name": session.name,
         "session_starts_at": session.starts_at.astimezone(tz).isoformat(),
+        "practitioner_id": session.practitioner_id,
+        "practitioner_name": session.practitioner.display_name,
+        "therapy_type_id": session.therapy_type_id,
+        "therapy_type_name": therapy_type.name if therapy_type is not None else "",
         "amount": str(payment.amount),
         "currency": payment.currency,
         "status": payment.status,
         "method": payment.method,
         "due_date": payment.due_date.isoformat(),
         "paid_date": _iso(payment.paid_date),
+        "receipt_url": (
+            f"/api/v1/workspaces/{workspace.slug}/payments/{payment.pk}/receipt.pdf"
+            if payment.status == PaymentStatus.PAID
+            else None
+        ),
         "created_at": payment.created_at.astimezone(tz).isoformat(),
         "updated_at": payment.updated_at.astimezone(tz).isoformat(),
     }
@@ -194,32 +237,177 @@ def _invoice_out(member: Any, invoice_id: int) -> dict[str, Any]:
 PREFIX = "/workspaces/{workspace_slug}"
 
 
+_STATUS = Query(None, description="paid | pending | overdue | outstanding (pending or overdue)")
+_SORT = Query("-id", description="-id (newest first, the default), due_date or -due_date")
+PAYMENT_SORTS = ("id", "due_date")
+
+
+class PaymentFilters:
+    """The filters of the payments list, shared by the list, its totals and its CSV."""
+
+    def __init__(
+        self,
+        status: str | None,
+        method: str | None,
+        client_id: int | None,
+        session_id: int | None,
+        practitioner_id: int | None,
+        therapy_type_id: int | None,
+        due_from: dt.date | None,
+        due_to: dt.date | None,
+    ) -> None:
+        self.values: dict[str, Any] = {
+            "status": status,
+            "method": method,
+            "client_id": client_id,
+            "session_id": session_id,
+            "practitioner_id": practitioner_id,
+            "therapy_type_id": therapy_type_id,
+            "due_from": due_from,
+            "due_to": due_to,
+        }
+
+    def query(self, member: Any) -> Any:
+        return selectors.payments_for(member, **self.values)
+
+
 @router.get(PREFIX + "/payments", response=PaymentList)
 def payments_list(
     request: HttpRequest,
     workspace_slug: str,
-    status: str | None = None,
+    status: str | None = _STATUS,
     method: str | None = None,
-    client_id: int | None = None,
-    session_id: int | None = None,
+    client_id: Id | None = None,
+    session_id: Id | None = None,
+    practitioner_id: Id | None = None,
+    therapy_type_id: Id | None = None,
     due_from: dt.date | None = None,
     due_to: dt.date | None = None,
+    sort: str = _SORT,
     cursor: str | None = None,
     limit: int = 50,
 ) -> Any:
+    """The workspace's payments. The worklist of what is owed is `status=outstanding&sort=due_date`
+    (oldest due first); filters combine."""
     member = api_member(request, workspace_slug)
-    qs = selectors.payments_for(
-        member,
-        status=status,
-        method=method,
-        client_id=client_id,
-        session_id=session_id,
-        due_from=due_from,
-        due_to=due_to,
+    filters = PaymentFilters(
+        status, method, client_id, session_id, practitioner_id, therapy_type_id, due_from, due_to
     )
-    rows, next_cursor = selectors.page_of(qs, cursor=cursor, limit=limit)
-    tz = member.workspace.tz
-    return {"items": [payment_json(p, tz) for p in rows], "next_cursor": next_cursor}
+    qs = filters.query(member)
+    order = Keyset.parse(sort, allowed=PAYMENT_SORTS)
+    rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit, order=order)
+    return {"items": [payment_json(p, member.workspace) for p in rows], "next_cursor": next_cursor}
+
+
+def _totals_json(totals: dict[str, dict[str, Any]], currency: str) -> dict[str, Any]:
+    return {
+        "currency": currency,
+        **{key: {"amount": str(value["amount"]), "count": value["count"]} for key, value in totals.items()},
+    }
+
+
+@router.get(PREFIX + "/payments/totals", response=PaymentTotals)
+def payments_totals(
+    request: HttpRequest,
+    workspace_slug: str,
+    status: str | None = _STATUS,
+    method: str | None = None,
+    client_id: Id | None = None,
+    session_id: Id | None = None,
+    practitioner_id: Id | None = None,
+    therapy_type_id: Id | None = None,
+    due_from: dt.date | None = None,
+    due_to: dt.date | None = None,
+) -> Any:
+    """Amount and count per status of the same filters as GET payments (one aggregate query)."""
+    member = api_member(request, workspace_slug)
+    filters = PaymentFilters(
+        status, method, client_id, session_id, practitioner_id, therapy_type_id, due_from, due_to
+    )
+    return _totals_json(selectors.payment_totals(filters.query(member)), member.workspace.currency)
+
+
+PAYMENT_CSV_HEADER = (
+    "payment_id",
+    "session_id",
+    "session_date",
+    "session_name",
+    "client_id",
+    "client_name",
+    "practitioner_id",
+    "practitioner_name",
+    "therapy_type",
+    "amount",
+    "currency",
+    "status",
+    "method",
+    "due_date",
+    "paid_date",
+)
+CSV_CHUNK = 1000
+
+
+def payment_csv_rows(qs: Any, tz: Any) -> Any:
+    """The CSV rows of a payments query, read in chunks (ISO dates, exact decimal amounts)."""
+    for p in qs.iterator(chunk_size=CSV_CHUNK):
+        session = p.session
+        yield [
+            p.pk,
+            p.session_id,
+            session.starts_at.astimezone(tz).date().isoformat(),
+            session.name,
+            session.client_id,
+            session.client.name,
+            session.practitioner_id,
+            session.practitioner.display_name,
+            session.therapy_type.name if session.therapy_type else "",
+            str(p.amount),
+            p.currency,
+            p.status,
+            p.method,
+            p.due_date.isoformat(),
+            _iso(p.paid_date) or "",
+        ]
+
+
+@router.get(
+    PREFIX + "/payments/export.csv",
+    summary="CSV export of the same query as GET payments",
+    response={200: str},
+    openapi_extra={"responses": {"200": {"description": "CSV", "content": {"text/csv": {}}}}},
+)
+def payments_export(
+    request: HttpRequest,
+    workspace_slug: str,
+    status: str | None = _STATUS,
+    method: str | None = None,
+    client_id: Id | None = None,
+    session_id: Id | None = None,
+    practitioner_id: Id | None = None,
+    therapy_type_id: Id | None = None,
+    due_from: dt.date | None = None,
+    due_to: dt.date | None = None,
+    sort: str = _SORT,
+) -> StreamingHttpResponse:
+    member = api_member(request, workspace_slug)
+    filters = PaymentFilters(
+        status, method, client_id, session_id, practitioner_id, therapy_type_id, due_from, due_to
+    )
+    order = Keyset.parse(sort, allowed=PAYMENT_SORTS)
+    qs = filters.query(member).order_by(*order.order_by())
+    return csv_response("payments.csv", PAYMENT_CSV_HEADER, payment_csv_rows(qs, member.workspace.tz))
+
+
+@router.post(PREFIX + "/payments/mark-paid", response=MarkedPaid)
+def payments_mark_paid(request: HttpRequest, workspace_slug: str, payload: MarkPaymentsPaid) -> Any:
+    """Mark several pending or overdue payments paid at once: all or none (409 `already_paid` if
+    one of them was paid meanwhile). Needs `billing.manage`."""
+    member = api_member(request, workspace_slug)
+    saved = services.payments_mark_paid(
+        member=member, payment_ids=payload.payment_ids, method=payload.method, paid_date=payload.paid_date
+    )
+    rows = {p.pk: p for p in selectors.payments_for(member).filter(pk__in=[p.pk for p in saved])}
+    return {"items": [payment_json(rows[p.pk], member.workspace) for p in saved]}
 
 
 @router.post(PREFIX + "/payments", response={201: PaymentOut})
@@ -228,13 +416,42 @@ def payments_create(request: HttpRequest, workspace_slug: str, payload: PaymentC
     data = payload.model_dump(exclude_unset=True)
     session_id = data.pop("session_id")
     payment = services.payment_create(member=member, session_id=session_id, data=data)
-    return Status(201, payment_json(selectors.payment_get_for(member, payment.pk), member.workspace.tz))
+    return Status(201, payment_json(selectors.payment_get_for(member, payment.pk), member.workspace))
+
+
+@router.get(
+    PREFIX + "/payments/{payment_id}/receipt.pdf",
+    summary="The receipt (recibo) of a paid payment",
+    response={200: None},
+    openapi_extra={"responses": {"200": {"description": "PDF", "content": {"application/pdf": {}}}}},
+)
+def payments_receipt(request: HttpRequest, workspace_slug: str, payment_id: Id) -> HttpResponse:
+    """A *Recibo* / *Receipt* PDF in the workspace's document language; 409 `not_paid` until the
+    payment is paid. It carries no clinical content."""
+    member = api_member(request, workspace_slug)
+    return receipt_response(receipts.payment_receipt(member, payment_id))
+
+
+class PixOut(Schema):
+    payload: str = Field(description='The static PIX "copia e cola" code (EMV BR Code, with its CRC16).')
+    amount: str = Field(description="The amount due, exact decimal as a string, e.g. '150.00'.")
+    txid: str = Field(description="The code's transaction id (from the payment id).")
+
+
+@router.get(PREFIX + "/payments/{payment_id}/pix", response=PixOut)
+def payments_pix(request: HttpRequest, workspace_slug: str, payment_id: Id) -> Any:
+    """The PIX code of a pending or overdue payment of a BRL workspace with a PIX key. 404 when
+    the workspace has no key, the payment is paid (or another workspace's), or the reader lacks
+    `billing.read`. Recording the payment stays manual."""
+    member = api_member(request, workspace_slug)
+    code = selectors.payment_pix_for(member, payment_id)
+    return {"payload": code.payload, "amount": str(code.amount), "txid": code.txid}
 
 
 @router.get(PREFIX + "/payments/{payment_id}", response=PaymentOut)
 def payments_read(request: HttpRequest, workspace_slug: str, payment_id: int) -> Any:
     member = api_member(request, workspace_slug)
-    return payment_json(selectors.payment_get_for(member, payment_id), member.workspace.tz)
+    return payment_json(selectors.payment_get_for(member, payment_id), member.workspace)
 
 
 @router.patch(PREFIX + "/payments/{payment_id}", response=PaymentOut)
@@ -243,7 +460,7 @@ def payments_update(
 ) -> Any:
     member = api_member(request, workspace_slug)
     services.payment_update(member=member, payment_id=payment_id, data=payload.model_dump(exclude_unset=True))
-    return payment_json(selectors.payment_get_for(member, payment_id), member.workspace.tz)
+    return payment_json(selectors.payment_get_for(member, payment_id), member.workspace)
 
 
 @router.get(PREFIX + "/clients/{client_id}/balance", response=BalanceOut)
@@ -253,6 +470,54 @@ def client_balance(request: HttpRequest, workspace_slug: str, client_id: int) ->
     for key in ("paid", "pending", "overdue", "outstanding"):
         balance[key] = str(balance[key])
     return balance
+
+
+# --- PIX settings --------------------------------------------------------------------------------
+
+
+class PixSettingsOut(Schema):
+    key: str = Field(description="The PIX key as the code carries it; empty when PIX is off.")
+    key_type: str = Field(description="cpf | cnpj | email | phone | evp, or empty")
+    merchant_name: str = Field(description="The receiver's name in the code (up to 25, no accents).")
+    city: str = Field(description="The receiver's city in the code (up to 15, no accents).")
+    description: str
+    enabled: bool = Field(description="True when pending payments show a PIX code (a key and BRL).")
+
+
+class PixSettingsIn(InputSchema):
+    key: str | None = Field(
+        None, description="CPF, CNPJ, e-mail, +55 phone or random key; empty turns PIX off."
+    )
+    merchant_name: str | None = None
+    city: str | None = None
+    description: str | None = None
+
+
+def pix_settings_json(settings: Any, workspace: Any) -> dict[str, Any]:
+    key = settings.key if settings else ""
+    return {
+        "key": key,
+        "key_type": settings.key_type if settings else "",
+        "merchant_name": settings.merchant_name if settings else "",
+        "city": settings.city if settings else "",
+        "description": settings.description if settings else "",
+        "enabled": bool(key) and workspace.currency == selectors.PIX_CURRENCY,
+    }
+
+
+@router.get(PREFIX + "/billing/pix", response=PixSettingsOut)
+def pix_settings_read(request: HttpRequest, workspace_slug: str) -> Any:
+    """The workspace's PIX receiving details (`billing.read`)."""
+    member = api_member(request, workspace_slug)
+    return pix_settings_json(selectors.pix_settings_for(member), member.workspace)
+
+
+@router.put(PREFIX + "/billing/pix", response=PixSettingsOut)
+def pix_settings_update(request: HttpRequest, workspace_slug: str, payload: PixSettingsIn) -> Any:
+    """Save the PIX key, name, city and description (`workspace.manage`); 422 at the field."""
+    member = api_member(request, workspace_slug)
+    settings = services.pix_settings_update(member=member, data=payload.model_dump(exclude_unset=True))
+    return pix_settings_json(settings, member.workspace)
 
 
 # --- invoices ------------------------------------------------------------------------------------
@@ -269,7 +534,7 @@ def invoices_list(
 ) -> Any:
     member = api_member(request, workspace_slug)
     qs = _with_lines(selectors.invoices_for(member, status=status, client_id=client_id))
-    rows, next_cursor = selectors.page_of(qs, cursor=cursor, limit=limit)
+    rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
     return {"items": [invoice_json(i, member.workspace) for i in rows], "next_cursor": next_cursor}
 
 
@@ -332,16 +597,33 @@ def invoices_pdf(request: HttpRequest, workspace_slug: str, invoice_id: int) -> 
     """The invoice as a PDF (application/pdf), in the workspace's language."""
     member = api_member(request, workspace_slug)
     invoice = selectors.invoice_get_for(member, invoice_id)
-    return pdf_response(invoice, member.workspace)
+    return pdf_response(invoice, member.workspace, pix_payload=selectors.invoice_pix_payload(member, invoice))
 
 
-def pdf_response(invoice: Invoice, workspace: Any) -> HttpResponse:
-    body = invoice_pdf(invoice, workspace=workspace)
+@router.get(
+    PREFIX + "/invoices/{invoice_id}/receipt.pdf",
+    summary="The receipt (recibo) of a paid invoice",
+    response={200: None},
+    openapi_extra={"responses": {"200": {"description": "PDF", "content": {"application/pdf": {}}}}},
+)
+def invoices_receipt(request: HttpRequest, workspace_slug: str, invoice_id: Id) -> HttpResponse:
+    """A *Recibo* / *Receipt* PDF for a paid invoice (its sessions, their professionals); 409
+    `not_paid` until it is paid. No clinical content."""
+    member = api_member(request, workspace_slug)
+    return receipt_response(receipts.invoice_receipt(member, invoice_id))
+
+
+def receipt_response(receipt: receipts.Receipt) -> HttpResponse:
+    response = HttpResponse(receipt_pdf(receipt), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{receipt.filename}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+def pdf_response(invoice: Invoice, workspace: Any, *, pix_payload: str = "") -> HttpResponse:
+    body = invoice_pdf(invoice, workspace=workspace, pix_payload=pix_payload)
     name = f"invoice-{invoice.display_number or f'draft-{invoice.pk}'}.pdf"
     response = HttpResponse(body, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     response["Cache-Control"] = "private, no-store"
     return response
-
-
-router.add_router("", recording_router)

@@ -39,33 +39,12 @@ class PaymentForm(forms.Form):
         if amount:
             data["amount"] = amount
         for key in ("due_date", "paid_date"):
+            # A paid date belongs to a paid payment: a form whose status left "paid" drops it.
+            if key == "paid_date" and data["status"] != "paid":
+                continue
             if self.cleaned_data.get(key):
                 data[key] = self.cleaned_data[key].isoformat()
         return data
-
-
-class RecordForm(forms.Form):
-    version = forms.IntegerField(widget=forms.HiddenInput)
-    therapy_type = forms.TypedChoiceField(
-        label=_("Therapy type"), coerce=int, empty_value=None, required=False
-    )
-    actual_duration_minutes = forms.IntegerField(
-        label=_("Actual duration (minutes)"), min_value=1, max_value=24 * 60
-    )
-    notes = forms.CharField(
-        label=_("Session notes"),
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 6}),
-        help_text=_("Clinical: only readers of this client's clinical content see them."),
-    )
-    take_payment = forms.BooleanField(label=_("Record the payment"), required=False, initial=True)
-
-    def __init__(self, *args: Any, therapy_choices: list[tuple[int, str]], clinical_ok: bool, **kwargs: Any):
-        super().__init__(*args, **kwargs)
-        self.fields["therapy_type"].choices = [("", "—"), *therapy_choices]  # type: ignore[attr-defined]
-        self.fields["therapy_type"].widget.attrs["data-reload-param"] = "therapy_type"
-        if not clinical_ok:
-            del self.fields["notes"]
 
 
 class InvoiceNewForm(forms.Form):
@@ -108,3 +87,27 @@ def attach_errors(exc: DomainError, targets: dict[str, forms.Form], default: for
             default.add_error(key, error.message)
         else:
             default.add_error(None, f"{error.path}: {error.message}" if error.path else error.message)
+
+
+class PixSettingsForm(forms.Form):
+    """The PIX settings page: the services validate (key check digits, lengths)."""
+
+    key = forms.CharField(
+        label=_("PIX key"),
+        required=False,
+        max_length=100,
+        help_text=_("CPF, CNPJ, e-mail, phone with +55 or random key. Leave empty to turn PIX codes off."),
+    )
+    merchant_name = forms.CharField(
+        label=_("Receiver name"),
+        required=False,
+        max_length=60,
+        help_text=_("As the bank shows it; up to 25 letters."),
+    )
+    city = forms.CharField(label=_("City"), required=False, max_length=40, help_text=_("Up to 15 letters."))
+    description = forms.CharField(
+        label=_("Description"),
+        required=False,
+        max_length=40,
+        help_text=_("Optional, shown by some banking apps."),
+    )

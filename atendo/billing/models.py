@@ -21,8 +21,17 @@ class PaymentMethod(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class PaymentFee(models.TextChoices):
+    """A payment that is a fee for a session that did not take place (see `billing.fees`)."""
+
+    NO_SHOW = "no_show", _("No-show fee")
+    LATE_CANCEL = "late_cancel", _("Late cancellation fee")
+
+
 class Payment(TenantModel):
-    """What a session costs and whether it was paid. Administrative, never clinical."""
+    """What a session costs and whether it was paid. Administrative, never clinical.
+
+    `fee` is blank for the price of a session, or says it is a no-show / late-cancellation fee."""
 
     session = models.OneToOneField("scheduling.Session", on_delete=models.CASCADE, related_name="payment")
     amount = models.DecimalField(_("amount"), max_digits=10, decimal_places=2)
@@ -35,6 +44,9 @@ class Payment(TenantModel):
     paid_date = models.DateField(_("paid on"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         "workspaces.Membership", null=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
+    fee = models.CharField(
+        _("fee"), max_length=20, choices=PaymentFee.choices, blank=True, default="", db_default=""
     )
 
     class Meta:
@@ -157,3 +169,20 @@ class InvoiceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workspace_id}: {self.last_number}"
+
+
+class PixSettings(models.Model):
+    """A Brazilian workspace's PIX receiving details: the key (as the BR Code carries it, see
+    `billing.pix.normalize_key`), the receiver's name and city printed in the code, and an optional
+    short description. With a key, pending payments of a BRL workspace show a "copia e cola" code."""
+
+    workspace = models.OneToOneField("workspaces.Workspace", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(_("PIX key"), max_length=77, blank=True)
+    key_type = models.CharField(_("key type"), max_length=10, blank=True)
+    merchant_name = models.CharField(_("receiver name"), max_length=25, blank=True)
+    city = models.CharField(_("city"), max_length=15, blank=True)
+    description = models.CharField(_("description"), max_length=40, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.workspace_id}: {self.key_type}"

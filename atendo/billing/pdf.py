@@ -5,13 +5,14 @@ the reader's language, only on the practice's."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-from fpdf import FPDF
-
+from atendo.billing import pix
 from atendo.billing.models import Invoice, InvoiceLine
+from atendo.core import formats
+from atendo.core.pdf import BRAND, MUTED, Document
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
@@ -33,6 +34,8 @@ LABELS: dict[str, dict[str, str]] = {
         "issued": "ISSUED",
         "not_issued": "not issued yet",
         "footer": "Thank you. Please keep this invoice for your records.",
+        "pix": "Pay with PIX",
+        "pix_code": "PIX copia e cola (paste it in your banking app):",
         "page": "Page",
     },
     "pt-br": {
@@ -54,58 +57,55 @@ LABELS: dict[str, dict[str, str]] = {
         "issued": "EMITIDA",
         "not_issued": "ainda não emitida",
         "footer": "Obrigado. Guarde esta fatura para seus registros.",
+        "pix": "Pague com PIX",
+        "pix_code": "PIX copia e cola (cole no app do seu banco):",
         "page": "Página",
     },
 }
-LATIN1_FALLBACKS = {"€": "EUR", "—": "-", "–": "-", "…": "...", "“": '"', "”": '"', "‘": "'", "’": "'"}
-SYMBOLS = {"BRL": "R$", "USD": "US$", "EUR": "€", "GBP": "£"}
-FONT_DIR = Path("/usr/share/fonts/truetype/dejavu")
-BRAND = (47, 111, 115)
-MUTED = (95, 107, 122)
 LINE = (221, 226, 232)
+PIX_QR_MM = 38
+
+
+def _pix_block(pdf: Any, labels: dict[str, str], payload: str, width: float) -> None:
+    """The PIX QR (PNG drawn by segno) and its "copia e cola" text, for an invoice still owed."""
+    t = pdf.text_of
+    pdf.ln(6)
+    if pdf.get_y() + PIX_QR_MM + 20 > pdf.h - pdf.b_margin:
+        pdf.add_page()
+    top = pdf.get_y()
+    pdf.image(io.BytesIO(pix.qr_png(payload)), x=pdf.l_margin, y=top, w=PIX_QR_MM, h=PIX_QR_MM)
+    left = pdf.l_margin + PIX_QR_MM + 6
+    pdf.set_xy(left, top)
+    pdf.set_text_color(*BRAND)
+    pdf.set_font(pdf.body_font, "B", 11)
+    pdf.cell(0, 6, t(labels["pix"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(left)
+    pdf.set_text_color(*MUTED)
+    pdf.set_font(pdf.body_font, "", 8)
+    pdf.cell(0, 5, t(labels["pix_code"]), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_x(left)
+    pdf.set_text_color(29, 39, 51)
+    pdf.set_font("Courier", "", 7)
+    pdf.multi_cell(width - PIX_QR_MM - 6, 3.5, payload, wrapmode="CHAR", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_y(max(pdf.get_y(), top + PIX_QR_MM) + 4)
 
 
 def language_of(code: str) -> str:
-    code = (code or "en").lower().replace("_", "-")
-    return "pt-br" if code.startswith("pt") else "en"
+    return formats.language_of(code or "en")
 
 
 def format_money(amount: Decimal, currency: str, language: str) -> str:
-    text = f"{amount:,.2f}"
-    if language == "pt-br":
-        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
-    return f"{SYMBOLS.get(currency, currency)} {text}"
+    return formats.format_money(amount, currency, language)
 
 
 def format_date(day: dt.date | None, language: str) -> str:
-    if day is None:
-        return ""
-    return day.strftime("%d/%m/%Y") if language == "pt-br" else day.isoformat()
+    return formats.format_date(day, language=language)
 
 
-class _InvoicePDF(FPDF):
+class _InvoicePDF(Document):
     def __init__(self, labels: dict[str, str]) -> None:
-        super().__init__(format="A4", unit="mm")
+        super().__init__(bottom_margin=22)
         self.labels = labels
-        self.unicode = False
-        regular, bold = FONT_DIR / "DejaVuSans.ttf", FONT_DIR / "DejaVuSans-Bold.ttf"
-        if regular.exists() and bold.exists():
-            self.add_font("Body", "", str(regular))
-            self.add_font("Body", "B", str(bold))
-            self.body_font = "Body"
-            self.unicode = True
-        else:  # the PDF core font: Latin-1 only, enough for English and Portuguese
-            self.body_font = "Helvetica"
-        self.set_auto_page_break(auto=True, margin=22)
-        self.set_margins(18, 18, 18)
-
-    def text_of(self, value: Any) -> str:
-        text = "" if value is None else str(value)
-        if not self.unicode:
-            for fancy, plain in LATIN1_FALLBACKS.items():
-                text = text.replace(fancy, plain)
-            text = text.encode("latin-1", "replace").decode("latin-1")
-        return text
 
     def footer(self) -> None:
         self.set_y(-15)
@@ -115,7 +115,9 @@ class _InvoicePDF(FPDF):
         self.cell(0, 5, self.text_of(f"{self.labels['page']} {self.page_no()}/{{nb}}"), align="R")
 
 
-def invoice_pdf(invoice: Invoice, *, workspace: Any, lines: list[InvoiceLine] | None = None) -> bytes:
+def invoice_pdf(
+    invoice: Invoice, *, workspace: Any, lines: list[InvoiceLine] | None = None, pix_payload: str = ""
+) -> bytes:
     """Render the invoice. Issued invoices use the details frozen at issue; drafts the live ones."""
     language = language_of(workspace.language)
     labels = LABELS[language]
@@ -222,6 +224,9 @@ def invoice_pdf(invoice: Invoice, *, workspace: Any, lines: list[InvoiceLine] | 
         pdf.set_font(pdf.body_font, "", 10)
         pdf.set_text_color(29, 39, 51)
         pdf.multi_cell(0, 5, t(invoice.notes))
+
+    if pix_payload:
+        _pix_block(pdf, labels, pix_payload, width)
 
     if invoice.status in ("draft", "void"):
         # A large, light stamp so a draft or a voided invoice is never mistaken for a valid one.

@@ -2,52 +2,45 @@
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Sum
+from django.utils.translation import gettext as _
 
-from atendo.billing.models import Invoice, Payment, PaymentStatus
+from atendo.billing import pix
+from atendo.billing.models import (
+    Invoice,
+    InvoiceStatus,
+    Payment,
+    PaymentMethod,
+    PaymentStatus,
+    PixSettings,
+)
 from atendo.clients.models import Client
 from atendo.core.errors import NotFound, ValidationFailed
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership
 
-MAX_LIMIT = 200
+
+def _check_choice(parameter: str, value: str, choices: list[str]) -> None:
+    """A list filter given a value outside its choices is refused (422 at the parameter), never
+    read as "no filter" or "no match"."""
+    if value not in choices:
+        message = _("Unknown %(parameter)s '%(value)s'; use %(choices)s.") % {
+            "parameter": parameter,
+            "value": value,
+            "choices": ", ".join(choices),
+        }
+        raise ValidationFailed.single(parameter, message)
 
 
-def encode_cursor(last_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str | None) -> int | None:
-    if not cursor:
-        return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = raw.partition(":")
-        if prefix != "id" or not value.isdigit():
-            raise ValueError(raw)
-        return int(value)
-    except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise ValidationFailed.single(
-            "cursor", "This cursor is not valid; start again without one."
-        ) from None
-
-
-def page_of(qs: Any, *, cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
-    """Keyset page ordered by id descending (newest first): (rows, next_cursor)."""
-    if not 1 <= limit <= MAX_LIMIT:
-        raise ValidationFailed.single("limit", f"Use a limit between 1 and {MAX_LIMIT}.")
-    after = decode_cursor(cursor)
-    if after is not None:
-        qs = qs.filter(pk__lt=after)
-    rows = list(qs.order_by("-pk")[: limit + 1])
-    next_cursor = encode_cursor(rows[limit - 1].pk) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+# A status filter may also ask for what is still owed: pending or overdue (the worklist).
+OUTSTANDING = "outstanding"
+OUTSTANDING_STATUSES = (PaymentStatus.PENDING.value, PaymentStatus.OVERDUE.value)
+STATUS_FILTERS = [*PaymentStatus.values, OUTSTANDING]
 
 
 def payments_for(
@@ -57,21 +50,34 @@ def payments_for(
     method: str | None = None,
     client_id: int | None = None,
     session_id: int | None = None,
+    practitioner_id: int | None = None,
+    therapy_type_id: int | None = None,
     due_from: dt.date | None = None,
     due_to: dt.date | None = None,
 ) -> Any:
+    """The workspace's payments with these filters (each optional, all combined).
+
+    `status` is paid, pending, overdue, or `outstanding` (pending or overdue: what is still owed);
+    practitioner and therapy type are the session's."""
     require(member, "billing.read")
-    qs = Payment.objects.for_workspace(member.workspace).select_related("session__client")
+    qs = Payment.objects.for_workspace(member.workspace).select_related(
+        "session__client", "session__practitioner__user", "session__therapy_type"
+    )
     if status is not None:
-        if status not in PaymentStatus.values:
-            raise ValidationFailed.single("status", "Use one of: paid, pending, overdue.")
-        qs = qs.filter(status=status)
+        _check_choice("status", status, STATUS_FILTERS)
+        qs = qs.filter(status__in=OUTSTANDING_STATUSES) if status == OUTSTANDING else qs.filter(status=status)
     if method is not None:
+        if method:  # empty: payments without a method yet (unpaid)
+            _check_choice("method", method, PaymentMethod.values)
         qs = qs.filter(method=method)
     if client_id is not None:
         qs = qs.filter(session__client_id=client_id)
     if session_id is not None:
         qs = qs.filter(session_id=session_id)
+    if practitioner_id is not None:
+        qs = qs.filter(session__practitioner_id=practitioner_id)
+    if therapy_type_id is not None:
+        qs = qs.filter(session__therapy_type_id=therapy_type_id)
     if due_from is not None:
         qs = qs.filter(due_date__gte=due_from)
     if due_to is not None:
@@ -79,22 +85,36 @@ def payments_for(
     return qs
 
 
+def payment_totals(payments: Any) -> dict[str, dict[str, Any]]:
+    """Amount and count per status of a payments query (one GROUP BY query, exact decimals):
+    `{"paid": {"amount", "count"}, "pending": …, "overdue": …, "outstanding": …}`."""
+    rows = payments.order_by().values("status").annotate(total=Sum("amount"), count=Count("id"))
+    totals: dict[str, dict[str, Any]] = {
+        status: {"amount": Decimal("0.00"), "count": 0} for status in PaymentStatus.values
+    }
+    for row in rows:
+        totals[row["status"]] = {
+            "amount": Decimal(row["total"] or 0).quantize(Decimal("0.01")),
+            "count": row["count"],
+        }
+    totals[OUTSTANDING] = {
+        "amount": sum((totals[s]["amount"] for s in OUTSTANDING_STATUSES), Decimal("0.00")),
+        "count": sum(totals[s]["count"] for s in OUTSTANDING_STATUSES),
+    }
+    return totals
+
+
 def payment_get_for(member: Membership, payment_id: int) -> Payment:
     require(member, "billing.read")
     payment = (
         Payment.objects.for_workspace(member.workspace)
-        .select_related("session__client")
+        .select_related("session__client", "session__practitioner__user", "session__therapy_type")
         .filter(pk=payment_id)
         .first()
     )
     if payment is None:
         raise NotFound()
     return payment
-
-
-def payment_for_session(member: Membership, session_id: int) -> Payment | None:
-    require(member, "billing.read")
-    return Payment.objects.for_workspace(member.workspace).filter(session_id=session_id).first()
 
 
 def client_balance(member: Membership, client_id: int) -> dict[str, Any]:
@@ -129,6 +149,7 @@ def invoices_for(member: Membership, *, status: str | None = None, client_id: in
     require(member, "billing.read")
     qs = Invoice.objects.for_workspace(member.workspace).select_related("client")
     if status is not None:
+        _check_choice("status", status, InvoiceStatus.values)
         qs = qs.filter(status=status)
     if client_id is not None:
         qs = qs.filter(client_id=client_id)
@@ -147,3 +168,82 @@ def invoice_get_for(member: Membership, invoice_id: int) -> Invoice:
     if invoice is None:
         raise NotFound()
     return invoice
+
+
+# --- PIX -----------------------------------------------------------------------------------------
+
+PIX_CURRENCY = "BRL"
+
+
+@dataclass(frozen=True)
+class PixCode:
+    """A payment's static PIX code: the "copia e cola" string, its amount and txid."""
+
+    payload: str
+    amount: Decimal
+    txid: str
+
+
+def pix_settings_for(member: Membership) -> PixSettings | None:
+    """The workspace's PIX settings (None until saved). `billing.read`."""
+    require(member, "billing.read")
+    return PixSettings.objects.filter(workspace=member.workspace).first()
+
+
+def pix_txid(payment: Payment) -> str:
+    """Field 62-05 of a payment's code: its id only (no name, nothing clinical, no secret)."""
+    return pix.clean_txid(f"ATENDO{payment.pk}")
+
+
+def payment_pix(workspace: Any, payment: Payment, settings: PixSettings | None) -> PixCode | None:
+    """The PIX code of an amount due (pending or overdue, above zero) of a BRL workspace with a
+    PIX key; None otherwise. The caller has checked `billing.read` on this payment."""
+    if settings is None or not settings.key or workspace.currency != PIX_CURRENCY:
+        return None
+    if payment.workspace_id != workspace.pk or payment.status not in OUTSTANDING_STATUSES:
+        return None
+    if payment.currency != PIX_CURRENCY or payment.amount <= 0:
+        return None
+    txid = pix_txid(payment)
+    payload = pix.static_payload(
+        key=settings.key,
+        name=settings.merchant_name,
+        city=settings.city,
+        amount=payment.amount,
+        txid=txid,
+        description=settings.description,
+    )
+    return PixCode(payload=payload, amount=payment.amount, txid=txid)
+
+
+def payment_pix_for(member: Membership, payment_id: int) -> PixCode:
+    """A payment's PIX code. NotFound (404) when the reader lacks `billing.read`, the payment is
+    another workspace's or paid, or the workspace has no PIX key: a code reveals nothing either way."""
+    if not member.has_perm("billing.read"):
+        raise NotFound()
+    payment = payment_get_for(member, payment_id)
+    code = payment_pix(member.workspace, payment, pix_settings_for(member))
+    if code is None:
+        raise NotFound()
+    return code
+
+
+def invoice_pix_payload(member: Membership, invoice: Invoice) -> str:
+    """The PIX code printed on an issued, unpaid invoice of a BRL workspace with a PIX key (its
+    total; txid from the invoice number), else "". The caller read the invoice with `billing.read`."""
+    settings = pix_settings_for(member)
+    workspace = member.workspace
+    if settings is None or not settings.key or workspace.currency != PIX_CURRENCY:
+        return ""
+    if invoice.workspace_id != workspace.pk or invoice.status != InvoiceStatus.ISSUED:
+        return ""
+    if invoice.currency != PIX_CURRENCY or invoice.total <= 0:
+        return ""
+    return pix.static_payload(
+        key=settings.key,
+        name=settings.merchant_name,
+        city=settings.city,
+        amount=invoice.total,
+        txid=pix.clean_txid(f"ATENDOF{invoice.number}"),
+        description=settings.description,
+    )

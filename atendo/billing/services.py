@@ -12,8 +12,10 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from atendo.audit.services import audit_record, diff
+from atendo.billing import pix
 from atendo.billing.models import (
     Invoice,
     InvoiceCounter,
@@ -22,15 +24,18 @@ from atendo.billing.models import (
     Payment,
     PaymentMethod,
     PaymentStatus,
+    PixSettings,
 )
+from atendo.core.clean import FieldErrors, clean_choice, clean_ids, clean_money, clean_text, is_id
 from atendo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from atendo.core.times import parse_date, parse_optional_date
 from atendo.scheduling.models import Session
-from atendo.therapies.services import clean_money
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership, Workspace
 
 PAYMENT_FIELDS = ("amount", "status", "method", "due_date", "paid_date")
 MAX_INVOICE_SESSIONS = 200
+MAX_INVOICE_NOTES = 2000
 
 
 # --- helpers -------------------------------------------------------------------------------------
@@ -47,7 +52,7 @@ def session_local_date(session: Session, workspace: Workspace) -> dt.date:
 def _session_for(member: Membership, session_id: Any, *, lock: bool = False) -> Session:
     """A session of the member's workspace that they may see (`session.read`), else 404/403."""
     require(member, "session.read")
-    if isinstance(session_id, bool) or not isinstance(session_id, int):
+    if not is_id(session_id):
         raise NotFound()
     qs = Session.objects.for_workspace(member.workspace).select_related("therapy_type", "client")
     if lock:
@@ -56,23 +61,6 @@ def _session_for(member: Membership, session_id: Any, *, lock: bool = False) -> 
     if session is None:
         raise NotFound()
     return session
-
-
-def _parse_date(value: Any, path: str, errors: list[FieldError]) -> dt.date | None:
-    if value is None or value == "":
-        return None
-    if isinstance(value, dt.datetime):
-        errors.append(FieldError(path, "Use a date like 2026-03-31."))
-        return None
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str):
-        try:
-            return dt.date.fromisoformat(value)
-        except ValueError:
-            pass
-    errors.append(FieldError(path, "Use a date like 2026-03-31."))
-    return None
 
 
 def payment_defaults(session: Session, workspace: Workspace) -> dict[str, Any]:
@@ -97,54 +85,51 @@ def clean_payment(
 ) -> dict[str, Any]:
     """Validate a payment (create or partial update) and fill the defaults; raises ValidationFailed."""
     prefix = f"{path}." if path else ""
-    errors: list[FieldError] = []
+    errors = FieldErrors()
     for key in sorted(set(data) - set(PAYMENT_FIELDS)):
-        errors.append(FieldError(prefix + key, "Unknown field."))
+        errors.add(prefix + key, _("Unknown field."))
     if existing is not None:
         current: dict[str, Any] = {key: getattr(existing, key) for key in PAYMENT_FIELDS}
     else:
         current = payment_defaults(session, workspace)
     result = dict(current)
     if "amount" in data:
-        try:
-            result["amount"] = clean_money(data["amount"], prefix + "amount", required=True)
-        except ValidationFailed as exc:
-            errors += exc.fields
+        amount = errors.check(clean_money, data["amount"], prefix + "amount", required=True)
+        if amount is not None:
+            result["amount"] = amount
     elif result["amount"] is None:
-        errors.append(
-            FieldError(prefix + "amount", "An amount is required (the session's therapy type has no price).")
-        )
+        errors.add(prefix + "amount", _("An amount is required (the session's therapy type has no price)."))
     if "status" in data:
-        if data["status"] not in PaymentStatus.values:
-            errors.append(FieldError(prefix + "status", "Use one of: paid, pending, overdue."))
-        else:
-            result["status"] = data["status"]
+        status = errors.check(clean_choice, data["status"], prefix + "status", PaymentStatus.values)
+        if status is not None:
+            result["status"] = status
     if "method" in data:
-        method = data["method"] if data["method"] is not None else ""
-        if method != "" and method not in PaymentMethod.values:
-            errors.append(FieldError(prefix + "method", "Use one of: cash, pix, card, other."))
+        if data["method"] in (None, ""):
+            result["method"] = ""
         else:
-            result["method"] = method
+            method = errors.check(clean_choice, data["method"], prefix + "method", PaymentMethod.values)
+            if method is not None:
+                result["method"] = method
     if "due_date" in data:
-        due = _parse_date(data["due_date"], prefix + "due_date", errors)
-        if due is not None:
-            result["due_date"] = due
-        elif data["due_date"] in (None, ""):
-            errors.append(FieldError(prefix + "due_date", "A due date is required."))
+        if data["due_date"] in (None, ""):
+            errors.add(prefix + "due_date", _("A due date is required."))
+        else:
+            due = errors.check(parse_date, data["due_date"], path=prefix + "due_date")
+            if due is not None:
+                result["due_date"] = due
     if "paid_date" in data:
-        result["paid_date"] = _parse_date(data["paid_date"], prefix + "paid_date", errors)
+        result["paid_date"] = errors.check(parse_optional_date, data["paid_date"], path=prefix + "paid_date")
     if not errors:
         if result["status"] == PaymentStatus.PAID:
             if not result["method"]:
-                errors.append(FieldError(prefix + "method", "Say how it was paid: cash, pix, card or other."))
+                errors.add(prefix + "method", _("Say how it was paid: cash, pix, card or other."))
             if result["paid_date"] is None:
                 result["paid_date"] = local_today(workspace)
         elif "paid_date" in data and result["paid_date"] is not None:
-            errors.append(FieldError(prefix + "paid_date", "Only a paid payment has a paid date."))
+            errors.add(prefix + "paid_date", _("Only a paid payment has a paid date."))
         else:
             result["paid_date"] = None
-    if errors:
-        raise ValidationFailed(errors)
+    errors.raise_if_any()
     return result
 
 
@@ -207,7 +192,7 @@ def payment_create(*, member: Membership, session_id: int, data: dict[str, Any])
     session = _session_for(member, session_id, lock=True)
     if Payment.objects.for_workspace(member.workspace).filter(session=session).exists():
         raise Conflict(
-            "This session already has a payment; update it instead.",
+            _("This session already has a payment; update it instead."),
             code="payment_exists",
             session_id=session.pk,
         )
@@ -224,6 +209,72 @@ def payment_update(*, member: Membership, payment_id: int, data: dict[str, Any])
     session = _session_for(member, payment.session_id, lock=True)
     updated, _created = payment_save_locked(member=member, session=session, data=data)
     return updated
+
+
+MAX_MARK_PAID = 200
+
+
+@transaction.atomic
+def payments_mark_paid(
+    *, member: Membership, payment_ids: Any, method: Any, paid_date: Any = None
+) -> list[Payment]:
+    """Mark several pending or overdue payments paid at once (the worklist): all or none.
+
+    The method is required (how the money came in); the paid date defaults to today in the
+    workspace. An id that is not a payment of this workspace is a 422 at `payment_ids[i]`; a payment
+    already paid (by someone else meanwhile, say) is a 409 `already_paid` naming it, and nothing
+    changes. Each payment is saved through `payment_save_locked` (the one payment rule) and audited.
+    """
+    require(member, "billing.manage", "session.read")
+    if not isinstance(payment_ids, list | tuple) or not payment_ids:
+        raise ValidationFailed.single("payment_ids", _("Choose at least one payment."))
+    ids = clean_ids(payment_ids, "payment_ids", max_items=MAX_MARK_PAID)
+    errors = FieldErrors()
+    if method in (None, ""):
+        errors.add("method", _("Say how it was paid: cash, pix, card or other."))
+    else:
+        errors.check(clean_choice, method, "method", PaymentMethod.values)
+    day = errors.check(parse_optional_date, paid_date, path="paid_date")
+    errors.raise_if_any()
+    workspace = member.workspace
+    # Sessions first, then payments, in id order: the lock order of every payment write.
+    session_ids = dict(
+        Payment.objects.for_workspace(workspace).filter(pk__in=ids).values_list("pk", "session_id")
+    )
+    missing = [
+        FieldError(f"payment_ids[{i}]", _("There is no payment %(id)d in this workspace.") % {"id": pid})
+        for i, pid in enumerate(ids)
+        if pid not in session_ids
+    ]
+    if missing:
+        raise ValidationFailed(missing)
+    sessions = {
+        s.pk: s
+        for s in Session.objects.for_workspace(workspace)
+        .select_for_update(of=("self",))
+        .select_related("therapy_type", "client")
+        .filter(pk__in=session_ids.values())
+        .order_by("pk")
+    }
+    locked = list(
+        Payment.objects.for_workspace(workspace).select_for_update().filter(pk__in=ids).order_by("pk")
+    )
+    paid = [p.pk for p in locked if p.status == PaymentStatus.PAID]
+    if paid:
+        raise Conflict(
+            _("Already paid: %(ids)s. Nothing was changed; reload the list.")
+            % {"ids": ", ".join(map(str, paid))},
+            code="already_paid",
+            payment_ids=paid,
+        )
+    data = {"status": PaymentStatus.PAID.value, "method": method, "paid_date": day or local_today(workspace)}
+    saved = []
+    for payment in locked:
+        updated, _created = payment_save_locked(
+            member=member, session=sessions[payment.session_id], data=data
+        )
+        saved.append(updated)
+    return saved
 
 
 def payments_mark_overdue(*, now: dt.datetime | None = None) -> int:
@@ -271,17 +322,8 @@ def payments_mark_overdue(*, now: dt.datetime | None = None) -> int:
 
 def _clean_session_ids(session_ids: Any) -> list[int]:
     if not isinstance(session_ids, list | tuple) or not session_ids:
-        raise ValidationFailed.single("session_ids", "Choose at least one session.")
-    if len(session_ids) > MAX_INVOICE_SESSIONS:
-        raise ValidationFailed.single("session_ids", f"At most {MAX_INVOICE_SESSIONS} sessions per invoice.")
-    errors = [
-        FieldError(f"session_ids[{i}]", "Must be a session id.")
-        for i, sid in enumerate(session_ids)
-        if isinstance(sid, bool) or not isinstance(sid, int)
-    ]
-    if errors:
-        raise ValidationFailed(errors)
-    return list(dict.fromkeys(session_ids))
+        raise ValidationFailed.single("session_ids", _("Choose at least one session."))
+    return clean_ids(session_ids, "session_ids", max_items=MAX_INVOICE_SESSIONS)
 
 
 def _build_lines(
@@ -298,7 +340,7 @@ def _build_lines(
         .filter(pk__in=session_ids)
     }
     missing = [
-        FieldError(f"session_ids[{i}]", f"There is no session {sid} in this workspace.")
+        FieldError(f"session_ids[{i}]", _("There is no session %(id)d in this workspace.") % {"id": sid})
         for i, sid in enumerate(session_ids)
         if sid not in sessions
     ]
@@ -308,7 +350,7 @@ def _build_lines(
     if len(client_ids) > 1:
         raise ValidationFailed.single(
             "session_ids",
-            "An invoice is for one client: these sessions belong to different clients.",
+            _("An invoice is for one client: these sessions belong to different clients."),
             code="mixed_clients",
         )
     taken = InvoiceLine.objects.for_workspace(workspace).filter(session_id__in=session_ids, live=True)
@@ -360,13 +402,7 @@ def _save_lines(invoice: Invoice, lines: list[InvoiceLine]) -> None:
 
 
 def _clean_notes(notes: Any) -> str:
-    if notes is None:
-        return ""
-    if not isinstance(notes, str):
-        raise ValidationFailed.single("notes", "Must be text.")
-    if len(notes) > 2000:
-        raise ValidationFailed.single("notes", "Use at most 2000 characters.")
-    return notes.strip()
+    return clean_text(notes, "notes", max_length=MAX_INVOICE_NOTES)
 
 
 @transaction.atomic
@@ -407,7 +443,7 @@ def _invoice_locked(member: Membership, invoice_id: int) -> Invoice:
 def _require_draft(invoice: Invoice) -> None:
     if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(
-            "An issued invoice cannot be edited; void it and issue a new one.",
+            _("An issued invoice cannot be edited; void it and issue a new one."),
             code="invoice_not_editable",
             invoice_status=invoice.status,
         )
@@ -471,10 +507,10 @@ def invoice_issue(*, member: Membership, invoice_id: int) -> Invoice:
     invoice = _invoice_locked(member, invoice_id)
     if invoice.status != InvoiceStatus.DRAFT:
         raise Conflict(
-            "This invoice was already issued.", code="invoice_not_draft", invoice_status=invoice.status
+            _("This invoice was already issued."), code="invoice_not_draft", invoice_status=invoice.status
         )
     if not invoice.lines.exists():
-        raise ValidationFailed.single("session_ids", "An invoice needs at least one session.")
+        raise ValidationFailed.single("session_ids", _("An invoice needs at least one session."))
     counter = InvoiceCounter.objects.select_for_update().filter(workspace=member.workspace).first()
     if counter is None:
         try:
@@ -506,12 +542,12 @@ def invoice_issue(*, member: Membership, invoice_id: int) -> Invoice:
 def invoice_mark_paid(*, member: Membership, invoice_id: int, method: Any = None) -> Invoice:
     """An issued invoice was paid: so were its sessions (their payments become paid too)."""
     require(member, "billing.manage")
-    if method is not None and method not in PaymentMethod.values:
-        raise ValidationFailed.single("method", "Use one of: cash, pix, card, other.")
+    if method is not None:
+        clean_choice(method, "method", PaymentMethod.values)
     invoice = _invoice_locked(member, invoice_id)
     if invoice.status != InvoiceStatus.ISSUED:
         raise Conflict(
-            "Only an issued invoice can be marked paid.",
+            _("Only an issued invoice can be marked paid."),
             code="invoice_not_issued",
             invoice_status=invoice.status,
         )
@@ -547,7 +583,7 @@ def invoice_void(*, member: Membership, invoice_id: int) -> Invoice:
         )
     if invoice.status != InvoiceStatus.ISSUED:
         raise Conflict(
-            "Only an issued, unpaid invoice can be voided.",
+            _("Only an issued, unpaid invoice can be voided."),
             code="invoice_not_voidable",
             invoice_status=invoice.status,
         )
@@ -564,3 +600,61 @@ def invoice_void(*, member: Membership, invoice_id: int) -> Invoice:
         changes={"status": [previous, InvoiceStatus.VOID.value]},
     )
     return invoice
+
+
+# --- PIX settings --------------------------------------------------------------------------------
+
+PIX_FIELDS = ("key", "merchant_name", "city", "description")
+
+
+def pix_settings_update(*, member: Membership, data: dict[str, Any]) -> PixSettings:
+    """Save the workspace's PIX key, receiver name, city and description (`workspace.manage`: the
+    key says where clients' money goes). An empty key turns PIX codes off. Validated as a whole:
+    422 at `key`, `merchant_name`, `city` or `description`."""
+    require(member, "workspace.manage")
+    workspace = member.workspace
+    with transaction.atomic():
+        settings, _created = PixSettings.objects.select_for_update().get_or_create(workspace=workspace)
+        values = {name: getattr(settings, name) for name in PIX_FIELDS}
+        errors: list[FieldError] = []
+        for name in PIX_FIELDS:
+            if name in data and data[name] is not None:
+                if not isinstance(data[name], str):
+                    errors.append(FieldError(name, _("Enter text.")))
+                    continue
+                values[name] = data[name].strip()
+        if errors:
+            raise ValidationFailed(errors)
+        before = {"key_type": settings.key_type, "key": settings.key}
+        if values["key"]:
+            problems = pix.validate_settings(
+                key=values["key"],
+                name=values["merchant_name"],
+                city=values["city"],
+                description=values["description"],
+            )
+            if len(values["description"]) > 40:
+                problems.setdefault("description", _("Keep the description to 40 characters."))
+            if problems:
+                raise ValidationFailed([FieldError(path, message) for path, message in problems.items()])
+            key = pix.normalize_key(values["key"])
+            settings.key, settings.key_type = key.value, key.kind
+            settings.merchant_name = pix.ascii_text(values["merchant_name"], pix.NAME_MAX)
+            settings.city = pix.ascii_text(values["city"], pix.CITY_MAX)
+            settings.description = pix.ascii_text(values["description"], 40)
+        else:
+            settings.key, settings.key_type = "", ""
+            settings.merchant_name = values["merchant_name"][: pix.NAME_MAX]
+            settings.city = values["city"][: pix.CITY_MAX]
+            settings.description = values["description"][:40]
+        settings.save()
+        changes = diff(before, {"key_type": settings.key_type, "key": settings.key})
+        audit_record(
+            workspace=workspace,
+            actor=member,
+            action="billing.pix_settings.update",
+            object_type="pix_settings",
+            object_id=str(settings.pk),
+            changes=changes,
+        )
+    return settings

@@ -6,11 +6,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema, Status
+from django.utils.translation import gettext as _
+from ninja import Field, File, Form, Router, Schema, Status
+from ninja.files import UploadedFile
 
-from atendo.clients import selectors, services
+from atendo.clients import importing, selectors, services
 from atendo.clients.serializers import client_to_json, clients_to_json, record_clinical_read
-from atendo.core.api_auth import api_member
+from atendo.core.api_schemas import InputSchema
+from atendo.core.errors import ValidationFailed
+from atendo.core.json_input import loads as decode_json
+from atendo.workspaces.api_auth import api_member
 
 router = Router(tags=["clients"])
 
@@ -32,7 +37,7 @@ class ClientList(Schema):
     next_cursor: str | None
 
 
-class ClientIn(Schema):
+class ClientIn(InputSchema):
     name: str
     email: str = ""
     phone: str = ""
@@ -41,7 +46,7 @@ class ClientIn(Schema):
     fields: dict[str, Any] = {}
 
 
-class ClientPatch(Schema):
+class ClientPatch(InputSchema):
     name: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -52,7 +57,7 @@ class ClientPatch(Schema):
     )
 
 
-class AssignIn(Schema):
+class AssignIn(InputSchema):
     member_id: int
 
 
@@ -90,6 +95,58 @@ def clients_create(request: HttpRequest, workspace_slug: str, payload: ClientIn)
     member = api_member(request, workspace_slug)
     client = services.client_create(member=member, data=payload.model_dump())
     return Status(201, client_to_json(member, selectors.client_get_for(member, client.pk)))
+
+
+class ImportRowError(Schema):
+    row: int = Field(description="The spreadsheet's row number (the header is row 1)")
+    path: str = Field(description="The client field, e.g. email or fields.referral")
+    column: str = Field(description="The file's column title ('' when no column fills that field)")
+    message: str
+
+
+class ImportSkipped(ImportRowError):
+    client_id: int | None = Field(None, description="The existing client with the same e-mail or phone")
+    duplicate_of_row: int | None = Field(None, description="The earlier row with the same e-mail or phone")
+
+
+class ImportOut(Schema):
+    dry_run: bool
+    created: int = Field(description="Clients created (in a dry run: that would be created)")
+    rows: int = Field(description="Data rows read from the file")
+    mapping: dict[str, str] = Field(description="Column title -> client field, as applied")
+    skipped: list[ImportSkipped]
+    errors: list[ImportRowError]
+
+
+@router.post("/workspaces/{workspace_slug}/clients/import", response={200: ImportOut, 201: ImportOut})
+def clients_import(
+    request: HttpRequest,
+    workspace_slug: str,
+    file: File[UploadedFile],
+    mapping: Form[str] = "",
+    dry_run: Form[bool] = False,
+) -> Any:
+    """Import clients from a CSV file (UTF-8 or Windows-1252, `;` or `,`; at most 5 MB and 10,000
+    rows: 413 / 422). `mapping` is JSON `{"<column title>": "name" | "email" | "phone" |
+    "birth_date" | "practitioners" | "fields.<key>" | null}`; without it the columns are mapped
+    from their titles. `dry_run=true` checks every row and writes nothing (200). Otherwise all
+    rows are created in one transaction (201), or none: any row in error answers 422
+    `import_invalid` with `errors` and `skipped` beside the usual `fields`. Duplicates (the e-mail
+    or phone of an existing client or an earlier row) are skipped and listed."""
+    member = api_member(request, workspace_slug)
+    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    if declared > importing.MAX_BYTES + 64 * 1024 or (file.size or 0) > importing.MAX_BYTES:
+        raise importing.too_large()
+    given: Any = None
+    if mapping.strip():
+        try:
+            given = decode_json(mapping.encode())
+        except (ValueError, UnicodeDecodeError):
+            raise ValidationFailed.single("mapping", _("The mapping is not valid JSON.")) from None
+    report = importing.clients_import(
+        member=member, raw=file.read(importing.MAX_BYTES + 1), mapping=given, dry_run=dry_run
+    )
+    return Status(200 if dry_run else 201, report.as_dict())
 
 
 @router.get("/workspaces/{workspace_slug}/clients/{client_id}", response=ClientOut)

@@ -15,8 +15,10 @@ class ClientForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=200)
     email = forms.CharField(label=_("E-mail"), required=False, max_length=254)
     phone = forms.CharField(label=_("Phone"), required=False, max_length=40)
-    birth_date = forms.CharField(
-        label=_("Birth date"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    birth_date = forms.DateField(
+        label=_("Birth date"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     practitioner_ids = forms.MultipleChoiceField(
         label=_("Practitioners"),
@@ -27,6 +29,10 @@ class ClientForm(forms.Form):
 
     def __init__(self, *args: Any, member: Membership, **kwargs: Any):
         super().__init__(*args, **kwargs)
+        if not member.has_perm("client.assign"):
+            # Choosing who reads a client's record is `client.assign`'s (see clinical.access).
+            del self.fields["practitioner_ids"]
+            return
         members = (
             Membership.objects.for_workspace(member.workspace)
             .filter(is_active=True)
@@ -38,14 +44,17 @@ class ClientForm(forms.Form):
         field.choices = [(str(m.pk), m.user.display_name) for m in members]
 
     def to_data(self) -> dict[str, Any]:
+        """The services' input: a `date`, ids as ints; `practitioner_ids` only if the form has it."""
         d = self.cleaned_data
-        return {
+        data: dict[str, Any] = {
             "name": d.get("name", ""),
             "email": d.get("email", ""),
             "phone": d.get("phone", ""),
-            "birth_date": d.get("birth_date") or None,
-            "practitioner_ids": [int(v) for v in d.get("practitioner_ids") or []],
+            "birth_date": d.get("birth_date"),
         }
+        if "practitioner_ids" in self.fields:
+            data["practitioner_ids"] = [int(v) for v in d.get("practitioner_ids") or []]
+        return data
 
     def add_domain_error(self, exc: DomainError) -> bool:
         """Put service errors on the basic fields; True if any error was not for them."""

@@ -18,9 +18,6 @@ class Client(TenantModel):
     archived = models.BooleanField(_("archived"), default=False)
     # Custom client field values by definition key, validated by the field engine.
     fields = models.JSONField(default=dict, blank=True)
-    practitioners = models.ManyToManyField(
-        "workspaces.Membership", through="ClientPractitioner", related_name="assigned_clients"
-    )
     # The phone's digits only, so "98765 4321" finds "+55 (11) 98765-4321". Kept by save().
     phone_digits = models.CharField(max_length=40, blank=True, editable=False)
 
@@ -38,20 +35,3 @@ class Client(TenantModel):
         if update_fields is not None and "phone" in update_fields:
             kwargs["update_fields"] = {*update_fields, "phone_digits"}
         super().save(*args, **kwargs)
-
-
-class ClientPractitioner(TenantModel):
-    """Assignment that opens a client's clinical content to a practitioner with `clinical.read_own`."""
-
-    client = models.ForeignKey(Client, on_delete=models.CASCADE, related_name="assignments", db_index=False)
-    member = models.ForeignKey(
-        "workspaces.Membership", on_delete=models.CASCADE, related_name="client_assignments", db_index=False
-    )
-
-    class Meta:
-        constraints = [
-            models.UniqueConstraint(
-                fields=["workspace", "client", "member"], name="clientpractitioner_unique"
-            )
-        ]
-        indexes = [models.Index(fields=["workspace", "member", "client"], name="clientpract_ws_member")]

@@ -6,22 +6,25 @@ Redaction of clinical client field values is `serializers.clients_to_json`'s job
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext as _
 
-from atendo.clients.models import Client, ClientPractitioner
+from atendo.clients.models import Client
+from atendo.clinical import crypto
+from atendo.clinical.access import assigned_clients, readable_clients_q
+from atendo.clinical.models import ClientPractitioner
+from atendo.clinical.sealing import blind_index_filter, reseal_key
 from atendo.core.errors import NotFound, ValidationFailed
+from atendo.core.pagination import DEFAULT_PAGE, Keyset, keyset_page
 from atendo.fields import engine
+from atendo.fields.models import FieldDefinition
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership
 
-DEFAULT_PAGE = 50
-MAX_PAGE = 200
+BY_NAME = Keyset("name")
 
 
 def clients_for(member: Membership) -> QuerySet[Client]:
@@ -44,24 +47,6 @@ def client_get_for(member: Membership, client_id: int) -> Client:
     return client
 
 
-def encode_cursor(client: Client) -> str:
-    raw = json.dumps([client.name, client.pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> tuple[str, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        name, pk = json.loads(base64.urlsafe_b64decode(padded.encode()))
-        if not isinstance(name, str) or not isinstance(pk, int) or "\x00" in name or not 0 < pk < 2**63:
-            raise ValueError
-    except (ValueError, TypeError, json.JSONDecodeError, UnicodeDecodeError):
-        raise ValidationFailed.single(
-            "cursor", _("This cursor is not valid; start again without one.")
-        ) from None
-    return name, pk
-
-
 def _field_filter(
     member: Membership, qs: QuerySet[Client], field_filters: dict[str, Any]
 ) -> QuerySet[Client]:
@@ -78,14 +63,13 @@ def _field_filter(
             )
         value = engine.coerce_filter_value(definition, raw, path)
         alias = f"_field_{index}"
-        qs = qs.alias(**{alias: KeyTransform(key, "fields")}).filter(**{alias: value})
-        clinical = clinical or definition.clinical
-    if clinical and not member.has_perm("clinical.read_all"):
-        if member.has_perm("clinical.read_own"):
-            own = ClientPractitioner.objects.filter(workspace_id=member.workspace_id, member=member)
-            qs = qs.filter(pk__in=own.values("client_id"))
+        if definition.clinical:  # sealed at rest: matched by its blind index (`clinical.sealing`)
+            qs = qs.filter(blind_index_filter(member.workspace_id, crypto.CLIENT_FIELDS, key, value))
         else:
-            qs = qs.none()
+            qs = qs.alias(**{alias: KeyTransform(key, "fields")}).filter(**{alias: value})
+        clinical = clinical or definition.clinical
+    if clinical:
+        qs = qs.filter(readable_clients_q(member, "pk"))
     return qs
 
 
@@ -101,10 +85,6 @@ def clients_page(
 ) -> tuple[list[Client], str | None]:
     """A page of clients by name (then id), with search on name, e-mail and phone, and the cursor
     of the next page (None at the end). `archived`: "false" (default), "true" or "all"."""
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValidationFailed.single(
-            "limit", _("limit must be between 1 and {MAX_PAGE}.").format(MAX_PAGE=MAX_PAGE)
-        )
     qs = clients_for(member)
     if archived == "false":
         qs = qs.filter(archived=False)
@@ -122,13 +102,26 @@ def clients_page(
             condition |= Q(phone_digits__contains=digits)
         qs = qs.filter(condition)
     if practitioner_id is not None:
-        own = ClientPractitioner.objects.filter(workspace_id=member.workspace_id, member_id=practitioner_id)
-        qs = qs.filter(pk__in=own.values("client_id"))
+        qs = qs.filter(pk__in=assigned_clients(workspace_id=member.workspace_id, member_id=practitioner_id))
     if field_filters:
         qs = _field_filter(member, qs, field_filters)
-    if cursor:
-        name, pk = decode_cursor(cursor)
-        qs = qs.filter(Q(name__gt=name) | Q(name=name, pk__gt=pk))
-    rows = list(qs.order_by("name", "pk")[: limit + 1])
-    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return keyset_page(qs, order=BY_NAME, cursor=cursor, limit=limit)
+
+
+def client_values_exist(definition: FieldDefinition) -> bool:
+    """Does any client store a value under this client field's key? (For `fields.registry`: a
+    definition in use may not change its type.)"""
+    return Client.objects.filter(
+        workspace_id=definition.workspace_id, fields__has_key=definition.key
+    ).exists()
+
+
+def client_values_reseal(definition: FieldDefinition) -> int:
+    """After a client field's clinical or filterable flag changed (`fields.registry`)."""
+    rows = (
+        Client.objects.for_workspace(definition.workspace_id)
+        .filter(fields__has_key=definition.key)
+        .only("id", "workspace_id", "fields")
+        .order_by("id")
+    )
+    return reseal_key(rows, field="fields", column=crypto.CLIENT_FIELDS, definition=definition)

@@ -2,10 +2,13 @@
 assign and unassign practitioners. Keyword-only, atomic, audited (never with clinical values).
 
 Clinical client fields follow the barrier for writes too: a member who may not read a client's
-clinical content cannot write clinical values for it (403), and the clinical values already stored
-(which they never saw) are kept as they are. A therapist who creates a client and reads clinical
-content only of their own clients becomes one of its practitioners, so they can read what they
-just wrote.
+clinical content writes its administrative values only (any other key is 403, whatever its value),
+and the values stored under every other key (which they never saw) are kept exactly as they are.
+
+Who is assigned is decided by `clinical.access` alone (`client.assign`; nobody widens their own
+access). A therapist who creates a client and reads clinical content only of their own clients
+becomes one of its practitioners (a new client has no content, so that opens nothing), so they can
+read what they just wrote.
 """
 
 from __future__ import annotations
@@ -22,13 +25,21 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from atendo.audit.services import audit_record
-from atendo.clients.clinical import can_read_clinical
-from atendo.clients.models import Client, ClientPractitioner
+from atendo.clients.models import Client
 from atendo.clients.serializers import client_definitions, open_keys
+from atendo.clinical import crypto
+from atendo.clinical.access import (
+    assigned_ids,
+    can_read_clinical,
+    practitioners_assign,
+    practitioners_unassign,
+)
+from atendo.clinical.changes import content_changed
+from atendo.clinical.sealing import seal_fields
 from atendo.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from atendo.core.times import parse_optional_date
 from atendo.fields import engine
 from atendo.fields.models import FieldDefinition
-from atendo.files.services import attachment_ids_in, attachments_link
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership
 
@@ -77,21 +88,12 @@ def _clean_basic(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         else:
             cleaned["phone"] = phone.strip()
     if "birth_date" in data:
-        raw = data.get("birth_date")
-        if raw in (None, ""):
-            cleaned["birth_date"] = None
+        try:
+            day = parse_optional_date(data.get("birth_date"), path="birth_date")
+        except ValidationFailed as exc:
+            errors += exc.fields
         else:
-            day = None
-            if isinstance(raw, dt.date):
-                day = raw
-            elif isinstance(raw, str):
-                try:
-                    day = dt.date.fromisoformat(raw) if len(raw) == 10 else None
-                except ValueError:
-                    day = None
-            if day is None:
-                errors.append(FieldError("birth_date", _("The birth date is written as YYYY-MM-DD.")))
-            elif day > dt.date.today() or day.year < 1900:
+            if day is not None and day > dt.date.today():
                 errors.append(FieldError("birth_date", _("The birth date must be between 1900 and today.")))
             else:
                 cleaned["birth_date"] = day
@@ -105,6 +107,8 @@ def _clean_practitioners(member: Membership, raw: Any) -> list[Membership]:
         isinstance(i, int) and not isinstance(i, bool) for i in raw
     ):
         raise ValidationFailed.single("practitioner_ids", _("practitioner_ids must be a list of member ids."))
+    if not raw:
+        return []
     found = {
         m.pk: m
         for m in Membership.objects.for_workspace(member.workspace).filter(pk__in=set(raw), is_active=True)
@@ -139,16 +143,26 @@ def _clean_fields(
     if not isinstance(values, Mapping):
         raise ValidationFailed.single("fields", _("Field values must be an object keyed by field key."))
     administrative = open_keys(definitions)
-    if not can_read:
-        hidden = [k for k in values if k not in administrative]
-        clinical = engine.clinical_keys(definitions)
-        if any(k in clinical for k in hidden):
-            first = next(k for k in hidden if k in clinical)
+    if can_read:
+        writable = definitions
+        seen = stored
+        # Values no form shows (keys without a definition) are kept, as archived ones are.
+        known = {d.key for d in definitions}
+        kept = {k: v for k, v in stored.items() if k not in known}
+    else:
+        # Any key but an administrative one counts as clinical (unknown ones too), refused whatever
+        # its value; the values stored under those keys are neither validated nor changed.
+        hidden = sorted(k for k in values if k not in administrative)
+        if hidden:
             raise Forbidden(
-                _("You may not write clinical content for this client (fields.{first}).").format(first=first)
+                _("You may not write clinical content for this client (fields.{first}).").format(
+                    first=hidden[0]
+                ),
+                code="clinical_forbidden",
             )
-    writable = definitions if can_read else [d for d in definitions if not d.clinical]
-    kept = {} if can_read else {k: v for k, v in stored.items() if k not in administrative}
+        writable = [d for d in definitions if d.key in administrative]
+        seen = {k: v for k, v in stored.items() if k in administrative}
+        kept = {k: v for k, v in stored.items() if k not in administrative}
     cleaned = engine.validate_values(
         workspace=member.workspace,
         scope="client",
@@ -156,7 +170,7 @@ def _clean_fields(
         values=values,
         require_all=complete,
         definitions=writable,
-        previous=stored,
+        previous=seen,
     )
     if complete:
         result = {**kept, **cleaned}
@@ -167,26 +181,25 @@ def _clean_fields(
     return {k: v for k, v in result.items() if v is not None}
 
 
-def _assign(client: Client, members: list[Membership]) -> None:
-    existing = set(
-        ClientPractitioner.objects.filter(workspace_id=client.workspace_id, client=client).values_list(
-            "member_id", flat=True
-        )
-    )
-    ClientPractitioner.objects.bulk_create(
-        [
-            ClientPractitioner(workspace_id=client.workspace_id, client=client, member=m)
-            for m in members
-            if m.pk not in existing
-        ]
-    )
+def _clean_new(
+    member: Membership, data: Mapping[str, Any], definitions: list[FieldDefinition] | None = None
+) -> tuple[dict[str, Any], list[Membership], dict[str, Any], list[FieldDefinition]]:
+    """A new client's input, cleaned: (basic details, practitioners, field values, definitions).
 
-
-@transaction.atomic
-def client_create(*, member: Membership, data: Mapping[str, Any]) -> Client:
-    require(member, "client.create")
-    basic = _clean_basic(data, creating=True)
-    practitioners = _clean_practitioners(member, data.get("practitioner_ids") or [])
+    Every bad value is named at once (basic details, practitioners and custom fields together), so
+    an import's dry run reports each bad cell of a row. A clinical field written by a member who
+    may not write it is 403, unless the input is already invalid (422 first, as before)."""
+    errors: list[FieldError] = []
+    basic: dict[str, Any] = {}
+    practitioners: list[Membership] = []
+    try:
+        basic = _clean_basic(data, creating=True)
+    except ValidationFailed as exc:
+        errors += exc.fields
+    try:
+        practitioners = _clean_practitioners(member, data.get("practitioner_ids") or [])
+    except ValidationFailed as exc:
+        errors += exc.fields
     self_assign = (
         not member.has_perm("clinical.read_all")
         and member.has_perm("clinical.read_own")
@@ -196,18 +209,50 @@ def client_create(*, member: Membership, data: Mapping[str, Any]) -> Client:
         practitioners.append(member)
     # With clinical.read_own the creator is now one of the practitioners.
     can_read = member.has_perm("clinical.read_all") or member.has_perm("clinical.read_own")
-    definitions = client_definitions(member.workspace)
-    fields = _clean_fields(
-        member, data.get("fields"), stored={}, can_read=can_read, definitions=definitions, complete=True
+    if definitions is None:
+        definitions = client_definitions(member.workspace)
+    fields: dict[str, Any] = {}
+    try:
+        fields = _clean_fields(
+            member, data.get("fields"), stored={}, can_read=can_read, definitions=definitions, complete=True
+        )
+    except ValidationFailed as exc:
+        errors += exc.fields
+    except Forbidden:
+        if not errors:
+            raise
+    if errors:
+        raise ValidationFailed(errors)
+    return basic, practitioners, fields, definitions
+
+
+def client_check(
+    *, member: Membership, data: Mapping[str, Any], definitions: list[FieldDefinition] | None = None
+) -> None:
+    """Whether `client_create` would accept `data` (the same rules; writes nothing): raises its
+    errors, every bad value named. `definitions` (the workspace's client definitions) saves a
+    query per call when many are checked."""
+    require(member, "client.create")
+    _clean_new(member, data, definitions)
+
+
+@transaction.atomic
+def client_create(
+    *, member: Membership, data: Mapping[str, Any], definitions: list[FieldDefinition] | None = None
+) -> Client:
+    require(member, "client.create")
+    basic, practitioners, fields, definitions = _clean_new(member, data, definitions)
+    # Clinical values are sealed with the client's id, right after the insert (`_store_fields`).
+    client = Client.objects.create(workspace=member.workspace, fields={}, **basic)
+    if fields:
+        client.fields = _store_fields(client, fields, definitions)
+        Client.objects.filter(pk=client.pk).update(fields=client.fields)
+    practitioners_assign(member=member, client_id=client.pk, practitioners=practitioners, new_client=True)
+    engine.attachments_claim(
+        member=member, values=fields, scope="client", definitions=definitions, client_id=client.pk
     )
-    client = Client.objects.create(workspace=member.workspace, fields=fields, **basic)
-    _assign(client, practitioners)
-    attachments_link(
-        workspace_id=member.workspace_id,
-        ids=attachment_ids_in(fields, definitions),
-        uploaded_by_ids=[member.pk],
-        client=client,
-    )
+    if fields:
+        content_changed(workspace_id=member.workspace_id, client_ids=[client.pk])
     audit_record(
         workspace=member.workspace,
         actor=member,
@@ -216,6 +261,15 @@ def client_create(*, member: Membership, data: Mapping[str, Any]) -> Client:
         changes={"fields": sorted(fields), "practitioner_ids": [p.pk for p in practitioners]},
     )
     return client
+
+
+def _store_fields(
+    client: Client, values: dict[str, Any], definitions: list[FieldDefinition]
+) -> dict[str, Any]:
+    """The client's field values as stored: clinical ones sealed (`clinical.sealing`)."""
+    return seal_fields(
+        crypto.sealer(client.workspace_id), crypto.CLIENT_FIELDS, client.pk, values, definitions
+    )
 
 
 def _locked(member: Membership, client_id: int) -> Client:
@@ -229,7 +283,10 @@ def _locked(member: Membership, client_id: int) -> Client:
 def client_update(
     *, member: Membership, client_id: int, data: Mapping[str, Any], fields_complete: bool = False
 ) -> Client:
-    """Change basic details, practitioners (`practitioner_ids` replaces the set) and field values."""
+    """Change basic details, practitioners (`practitioner_ids` replaces the set) and field values.
+
+    A different set of practitioners needs `client.assign` (`clinical.access`); sending the current
+    set, as a form does, changes nothing and needs nothing more."""
     require(member, "client.read")
     client = _locked(member, client_id)
     require(member, "client.update")
@@ -246,40 +303,41 @@ def client_update(
             setattr(client, key, value)
     definitions = client_definitions(member.workspace)
     if "fields" in data:
-        stored = dict(client.fields or {})
+        can_read = can_read_clinical(member, client.pk)
+        # A reader edits the plaintext; anyone else keeps the sealed values exactly as stored.
+        stored = (
+            crypto.open_values(client.workspace_id, crypto.CLIENT_FIELDS, client.pk, client.fields)
+            if can_read
+            else dict(client.fields or {})
+        )
         new_fields = _clean_fields(
             member,
             data["fields"],
             stored=stored,
-            can_read=can_read_clinical(member, client.pk),
+            can_read=can_read,
             definitions=definitions,
             complete=fields_complete,
         )
         changed_keys = sorted(k for k in set(stored) | set(new_fields) if stored.get(k) != new_fields.get(k))
         if changed_keys:
             changes["fields"] = changed_keys
-            client.fields = new_fields
-            attachments_link(
-                workspace_id=member.workspace_id,
-                ids=attachment_ids_in(new_fields, definitions),
-                uploaded_by_ids=[member.pk],
-                client=client,
+            client.fields = _store_fields(client, new_fields, definitions)
+            new_fields = {k: v for k, v in new_fields.items() if not crypto.is_sealed(v)}
+            engine.attachments_claim(
+                member=member, values=new_fields, scope="client", definitions=definitions, client_id=client.pk
             )
     if "practitioner_ids" in data:
         wanted = _clean_practitioners(member, data["practitioner_ids"])
-        current = set(
-            ClientPractitioner.objects.filter(workspace_id=client.workspace_id, client=client).values_list(
-                "member_id", flat=True
-            )
-        )
+        current = assigned_ids(workspace_id=client.workspace_id, client_id=client.pk)
         wanted_ids = {m.pk for m in wanted}
         if wanted_ids != current:
-            ClientPractitioner.objects.filter(workspace_id=client.workspace_id, client=client).exclude(
-                member_id__in=wanted_ids
-            ).delete()
-            _assign(client, wanted)
+            require(member, "client.assign")
+            practitioners_assign(member=member, client_id=client.pk, practitioners=wanted)
+            practitioners_unassign(member=member, client_id=client.pk, practitioner_ids=current - wanted_ids)
             changes["practitioner_ids"] = [sorted(current), sorted(wanted_ids)]
     client.save()
+    if "fields" in changes:
+        content_changed(workspace_id=member.workspace_id, client_ids=[client.pk])
     if changes:
         audit_record(
             workspace=member.workspace, actor=member, action="client.update", obj=client, changes=changes
@@ -321,9 +379,7 @@ def client_delete(*, member: Membership, client_id: int) -> None:
     require(member, "client.read")
     client = _locked(member, client_id)
     require(member, "client.delete")
-    from atendo.scheduling.models import Session
-
-    count = Session.objects.filter(workspace_id=client.workspace_id, client_id=client.pk).count()
+    count = client.sessions.count()
     if count:
         raise Conflict(
             ngettext(
@@ -352,18 +408,19 @@ def client_delete(*, member: Membership, client_id: int) -> None:
 
 @transaction.atomic
 def client_assign(*, member: Membership, client_id: int, practitioner_id: int) -> Client:
+    """Assign a practitioner (`client.assign`; never oneself, unless that opens nothing)."""
     require(member, "client.read")
     client = _locked(member, client_id)
-    require(member, "client.update")
+    require(member, "client.assign")
     (practitioner,) = _clean_practitioners(member, [practitioner_id])
-    _assign(client, [practitioner])
-    audit_record(
-        workspace=member.workspace,
-        actor=member,
-        action="client.assign",
-        obj=client,
-        changes={"practitioner_id": practitioner.pk},
-    )
+    if practitioners_assign(member=member, client_id=client.pk, practitioners=[practitioner]):
+        audit_record(
+            workspace=member.workspace,
+            actor=member,
+            action="client.assign",
+            obj=client,
+            changes={"practitioner_id": practitioner.pk},
+        )
     return client
 
 
@@ -371,11 +428,7 @@ def client_assign(*, member: Membership, client_id: int, practitioner_id: int) -
 def client_unassign(*, member: Membership, client_id: int, practitioner_id: int) -> Client:
     require(member, "client.read")
     client = _locked(member, client_id)
-    require(member, "client.update")
-    deleted, _by_model = ClientPractitioner.objects.filter(
-        workspace_id=client.workspace_id, client=client, member_id=practitioner_id
-    ).delete()
-    if not deleted:
+    if not practitioners_unassign(member=member, client_id=client.pk, practitioner_ids=[practitioner_id]):
         raise NotFound(
             _("Member {practitioner_id} is not assigned to this client.").format(
                 practitioner_id=practitioner_id

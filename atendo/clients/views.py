@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from atendo.clients import selectors, services
-from atendo.clients.clinical import can_read_clinical
+from atendo.clients import importing, selectors, services
 from atendo.clients.forms import ClientForm
 from atendo.clients.serializers import (
     client_definitions,
@@ -20,31 +20,19 @@ from atendo.clients.serializers import (
     clients_to_json,
     record_clinical_read,
 )
-from atendo.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from atendo.core.views import workspace_page
+from atendo.clinical.access import may_write
+from atendo.core.errors import DomainError, Forbidden, ValidationFailed
+from atendo.core.http import PageRequest
 from atendo.fields.forms import FieldValuesForm
 from atendo.workspaces.models import Membership
+from atendo.workspaces.pages import workspace_page
 
-TABS = ("overview", "sessions", "evaluations", "payments")
-
-
-def _member(request: HttpRequest) -> Membership:
-    return request.member  # type: ignore[attr-defined,no-any-return]
-
-
-def _optional_url(names: tuple[str, ...], **kwargs: Any) -> str | None:
-    """The URL of another app's page if that app provides it (tabs filled by other apps)."""
-    for name in names:
-        try:
-            return reverse(name, kwargs=kwargs)
-        except NoReverseMatch:
-            continue
-    return None
+TABS = ("overview", "sessions", "evaluations", "payments", "progress")
 
 
 @workspace_page("client.read")
-def client_list(request: HttpRequest, workspace_slug: str) -> HttpResponse:
-    member = _member(request)
+def client_list(request: PageRequest, workspace_slug: str) -> HttpResponse:
+    member = request.member
     q = request.GET.get("q", "")
     archived = request.GET.get("archived", "false")
     try:
@@ -67,7 +55,7 @@ def client_list(request: HttpRequest, workspace_slug: str) -> HttpResponse:
         "can_create": member.has_perm("client.create"),
         "appending": bool(request.GET.get("cursor")),
     }
-    if getattr(request, "htmx", False):
+    if request.htmx:
         return render(request, "clients/_rows.html", context)
     return render(request, "clients/list.html", context)
 
@@ -80,9 +68,7 @@ def _members(member: Membership) -> list[Membership]:
 
 def _field_form(member: Membership, client_id: int | None, values: dict[str, Any]) -> FieldValuesForm:
     # A new client: a read_own creator becomes its practitioner (see services.client_create).
-    can_write = member.has_perm("clinical.read_all") or (
-        member.has_perm("clinical.read_own") and (client_id is None or can_read_clinical(member, client_id))
-    )
+    can_write = may_write(member, client_id)
     return FieldValuesForm(
         member=member,
         definitions=client_definitions(member.workspace),
@@ -92,8 +78,8 @@ def _field_form(member: Membership, client_id: int | None, values: dict[str, Any
     )
 
 
-def _save(request: HttpRequest, workspace_slug: str, client_id: int | None) -> HttpResponse:
-    member = _member(request)
+def _save(request: PageRequest, workspace_slug: str, client_id: int | None) -> HttpResponse:
+    member = request.member
     existing = selectors.client_get_for(member, client_id) if client_id else None
     initial: dict[str, Any] = {}
     values: dict[str, Any] = {}
@@ -104,7 +90,7 @@ def _save(request: HttpRequest, workspace_slug: str, client_id: int | None) -> H
             "name": existing.name,
             "email": existing.email,
             "phone": existing.phone,
-            "birth_date": existing.birth_date.isoformat() if existing.birth_date else "",
+            "birth_date": existing.birth_date,
             "practitioner_ids": [str(p) for p in shown["practitioner_ids"]],
         }
     form = ClientForm(request.POST or None, member=member, initial=initial)
@@ -138,34 +124,29 @@ def _save(request: HttpRequest, workspace_slug: str, client_id: int | None) -> H
 
 
 @workspace_page("client.create")
-def client_create(request: HttpRequest, workspace_slug: str) -> HttpResponse:
+def client_create(request: PageRequest, workspace_slug: str) -> HttpResponse:
     return _save(request, workspace_slug, None)
 
 
 @workspace_page("client.read", "client.update")
-def client_edit(request: HttpRequest, workspace_slug: str, client_id: int) -> HttpResponse:
-    try:
-        return _save(request, workspace_slug, client_id)
-    except NotFound:
-        raise Http404 from None
+def client_edit(request: PageRequest, workspace_slug: str, client_id: int) -> HttpResponse:
+    return _save(request, workspace_slug, client_id)
 
 
 @workspace_page("client.read")
-def client_detail(request: HttpRequest, workspace_slug: str, client_id: int) -> HttpResponse:
-    member = _member(request)
-    try:
-        client = selectors.client_get_for(member, client_id)
-    except NotFound:
-        raise Http404 from None
+def client_detail(request: PageRequest, workspace_slug: str, client_id: int) -> HttpResponse:
+    member = request.member
+    client = selectors.client_get_for(member, client_id)
     tab = request.GET.get("tab", "overview")
     if tab not in TABS:
         tab = "overview"
     definitions = client_definitions(member.workspace)
-    shown = client_to_json(member, client, definitions=definitions)
+    shown = client_to_json(member, client)
     if tab == "overview":
         record_clinical_read(member, client, shown, definitions)
     names = {m.pk: m.user.display_name for m in _members(member)}
     form = FieldValuesForm(member=member, definitions=definitions, values=shown["fields"])
+    tab_kwargs = {"workspace_slug": workspace_slug, "client_id": client.pk}
     context: dict[str, Any] = {
         "nav": "clients",
         "client": client,
@@ -175,21 +156,25 @@ def client_detail(request: HttpRequest, workspace_slug: str, client_id: int) -> 
         "tab": tab,
         "can_update": member.has_perm("client.update"),
         "can_delete": member.has_perm("client.delete"),
-        "sessions_url": _optional_url(
-            ("scheduling:client_sessions",), workspace_slug=workspace_slug, client_id=client.pk
-        )
+        # The tabs other apps fill (URL names only: this app imports none of them).
+        "sessions_url": reverse("scheduling:client_sessions", kwargs=tab_kwargs)
         if member.has_perm("session.read")
         else None,
-        "payments_url": _optional_url(
-            ("billing:client_payments",), workspace_slug=workspace_slug, client_id=client.pk
-        )
+        "payments_url": reverse("billing:client_payments", kwargs=tab_kwargs)
         if member.has_perm("billing.read")
         else None,
-        "evaluations_url": _optional_url(
-            ("evaluations:client_evaluations", "evaluations:client_list", "evaluations:client"),
-            workspace_slug=workspace_slug,
-            client_id=client.pk,
-        ),
+        "evaluations_url": reverse("evaluations:client_list", kwargs=tab_kwargs),
+        # Who opened this record (the read audit, the trail's partial), for the owner (audit.read).
+        "reads_url": reverse("trail:client_reads", kwargs=tab_kwargs)
+        if member.has_perm("audit.read")
+        else None,
+        # What the client owes, in the header (billing's partial, loaded with htmx).
+        "balance_url": reverse("billing:client_balance", kwargs=tab_kwargs)
+        if member.has_perm("billing.read")
+        else None,
+        "progress_url": reverse("insights:client_progress", kwargs=tab_kwargs)
+        if member.has_perm("insights.read") and member.has_perm("session.read")
+        else None,
     }
     return render(request, "clients/detail.html", context)
 
@@ -205,27 +190,21 @@ def _redirect_detail(workspace_slug: str, client_id: int) -> HttpResponse:
 
 @require_POST
 @workspace_page("client.read", "client.update")
-def client_archive(request: HttpRequest, workspace_slug: str, client_id: int) -> HttpResponse:
-    member = _member(request)
-    try:
-        if request.POST.get("action") == "unarchive":
-            services.client_unarchive(member=member, client_id=client_id)
-            messages.success(request, _("The client is active again."))
-        else:
-            services.client_archive(member=member, client_id=client_id)
-            messages.success(request, _("The client was archived."))
-    except NotFound:
-        raise Http404 from None
+def client_archive(request: PageRequest, workspace_slug: str, client_id: int) -> HttpResponse:
+    member = request.member
+    if request.POST.get("action") == "unarchive":
+        services.client_unarchive(member=member, client_id=client_id)
+        messages.success(request, _("The client is active again."))
+    else:
+        services.client_archive(member=member, client_id=client_id)
+        messages.success(request, _("The client was archived."))
     return _redirect_detail(workspace_slug, client_id)
 
 
 @workspace_page("client.read", "client.delete")
-def client_delete(request: HttpRequest, workspace_slug: str, client_id: int) -> HttpResponse:
-    member = _member(request)
-    try:
-        client = selectors.client_get_for(member, client_id)
-    except NotFound:
-        raise Http404 from None
+def client_delete(request: PageRequest, workspace_slug: str, client_id: int) -> HttpResponse:
+    member = request.member
+    client = selectors.client_get_for(member, client_id)
     if request.method == "POST":
         try:
             services.client_delete(member=member, client_id=client_id)
@@ -235,3 +214,90 @@ def client_delete(request: HttpRequest, workspace_slug: str, client_id: int) -> 
         messages.success(request, _("The client was deleted."))
         return redirect("clients:list", workspace_slug=workspace_slug)
     return render(request, "clients/delete.html", {"nav": "clients", "client": client})
+
+
+@workspace_page("client.read", "client.create")
+def client_import(request: PageRequest, workspace_slug: str) -> HttpResponse:
+    """Import clients from a CSV file: choose it, check (the columns mapped automatically, each
+    changeable; the dry run's errors and skipped rows), then import all or none.
+
+    Nothing is kept on the server between the steps: each post carries the file again (with htmx
+    the chosen file stays in the form while the check is redrawn; without JavaScript the page asks
+    for it again). Every step is `importing.clients_import`, as the API and the command."""
+    member = request.member
+    context: dict[str, Any] = {"nav": "clients", "max_mb": importing.MAX_BYTES // (1024 * 1024)}
+    template = "clients/_import_result.html" if request.htmx else "clients/import.html"
+    if request.method != "POST":
+        return render(request, "clients/import.html", context)
+    upload = request.FILES.get("file")
+    action = request.POST.get("action", "check")
+    status = 200
+    try:
+        if upload is None:
+            raise ValidationFailed.single("file", _("Choose a CSV file to import."))
+        if (upload.size or 0) > importing.MAX_BYTES:
+            raise importing.too_large()
+        raw = upload.read(importing.MAX_BYTES + 1)
+        table = importing.read_table(raw)
+        definitions = client_definitions(member.workspace)
+        targets = importing.import_targets(member, definitions)
+        if request.POST.get("mapped"):
+            mapping: dict[str, str] = {
+                header: request.POST.get(f"map-{index}", "")
+                for index, header in enumerate(table.headers)
+                if header
+            }
+        else:
+            mapping = importing.auto_mapping(table.headers, targets)
+        sample = [cells for _number, cells in table.rows[:3]]
+        context.update(
+            columns=[
+                {
+                    "index": index,
+                    "header": header,
+                    "chosen": mapping.get(header, ""),
+                    "sample": [cells[index] for cells in sample if index < len(cells) and cells[index]],
+                }
+                for index, header in enumerate(table.headers)
+            ],
+            targets=targets,
+            file_name=upload.name,
+        )
+        if "name" in mapping.values():
+            report = importing.clients_import(
+                member=member, raw=raw, mapping=mapping, dry_run=action != "import"
+            )
+            context["report"] = report
+            if not report.dry_run:
+                messages.success(
+                    request,
+                    ngettext(
+                        "{count} client was imported.", "{count} clients were imported.", report.created
+                    ).format(count=report.created),
+                )
+                target = reverse("clients:list", kwargs={"workspace_slug": workspace_slug})
+                if request.htmx:
+                    response = HttpResponse(status=204)
+                    response["HX-Redirect"] = target
+                    return response
+                return redirect(target)
+        else:
+            context["needs_name"] = True
+    except Forbidden:
+        raise
+    except importing.ImportInvalid as exc:
+        status = exc.status
+        context["error"] = exc.message
+        context["report"] = importing.ImportReport(
+            dry_run=False,
+            headers=[],
+            mapping={},
+            skipped=exc.extra.get("skipped", []),
+            errors=exc.extra.get("errors", []),
+        )
+    except DomainError as exc:
+        status = exc.status
+        context["error"] = exc.message
+        context["error_fields"] = [f.message for f in exc.fields if f.message != exc.message]
+    # htmx swaps only a 2xx answer: the partial carries the error, the full page its status.
+    return render(request, template, context, status=200 if request.htmx else status)

@@ -7,10 +7,17 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import DataError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, AuthorizationError, HttpError, ValidationError
 
@@ -50,6 +57,8 @@ def loc_to_path(loc: Sequence[Any]) -> str:
 
 
 def _humanize(error: dict[str, Any]) -> str:
+    if error.get("type") == "extra_forbidden":
+        return _("Unknown field; this operation does not take it.")
     msg = str(error.get("msg", "Invalid value."))
     # pydantic prefixes custom errors with "Value error, "; the rest is already plain English.
     for prefix in ("Value error, ", "Assertion failed, "):
@@ -136,7 +145,37 @@ def install(api: NinjaAPI) -> None:
 
     @api.exception_handler(RequestDataTooBig)
     def _too_big(request: HttpRequest, exc: RequestDataTooBig) -> HttpResponse:
-        return error_response(api, request, 413, "too_large", "The request body is too large.")
+        return error_response(api, request, 413, "too_large", _("The request body is too large."))
+
+    # A form or upload Django cannot read: multipart without a boundary or with a part header over
+    # its limit (MultiPartParserError), more fields or files than DATA_UPLOAD_MAX_NUMBER_FIELDS /
+    # _FILES (SuspiciousOperation), a body cut short (UnreadablePostError). The client's doing: 400.
+    @api.exception_handler(MultiPartParserError)
+    def _unreadable_form(request: HttpRequest, exc: MultiPartParserError) -> HttpResponse:
+        return error_response(
+            api,
+            request,
+            400,
+            "bad_request",
+            _("The form data could not be read: {reason}").format(reason=exc),
+        )
+
+    @api.exception_handler(SuspiciousOperation)
+    def _suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        logger.warning("Refused %s %s: %s", request.method, request.path, exc)
+        return error_response(
+            api, request, 400, "bad_request", _("The request is malformed and could not be read.")
+        )
+
+    @api.exception_handler(BadRequest)
+    def _bad_request(request: HttpRequest, exc: BadRequest) -> HttpResponse:
+        return error_response(
+            api, request, 400, "bad_request", _("The request is malformed and could not be read.")
+        )
+
+    @api.exception_handler(UnreadablePostError)
+    def _cut_short(request: HttpRequest, exc: UnreadablePostError) -> HttpResponse:
+        return error_response(api, request, 400, "bad_request", _("The request body could not be read."))
 
     @api.exception_handler(Http404)
     def _not_found(request: HttpRequest, exc: Http404) -> HttpResponse:

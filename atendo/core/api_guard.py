@@ -9,20 +9,28 @@ Infinity). This middleware answers them in the one error shape before the API se
 - in the query string or the JSON body: 422 naming the parameter or the field path;
 - a body larger than `DATA_UPLOAD_MAX_MEMORY_SIZE`: 413; a JSON body that is not an object: 422
   (every operation takes an object, and Ninja would read a list as "no fields given").
+
+Malformed requests answer 400 here too, whatever the content type claims (Ninja reads any body
+that is not a form as JSON): a body that is not JSON, JSON nested deeper than
+`json_input.MAX_DEPTH` (which would end in a `RecursionError`), more query parameters than
+`DATA_UPLOAD_MAX_NUMBER_FIELDS`. Forms and uploads that cannot be read (multipart without a
+boundary, an oversized part header, too many fields) are answered by the API's error handlers
+(`api_errors`). Messages are translated: the middleware runs after `LocaleMiddleware`.
 """
 
 from __future__ import annotations
 
-import json
 import math
 import re
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.translation import gettext as _
 
-from atendo.core.api_schemas import MAX_ID
+from atendo.core import json_input
+from atendo.core.clean import MAX_ID
 
 API_PREFIX = "/api/"
 _DIGITS = re.compile(r"^[+-]?\d+$")
@@ -46,40 +54,36 @@ def _bad_scalar(value: Any, *, digits_are_numbers: bool = False) -> str | None:
     (`digits_are_numbers`) is judged as the number it will become."""
     if isinstance(value, str):
         if "\x00" in value:
-            return "Text cannot contain NUL (\\u0000) characters."
+            return _("Text cannot contain NUL (\\u0000) characters.")
         if digits_are_numbers and len(value) < 4000 and _DIGITS.match(value) and abs(int(value)) > MAX_ID:
-            return "This number is out of range."
+            return _("This number is out of range.")
         return None
     if isinstance(value, bool):
         return None
     if isinstance(value, int) and abs(value) > MAX_ID:
-        return "This number is out of range."
+        return _("This number is out of range.")
     if isinstance(value, float) and not math.isfinite(value):
-        return "Numbers must be finite."
+        return _("Numbers must be finite.")
     return None
 
 
-def _walk(value: Any, path: str) -> Iterator[tuple[str, Any]]:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            if "\x00" in key:
-                yield path, key
-                continue
-            yield from _walk(item, f"{path}.{key}" if path else key)
-    elif isinstance(value, list):
-        for i, item in enumerate(value):
-            yield from _walk(item, f"{path}[{i}]")
-    else:
-        yield path, value
-
-
 def _body_problems(data: Any) -> list[tuple[str, str]]:
+    """Every scalar that cannot be stored, with its path; raises `json_input.TooDeep`."""
     problems = []
-    for path, value in _walk(data, ""):
+    for path, value in json_input.scalars(data):
         reason = _bad_scalar(value)
         if reason:
             problems.append((path, reason))
     return problems
+
+
+def _too_deep(exc: json_input.TooDeep) -> JsonResponse:
+    message = _("The request body nests deeper than {depth} levels.").format(depth=json_input.MAX_DEPTH)
+    return error(400, "bad_request", message, [(exc.path, message)] if exc.path else [])
+
+
+# Bodies Ninja does not read as JSON: forms and uploads (checked by the API's error handlers).
+_FORM_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
 
 
 class ApiInputGuardMiddleware:
@@ -103,56 +107,69 @@ class ApiInputGuardMiddleware:
             return response
         status = response.status_code
         if status == 404:
-            return error(404, "not_found", "Not found.")
+            return error(404, "not_found", _("Not found."))
         if status == 405:
-            shaped = error(405, "method_not_allowed", f"{request.method} is not allowed here.")
+            shaped = error(
+                405, "method_not_allowed", _("{method} is not allowed here.").format(method=request.method)
+            )
             if response.has_header("Allow"):
                 shaped["Allow"] = response["Allow"]
             return shaped
         if status == 403:
             return error(
-                403, "forbidden", "You do not have permission to do this (or the CSRF check failed)."
+                403, "forbidden", _("You do not have permission to do this (or the CSRF check failed).")
             )
+        if status == 400:
+            return error(400, "bad_request", _("The request is malformed and could not be read."))
         if status == 413:
-            return error(413, "too_large", "The request body is too large.")
+            return error(413, "too_large", _("The request body is too large."))
         if status >= 500:
-            return error(status, "server_error", "Something went wrong on our side; it was logged.")
-        return error(status, "error", "The request could not be handled.")
+            return error(status, "server_error", _("Something went wrong on our side; it was logged."))
+        return error(status, "error", _("The request could not be handled."))
 
     def check(self, request: HttpRequest) -> HttpResponse | None:
         for segment in request.path.split("/"):
             if _bad_scalar(segment, digits_are_numbers=True):
-                return error(404, "not_found", "Not found.")
+                return error(404, "not_found", _("Not found."))
         problems = []
-        for key, values in request.GET.lists():
+        try:
+            parameters = request.GET.lists()
+        except TooManyFieldsSent:
+            return error(400, "bad_request", _("The query string has too many parameters."))
+        for key, values in parameters:
             if "\x00" in key:
-                problems.append((key.replace("\x00", ""), "Parameter names cannot contain NUL characters."))
+                problems.append(
+                    (key.replace("\x00", ""), _("Parameter names cannot contain NUL characters."))
+                )
             for value in values:
                 reason = _bad_scalar(value, digits_are_numbers=True)
                 if reason:
                     problems.append((key, reason))
         if problems:
             return error(422, "validation_error", f"{problems[0][0]}: {problems[0][1]}", problems)
-        if request.method in {"POST", "PUT", "PATCH"} and "json" in (request.content_type or ""):
+        content_type = (request.content_type or "").lower()
+        if request.method in {"POST", "PUT", "PATCH"} and content_type not in _FORM_TYPES:
             try:
                 body = request.body
             except RequestDataTooBig:
-                return error(413, "too_large", "The request body is too large.")
+                return error(413, "too_large", _("The request body is too large."))
             if not body:
                 return None
             try:
-                data = json.loads(body)
+                data = json_input.decode(body)
+                problems = _body_problems(data)
+            except json_input.TooDeep as exc:
+                return _too_deep(exc)
             except (ValueError, UnicodeDecodeError):
-                return error(400, "bad_request", "The request body is not valid JSON.")
+                return error(400, "bad_request", _("The request body is not valid JSON."))
             if not isinstance(data, dict):
                 # Every Atendo operation takes an object; Ninja would read a list as "no fields given".
                 return error(
                     422,
                     "validation_error",
-                    "The request body must be a JSON object.",
-                    [("", "Expected a JSON object.")],
+                    _("The request body must be a JSON object."),
+                    [("", _("Expected a JSON object."))],
                 )
-            problems = _body_problems(data)
             if problems:
                 path, reason = problems[0]
                 message = f"{path}: {reason}" if path else reason

@@ -6,7 +6,7 @@ query of tenant data goes through `.for_workspace(ws)` or an access helper built
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Self, TypeVar
 
 from django.db import models
 
@@ -17,7 +17,9 @@ _M = TypeVar("_M", bound="TenantModel")
 
 
 class TenantQuerySet(models.QuerySet[_M]):
-    def for_workspace(self, workspace: Workspace | int) -> TenantQuerySet[_M]:
+    """Queries of tenant data: `.for_workspace(ws)` is the way into one workspace's rows."""
+
+    def for_workspace(self, workspace: Workspace | int) -> Self:
         workspace_id = workspace if isinstance(workspace, int) else workspace.pk
         return self.filter(workspace_id=workspace_id)
 
@@ -29,7 +31,7 @@ class TenantModel(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects: Any = TenantQuerySet.as_manager()
+    objects = TenantQuerySet.as_manager()
 
     class Meta:
         abstract = True

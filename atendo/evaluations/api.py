@@ -9,9 +9,10 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from pydantic import StrictInt
 
-from atendo.billing.selectors import page_of
-from atendo.core.api_auth import api_member
+from atendo.core.api_schemas import InputSchema
+from atendo.core.pagination import keyset_page
 from atendo.evaluations import selectors, services
+from atendo.workspaces.api_auth import api_member
 
 router = Router(tags=["evaluations"])
 PREFIX = "/workspaces/{workspace_slug}/evaluations"
@@ -39,7 +40,7 @@ class EvaluationList(Schema):
     withheld: list[str] = Field(description="`evaluations` when clinical evaluations were left out.")
 
 
-class EvaluationCreate(Schema):
+class EvaluationCreate(InputSchema):
     client_id: StrictInt
     session_id: StrictInt | None = None
     title: str = ""
@@ -48,7 +49,7 @@ class EvaluationCreate(Schema):
     clinical: bool = True
 
 
-class EvaluationPatch(Schema):
+class EvaluationPatch(InputSchema):
     session_id: StrictInt | None = None
     title: str | None = None
     date: dt.date | None = None
@@ -81,7 +82,7 @@ def evaluations_list(
 ) -> Any:
     member = api_member(request, workspace_slug)
     qs = selectors.evaluations_for(member, client_id=client_id, session_id=session_id)
-    rows, next_cursor = page_of(qs, cursor=cursor, limit=limit)
+    rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
     items, withheld = selectors.evaluations_to_json(member, rows)
     return {"items": items, "next_cursor": next_cursor, "withheld": ["evaluations"] if withheld else []}
 

@@ -22,7 +22,9 @@ class Evaluation(TenantModel):
         related_name="evaluations",
         db_index=False,
     )
-    title = models.CharField(_("title"), max_length=200, blank=True)
+    # A clinical evaluation's title is sealed (`clinical.crypto`; at most 200 characters before):
+    # read it through `evaluations_to_json` or, for its writer, `selectors.evaluation_plain`.
+    title = models.TextField(_("title"), blank=True)
     date = models.DateField(_("date"))
     # Values by evaluation field key, validated by the field engine (scope "evaluation").
     values = models.JSONField(default=dict, blank=True)
@@ -45,3 +47,7 @@ class Evaluation(TenantModel):
 
     def __str__(self) -> str:
         return self.title or f"Evaluation {self.date:%Y-%m-%d}"
+
+    def audit_clinical_label(self) -> tuple[int | None, bool]:
+        """The title of a clinical evaluation is clinical (see `audit.services.ClinicalLabel`)."""
+        return self.client_id, self.clinical

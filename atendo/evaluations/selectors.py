@@ -1,4 +1,4 @@
-"""Reads of evaluations with the clinical barrier applied (the one redaction point decides).
+"""Reads of evaluations with the clinical barrier applied (`atendo.clinical.redact` decides).
 
 A clinical evaluation of a client the reader may not read clinically is absent (listed only as
 withheld); an administrative one is shown without the values of clinical evaluation fields.
@@ -7,12 +7,16 @@ withheld); an administrative one is shown without the values of clinical evaluat
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
-from atendo.clients.clinical import readable_client_ids
+from atendo.audit.reads import read_record
+from atendo.clinical import crypto
+from atendo.clinical.access import readable_client_ids
+from atendo.clinical.redact import redact
+from atendo.clinical.sealing import reseal_key
 from atendo.core.errors import NotFound
 from atendo.evaluations.models import Evaluation
-from atendo.fields import engine
+from atendo.fields.models import FieldDefinition
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership
 
@@ -33,44 +37,33 @@ def evaluations_to_json(
     member: Membership, evaluations: Sequence[Evaluation]
 ) -> tuple[list[dict[str, Any]], int]:
     """(items the member may see, how many clinical evaluations were withheld). ≤ 2 queries."""
-    evaluations = list(evaluations)
-    readable = readable_client_ids(member, {e.client_id for e in evaluations})
-    open_keys: set[str] | None = None
-    items, withheld = [], 0
     tz = member.workspace.tz
-    for e in evaluations:
-        can_read = e.client_id in readable
-        if e.clinical and not can_read:
-            withheld += 1
-            continue
-        values = dict(e.values or {})
-        hidden: list[str] = []
-        if not can_read and values:
-            if open_keys is None:
-                definitions = engine.definitions_for(
-                    workspace=member.workspace, scope="evaluation", include_archived=True
-                )
-                open_keys = {d.key for d in definitions if not d.clinical}
-            hidden = [f"values.{k}" for k in values if k not in open_keys]
-            values = {k: v for k, v in values.items() if k in open_keys}
-        items.append(
-            {
-                "id": e.pk,
-                "client_id": e.client_id,
-                "session_id": e.session_id,
-                "title": e.title,
-                "date": e.date.isoformat(),
-                "clinical": e.clinical,
-                "values": values,
-                "performed_by_id": e.performed_by_id,
-                "performed_by_name": e.performed_by.display_name if e.performed_by else "",
-                "version": e.version,
-                "created_at": e.created_at.astimezone(tz).isoformat(),
-                "updated_at": e.updated_at.astimezone(tz).isoformat(),
-                "withheld": hidden,
-            }
+    rows = [
+        {
+            "id": e.pk,
+            "client_id": e.client_id,
+            "session_id": e.session_id,
+            "title": e.title,
+            "date": e.date.isoformat(),
+            "clinical": e.clinical,
+            "values": dict(e.values or {}),
+            "performed_by_id": e.performed_by_id,
+            "performed_by_name": e.performed_by.display_name if e.performed_by else "",
+            "version": e.version,
+            "created_at": e.created_at.astimezone(tz).isoformat(),
+            "updated_at": e.updated_at.astimezone(tz).isoformat(),
+        }
+        for e in evaluations
+    ]
+    readable = readable_client_ids(member, {cast(int, r["client_id"]) for r in rows})
+    shown = redact(member, rows, "evaluation", readable=readable)
+    # The read audit: a clinical evaluation, or any values, shown to a reader of that client.
+    read = [r for r in shown if r["client_id"] in readable and (r["clinical"] or r["values"])]
+    if read:
+        read_record(
+            member, kind="evaluation", ids=[r["id"] for r in read], client_ids=[r["client_id"] for r in read]
         )
-    return items, withheld
+    return list(shown), shown.left_out
 
 
 def evaluation_get_for(member: Membership, evaluation_id: int) -> Evaluation:
@@ -81,3 +74,35 @@ def evaluation_get_for(member: Membership, evaluation_id: int) -> Evaluation:
     if not items:
         raise NotFound()
     return evaluation  # type: ignore[no-any-return]
+
+
+def evaluation_plain(evaluation: Evaluation) -> tuple[str, dict[str, Any]]:
+    """(title, values) in plaintext, for a member who may write the evaluation (who reads its
+    clinical content: the caller checked); the displays go through `evaluations_to_json`."""
+    workspace_id, row = evaluation.workspace_id, evaluation.pk
+    title = evaluation.title
+    if crypto.is_token(title):
+        title = crypto.open_text(workspace_id, crypto.EVALUATION_TITLE, row, title)
+    return title, crypto.open_values(workspace_id, crypto.EVALUATION_VALUES, row, evaluation.values)
+
+
+def evaluation_values_exist(definition: FieldDefinition) -> bool:
+    """Does any evaluation store a value under this evaluation field's key? (For `fields.registry`:
+    a definition in use may not change its type.)"""
+    return Evaluation.objects.filter(
+        workspace_id=definition.workspace_id, values__has_key=definition.key
+    ).exists()
+
+
+def evaluation_values_reseal(definition: FieldDefinition) -> int:
+    """After an evaluation field's clinical or filterable flag changed (`fields.registry`); a
+    clinical evaluation keeps all its values sealed."""
+    rows = (
+        Evaluation.objects.for_workspace(definition.workspace_id)
+        .filter(values__has_key=definition.key)
+        .only("id", "workspace_id", "values", "clinical")
+        .order_by("id")
+    )
+    return reseal_key(
+        rows, field="values", column=crypto.EVALUATION_VALUES, definition=definition, sealed_whole="clinical"
+    )

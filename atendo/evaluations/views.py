@@ -6,27 +6,26 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from atendo.clients.clinical import can_read_clinical
 from atendo.clients.models import Client
+from atendo.clinical.access import may_write
+from atendo.core.clean import id_or_none
 from atendo.core.errors import DomainError, NotFound, ValidationFailed
-from atendo.core.views import workspace_page
+from atendo.core.http import PageRequest
 from atendo.evaluations import selectors, services
 from atendo.evaluations.forms import EvaluationForm
 from atendo.evaluations.models import Evaluation
 from atendo.fields.engine import definitions_for
+from atendo.fields.forms import FieldValuesForm
 from atendo.scheduling.models import Session
 from atendo.workspaces.models import Membership
-
-
-def _member(request: HttpRequest) -> Membership:
-    return request.member  # type: ignore[attr-defined,no-any-return]
+from atendo.workspaces.pages import workspace_page
 
 
 def _client_or_404(member: Membership, client_id: int) -> Client:
@@ -36,24 +35,13 @@ def _client_or_404(member: Membership, client_id: int) -> Client:
     return client
 
 
-def _client_url(workspace_slug: str, client_id: int) -> str | None:
-    try:
-        return reverse("clients:detail", kwargs={"workspace_slug": workspace_slug, "client_id": client_id})
-    except NoReverseMatch:
-        return None
-
-
-def _render(request: HttpRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    context.setdefault("nav", "clients")
-    with timezone.override(_member(request).workspace.tz):
-        return render(request, template, context, status=status)
+def _client_url(workspace_slug: str, client_id: int) -> str:
+    return reverse("clients:detail", kwargs={"workspace_slug": workspace_slug, "client_id": client_id})
 
 
 @workspace_page("client.read")
-def client_evaluations(request: HttpRequest, workspace_slug: str, client_id: int) -> HttpResponse:
-    from atendo.fields.forms import FieldValuesForm
-
-    member = _member(request)
+def client_evaluations(request: PageRequest, workspace_slug: str, client_id: int) -> HttpResponse:
+    member = request.member
     client = _client_or_404(member, client_id)
     rows = list(selectors.evaluations_for(member, client_id=client.pk).order_by("-date", "-pk")[:50])
     items, withheld = selectors.evaluations_to_json(member, rows)
@@ -64,23 +52,22 @@ def client_evaluations(request: HttpRequest, workspace_slug: str, client_id: int
         ).nodes()
         item["rows"] = [n for n in nodes if n["value"] not in (None, "", [], {})]
     context = {
+        "nav": "clients",
         "client": client,
         "evaluations": items,
         "withheld": withheld,
-        "can_write": member.has_perm("client.update") and can_read_clinical(member, client.pk),
+        "can_write": member.has_perm("client.update") and may_write(member, client.pk),
         "client_url": _client_url(workspace_slug, client.pk),
     }
-    partial = bool(getattr(request, "htmx", False))
+    partial = bool(request.htmx)
     template = "evaluations/_client_evaluations.html" if partial else "evaluations/client_evaluations.html"
-    return _render(request, template, context)
+    return render(request, template, context)
 
 
 @workspace_page("client.read", "session.read")
-def session_evaluations(request: HttpRequest, workspace_slug: str, session_id: int) -> HttpResponse:
+def session_evaluations(request: PageRequest, workspace_slug: str, session_id: int) -> HttpResponse:
     """The evaluations linked to a session (a partial for the session page)."""
-    from atendo.fields.forms import FieldValuesForm
-
-    member = _member(request)
+    member = request.member
     session = Session.objects.for_workspace(member.workspace).filter(pk=session_id).first()
     if session is None:
         raise Http404
@@ -93,20 +80,19 @@ def session_evaluations(request: HttpRequest, workspace_slug: str, session_id: i
         ).nodes()
         item["rows"] = [n for n in nodes if n["value"] not in (None, "", [], {})]
     context = {
+        "nav": "sessions",
         "client": session.client,
         "session_id": session.pk,
         "evaluations": items,
         "withheld": withheld,
-        "can_write": member.has_perm("client.update") and can_read_clinical(member, session.client_id),
+        "can_write": member.has_perm("client.update") and may_write(member, session.client_id),
     }
-    return _render(request, "evaluations/_session_evaluations.html", context)
+    return render(request, "evaluations/_session_evaluations.html", context)
 
 
 def _form_page(
-    request: HttpRequest, member: Membership, client: Client, evaluation: Evaluation | None
+    request: PageRequest, member: Membership, client: Client, evaluation: Evaluation | None
 ) -> HttpResponse:
-    from atendo.fields.forms import FieldValuesForm
-
     definitions = definitions_for(workspace=member.workspace, scope="evaluation")
     tz = member.workspace.tz
     sessions = (
@@ -115,21 +101,23 @@ def _form_page(
     session_choices = [(s.pk, f"{s.starts_at.astimezone(tz):%Y-%m-%d %H:%M} · {s.name}") for s in sessions]
     post = request.POST if request.method == "POST" else None
     initial: dict[str, Any] = {"date": timezone.now().astimezone(tz).date(), "clinical": True}
+    # The writer reads the evaluation's content (checked by the views below): its plaintext.
+    title, stored_values = selectors.evaluation_plain(evaluation) if evaluation is not None else ("", {})
     if evaluation is not None:
         initial = {
-            "title": evaluation.title,
+            "title": title,
             "date": evaluation.date,
             "session": evaluation.session_id,
             "clinical": evaluation.clinical,
         }
-    elif request.GET.get("session", "").isdigit():
-        initial["session"] = int(request.GET["session"])
+    elif id_or_none(request.GET.get("session")) is not None:
+        initial["session"] = id_or_none(request.GET.get("session"))
     form = EvaluationForm(post, session_choices=session_choices, initial=initial)
     values_form = FieldValuesForm(
         member=member,
         definitions=definitions,
         prefix="values",
-        values=evaluation.values if evaluation else {},
+        values=stored_values,
     )
     status = 200
     if request.method == "POST":
@@ -166,16 +154,14 @@ def _form_page(
                 status = exc.status
             else:
                 messages.success(request, _("Evaluation saved."))
-                return redirect(
-                    _client_url(member.workspace.slug, client.pk)
-                    or reverse("evaluations:client_list", args=[member.workspace.slug, client.pk])
-                )
+                return redirect(_client_url(member.workspace.slug, client.pk))
         else:
             status = 400
-    return _render(
+    return render(
         request,
         "evaluations/evaluation_form.html",
         {
+            "nav": "clients",
             "client": client,
             "evaluation": evaluation,
             "form": form,
@@ -188,41 +174,35 @@ def _form_page(
 
 
 @workspace_page("client.read", "client.update")
-def evaluation_new(request: HttpRequest, workspace_slug: str, client_id: int) -> HttpResponse:
-    member = _member(request)
+def evaluation_new(request: PageRequest, workspace_slug: str, client_id: int) -> HttpResponse:
+    member = request.member
     client = _client_or_404(member, client_id)
-    if not can_read_clinical(member, client.pk):
+    if not may_write(member, client.pk):
         return render(request, "403.html", {"message": _("Evaluations are clinical.")}, status=403)
     return _form_page(request, member, client, None)
 
 
 @workspace_page("client.read", "client.update")
-def evaluation_edit(request: HttpRequest, workspace_slug: str, evaluation_id: int) -> HttpResponse:
-    member = _member(request)
-    try:
-        evaluation = selectors.evaluation_get_for(member, evaluation_id)
-    except NotFound:
-        raise Http404 from None
-    if not can_read_clinical(member, evaluation.client_id):
+def evaluation_edit(request: PageRequest, workspace_slug: str, evaluation_id: int) -> HttpResponse:
+    member = request.member
+    evaluation = selectors.evaluation_get_for(member, evaluation_id)
+    if not may_write(member, evaluation.client_id):
         return render(request, "403.html", {"message": _("Evaluations are clinical.")}, status=403)
     return _form_page(request, member, evaluation.client, evaluation)
 
 
 @require_POST
 @workspace_page("client.read", "client.update")
-def evaluation_delete(request: HttpRequest, workspace_slug: str, evaluation_id: int) -> HttpResponse:
-    member = _member(request)
+def evaluation_delete(request: PageRequest, workspace_slug: str, evaluation_id: int) -> HttpResponse:
+    member = request.member
+    evaluation = selectors.evaluation_get_for(member, evaluation_id)
+    client_id = evaluation.client_id
     try:
-        evaluation = selectors.evaluation_get_for(member, evaluation_id)
-        client_id = evaluation.client_id
         services.evaluation_delete(member=member, evaluation_id=evaluation_id)
     except NotFound:
-        raise Http404 from None
+        raise  # before DomainError, which it is: the page decorator answers 404
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("evaluations:edit", workspace_slug=workspace_slug, evaluation_id=evaluation_id)
     messages.success(request, _("Evaluation deleted."))
-    return redirect(
-        _client_url(workspace_slug, client_id)
-        or reverse("evaluations:client_list", args=[workspace_slug, client_id])
-    )
+    return redirect(_client_url(workspace_slug, client_id))

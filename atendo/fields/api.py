@@ -7,20 +7,21 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from atendo.core.api_auth import api_member
-from atendo.fields import services
+from atendo.core.api_schemas import InputSchema
+from atendo.fields import note_templates, services
 from atendo.fields.engine import definitions_for, json_schema
+from atendo.workspaces.api_auth import api_member
 
 router = Router(tags=["fields"])
 
 
-class OptionIn(Schema):
+class OptionIn(InputSchema):
     value: str
     label: str = ""
     retired: bool = False
 
 
-class FieldIn(Schema):
+class FieldIn(InputSchema):
     scope: str = Field(description='"client", "session", "evaluation" or "therapy_type:<id>"')
     phase: str | None = Field(None, description='"pre", "during" or "post" for session fields')
     key: str
@@ -36,7 +37,7 @@ class FieldIn(Schema):
     fields: list[dict[str, Any]] = Field([], description="Nested definitions of an array or object field")
 
 
-class FieldPatch(Schema):
+class FieldPatch(InputSchema):
     key: str | None = Field(None, description="Keys are stable: sending a different key is refused")
     label: str | None = None
     description: str | None = None
@@ -50,7 +51,7 @@ class FieldPatch(Schema):
     fields: list[dict[str, Any]] | None = None
 
 
-class ReorderIn(Schema):
+class ReorderIn(InputSchema):
     scope: str
     phase: str | None = None
     ids: list[int]
@@ -161,3 +162,131 @@ def fields_archive(request: HttpRequest, workspace_slug: str, field_id: int) -> 
 def fields_restore(request: HttpRequest, workspace_slug: str, field_id: int) -> Any:
     member = api_member(request, workspace_slug)
     return services.definition_to_json(services.field_restore(member=member, definition_id=field_id))
+
+
+# --- note templates (`fields.note_templates`) -----------------------------------------------------
+
+
+class TemplateFieldIn(InputSchema):
+    phase: str = Field(description='"during" or "post"')
+    key: str
+    label: str
+    description: str = ""
+    type: str = "textarea"
+    required: bool = False
+    options: list[OptionIn] = []
+    validation: dict[str, Any] = {}
+    fields: list[dict[str, Any]] = []
+
+
+class NoteTemplateIn(InputSchema):
+    name: str
+    fields: list[TemplateFieldIn]
+
+
+class NoteTemplateApplyIn(InputSchema):
+    template: str = Field(description='"soap", "dap", "birp" or "practice-<id>"')
+    scope: str = Field("session", description='"session" (during/post fields) or "therapy_type:<id>"')
+
+
+class NoteTemplateDefaultIn(InputSchema):
+    template: str | None = Field(description="A template key, or null for none")
+
+
+class NoteTemplateOut(Schema):
+    key: str
+    id: int | None
+    name: str
+    description: str
+    builtin: bool
+    fields: list[dict[str, Any]]
+
+
+class NoteTemplateList(Schema):
+    items: list[NoteTemplateOut]
+    defaults: list[dict[str, Any]]
+    next_cursor: str | None = None
+
+
+class AppliedOut(Schema):
+    template: str
+    scope: str
+    created: list[FieldOut]
+    restored: list[FieldOut]
+    existing: list[str]
+
+
+def _applied(applied: note_templates.Applied | None) -> dict[str, Any]:
+    if applied is None:
+        return {"template": "", "scope": "", "created": [], "restored": [], "existing": []}
+    return {
+        "template": applied.template,
+        "scope": applied.scope,
+        "created": [services.definition_to_json(d) for d in applied.created],
+        "restored": [services.definition_to_json(d) for d in applied.restored],
+        "existing": applied.existing,
+    }
+
+
+@router.get("/workspaces/{workspace_slug}/note-templates", response=NoteTemplateList, tags=["note templates"])
+def note_templates_list(request: HttpRequest, workspace_slug: str) -> Any:
+    """SOAP, DAP, BIRP and the practice's own (labels in the asker's language), and the default
+    template of each therapy type."""
+    member = api_member(request, workspace_slug)
+    defaults = note_templates.defaults_map(member=member)
+    return {
+        "items": [t.as_json() for t in note_templates.templates_list(member=member)],
+        "defaults": [{"therapy_type_id": k, "template": v} for k, v in sorted(defaults.items())],
+        "next_cursor": None,
+    }
+
+
+@router.post(
+    "/workspaces/{workspace_slug}/note-templates", response={201: NoteTemplateOut}, tags=["note templates"]
+)
+def note_templates_create(request: HttpRequest, workspace_slug: str, payload: NoteTemplateIn) -> Any:
+    """The practice's own template: a name and its during/post fields."""
+    member = api_member(request, workspace_slug)
+    data = payload.model_dump()
+    template = note_templates.practice_template_create(
+        member=member, name=data["name"], fields=data["fields"]
+    )
+    return Status(201, note_templates.template_get(member=member, key=f"practice-{template.pk}").as_json())
+
+
+@router.post(
+    "/workspaces/{workspace_slug}/note-templates/apply", response=AppliedOut, tags=["note templates"]
+)
+def note_templates_apply(request: HttpRequest, workspace_slug: str, payload: NoteTemplateApplyIn) -> Any:
+    """Add a template's fields in one step (idempotent: keys already there are kept)."""
+    member = api_member(request, workspace_slug)
+    return _applied(
+        note_templates.template_apply(member=member, template=payload.template, scope=payload.scope)
+    )
+
+
+@router.delete(
+    "/workspaces/{workspace_slug}/note-templates/{note_template_id}",
+    response={204: None},
+    tags=["note templates"],
+)
+def note_templates_delete(request: HttpRequest, workspace_slug: str, note_template_id: int) -> Any:
+    """Delete a practice's own template (the fields it added stay)."""
+    member = api_member(request, workspace_slug)
+    note_templates.practice_template_delete(member=member, template_id=note_template_id)
+    return Status(204, None)
+
+
+@router.put(
+    "/workspaces/{workspace_slug}/therapy-types/{therapy_type_id}/note-template",
+    response=AppliedOut,
+    tags=["note templates"],
+)
+def note_templates_default(
+    request: HttpRequest, workspace_slug: str, therapy_type_id: int, payload: NoteTemplateDefaultIn
+) -> Any:
+    """The therapy type's default template: its sessions are written with the template's fields."""
+    member = api_member(request, workspace_slug)
+    return _applied(
+        note_templates.default_set(member=member, therapy_type_id=therapy_type_id, template=payload.template)
+    )

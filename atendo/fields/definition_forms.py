@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from atendo.core import json_input
 from atendo.core.errors import DomainError
 from atendo.fields.models import FieldDefinition, FieldType
 
@@ -132,9 +133,14 @@ class DefinitionForm(forms.Form):
         if not raw:
             return []
         try:
-            value = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise forms.ValidationError(_("This is not valid JSON: %(error)s") % {"error": exc.msg}) from None
+            value = json_input.loads(raw)
+        except json_input.TooDeep:
+            raise forms.ValidationError(
+                _("Nested fields go at most %(depth)d JSON levels deep.") % {"depth": json_input.MAX_DEPTH}
+            ) from None
+        except ValueError as exc:  # JSONDecodeError, or a number of more than 4,300 digits
+            reason = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+            raise forms.ValidationError(_("This is not valid JSON: %(error)s") % {"error": reason}) from None
         if not isinstance(value, list):
             raise forms.ValidationError(_("Nested fields are a JSON list."))
         return value

@@ -6,7 +6,6 @@ name the offending part (`options[1].value`, `fields[0].fields[2].type`, `valida
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -14,7 +13,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from atendo.core.errors import FieldError, ValidationFailed
+from atendo.core.times import date_or_none
+from atendo.fields import registry
 from atendo.fields.models import CHOICE_TYPES, NESTED_TYPES, FieldType
+from atendo.fields.patterns import pattern_error
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,59}$")
 MAX_NESTING = 5
@@ -92,40 +94,39 @@ def _clean_validation(type_: str, raw: Any, prefix: str, errors: list[FieldError
                     FieldError(key_path, _("{key} must be text of at most 300 characters.").format(key=key))
                 )
                 continue
-            if key == "pattern":
-                try:
-                    re.compile(value)
-                except re.error as exc:
-                    errors.append(
-                        FieldError(
-                            key_path,
-                            _("The pattern is not a valid regular expression: {exc}.").format(exc=exc),
-                        )
+            reason = pattern_error(value) if key == "pattern" else None
+            if reason:
+                errors.append(
+                    FieldError(
+                        key_path,
+                        _(
+                            "This pattern cannot be used ({reason}). Patterns are checked in linear "
+                            "time, so back-references (\\1, (?P=name)) and look-arounds ((?=…), "
+                            "(?!…), (?<=…)) are not available."
+                        ).format(reason=reason),
                     )
-                    continue
+                )
+                continue
         elif key in {"min_date", "max_date"}:
-            try:
-                value = dt.date.fromisoformat(value).isoformat() if isinstance(value, str) else None
-            except ValueError:
-                value = None
+            day = date_or_none(value) if isinstance(value, str) else None
+            value = day.isoformat() if day is not None else None
             if value is None:
                 errors.append(
                     FieldError(key_path, _("{key} must be a date written as YYYY-MM-DD.").format(key=key))
                 )
                 continue
         elif key == "allowed_types":
-            from atendo.files.detect import SUPPORTED_TYPES
-
+            supported = registry.attachments().supported_types
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
                 errors.append(FieldError(key_path, _("allowed_types must be a list of content types.")))
                 continue
-            unknown = [v for v in value if v not in SUPPORTED_TYPES]
+            unknown = [v for v in value if v not in supported]
             if unknown:
                 errors.append(
                     FieldError(
                         key_path,
                         _("Unsupported content types: {unknown} (supported: {supported}).").format(
-                            unknown=", ".join(unknown), supported=", ".join(sorted(SUPPORTED_TYPES))
+                            unknown=", ".join(unknown), supported=", ".join(sorted(supported))
                         ),
                     )
                 )
@@ -206,12 +207,19 @@ def clean_definition(data: Mapping[str, Any], prefix: str = "", depth: int = 0) 
 
 
 def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, Mapping):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
+    """Whether a NUL hides anywhere in `value`; a loop, not recursion, so no depth of nesting in
+    what a client sent can exhaust the stack."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, Mapping):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
     return False
 
 

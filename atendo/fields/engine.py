@@ -25,13 +25,15 @@ Rules:
   checked against the field's `allowed_types` and `max_bytes`. One query for all members and one
   for all attachments, whatever the nesting.
 - Empty strings count as "no value" (None).
+- Text patterns are matched by RE2, in time linear in the value (see fields/patterns.py); a stored
+  pattern RE2 cannot compile refuses every value of its field (fail closed, never unchecked).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import math
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -39,14 +41,19 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from atendo.core.api_schemas import MAX_ID
+from atendo.core.clean import id_or_none, is_id
 from atendo.core.errors import FieldError, ValidationFailed
-from atendo.fields.models import FILTERABLE_TYPES, FieldDefinition, Scope
-from atendo.workspaces.models import Workspace
+from atendo.core.times import date_or_none, parse_datetime
+from atendo.fields import registry
+from atendo.fields.models import ATTACHMENT_TYPES, FILTERABLE_TYPES, FieldDefinition, Scope
+from atendo.fields.patterns import compile_pattern
+from atendo.workspaces.models import Membership, Workspace
 
 DEFAULT_MAX_LENGTH = {"text": 500, "textarea": 20000}
 MAX_ARRAY_ITEMS = 500
 MAX_DEPTH = 8
+
+logger = logging.getLogger("atendo.fields")
 
 
 # --- definitions ---------------------------------------------------------------------------------
@@ -108,13 +115,13 @@ def coerce_filter_value(definition: FieldDefinition, raw: Any, path: str) -> Any
             return False
         raise ValidationFailed.single(path, _("{label} is filtered by true or false.").format(label=label))
     if definition.type == "date":
-        if _parse_date(text) is None:
+        if date_or_none(text) is None:
             raise ValidationFailed.single(
                 path, _("{label} is filtered by a date written as YYYY-MM-DD.").format(label=label)
             )
         return text
     if definition.type == "team_member":
-        if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        if id_or_none(text) is None:
             raise ValidationFailed.single(path, _("{label} is filtered by a member id.").format(label=label))
         return int(text)
     if len(text) > 500 or "\x00" in text:
@@ -248,11 +255,19 @@ def _clean_text(spec: Spec, value: Any, path: str, run: _Run) -> Any:
         return None
     pattern = v.get("pattern")
     if pattern:
-        try:
-            matched = re.fullmatch(pattern, value) is not None
-        except re.error:
-            matched = True  # an invalid pattern is refused when the definition is saved
-        if not matched:
+        compiled = compile_pattern(str(pattern))
+        if compiled is None:
+            # Saved before patterns had to compile in RE2: fail closed (never skip the check).
+            logger.warning("Field %r has a pattern RE2 cannot compile: %r", spec.key, pattern)
+            run.fail(
+                path,
+                _(
+                    "{label} cannot be checked: its pattern is no longer supported. Ask whoever "
+                    "manages the fields to change it."
+                ).format(label=spec.label),
+            )
+            return None
+        if compiled.fullmatch(value) is None:
             hint = v.get("pattern_message") or _("match the pattern {pattern}").format(pattern=pattern)
             run.fail(path, _("{label} must {hint}.").format(label=spec.label, hint=hint))
             return None
@@ -293,17 +308,8 @@ def _clean_boolean(spec: Spec, value: Any, path: str, run: _Run) -> Any:
     return value
 
 
-def _parse_date(value: Any) -> dt.date | None:
-    if not isinstance(value, str) or len(value) != 10:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        return None
-
-
 def _clean_date(spec: Spec, value: Any, path: str, run: _Run) -> Any:
-    parsed = _parse_date(value)
+    parsed = date_or_none(value) if isinstance(value, str) else None
     if parsed is None:
         run.fail(path, _("{label} must be a date written as YYYY-MM-DD.").format(label=spec.label))
         return None
@@ -311,7 +317,7 @@ def _clean_date(spec: Spec, value: Any, path: str, run: _Run) -> Any:
 
 
 def _check_date_bounds(spec: Spec, day: dt.date, path: str, run: _Run) -> bool:
-    low, high = _parse_date(spec.validation.get("min_date")), _parse_date(spec.validation.get("max_date"))
+    low, high = date_or_none(spec.validation.get("min_date")), date_or_none(spec.validation.get("max_date"))
     if low and day < low:
         run.fail(
             path, _("{label} must be on or after {value}.").format(label=spec.label, value=low.isoformat())
@@ -326,22 +332,21 @@ def _check_date_bounds(spec: Spec, day: dt.date, path: str, run: _Run) -> bool:
 
 
 def _clean_datetime(spec: Spec, value: Any, path: str, run: _Run) -> Any:
+    # A naive value is wall-clock time of the workspace (one that a daylight-saving jump skips is
+    # refused with that reason); the value is kept in the workspace's offset.
     parsed: dt.datetime | None = None
-    if isinstance(value, str) and 16 <= len(value) <= 40:
+    failure = _("{label} must be a date and time in ISO 8601, e.g. 2026-03-01T14:30-03:00.").format(
+        label=spec.label
+    )
+    if isinstance(value, str):
         try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-        except ValueError:
-            parsed = None
+            parsed = parse_datetime(value, run.workspace.tz, path=path)
+        except ValidationFailed as exc:
+            if exc.code == "nonexistent_time":
+                failure = exc.fields[0].message
     if parsed is None:
-        run.fail(
-            path,
-            _("{label} must be a date and time in ISO 8601, e.g. 2026-03-01T14:30-03:00.").format(
-                label=spec.label
-            ),
-        )
+        run.fail(path, failure)
         return None
-    if parsed.tzinfo is None:  # wall-clock time of the workspace
-        parsed = parsed.replace(tzinfo=run.workspace.tz)
     local = parsed.astimezone(run.workspace.tz)
     if not _check_date_bounds(spec, local.date(), path, run):
         return None
@@ -410,9 +415,9 @@ def _clean_multi_select(spec: Spec, value: Any, path: str, run: _Run) -> Any:
 
 
 def _clean_reference(spec: Spec, value: Any, path: str, run: _Run) -> Any:
-    if isinstance(value, str) and value.strip().isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_ID:
+    if isinstance(value, str):
+        value = id_or_none(value.strip())
+    if not is_id(value):
         what = _("a team member's id") if spec.type == "team_member" else "the id of an uploaded attachment"
         run.fail(path, _("{label} must be {what}.").format(label=spec.label, what=what))
         return None
@@ -611,8 +616,6 @@ def validate_values(
 
 def _check_references(run: _Run) -> None:
     if run.members:
-        from atendo.workspaces.models import Membership
-
         wanted = {member_id for _path, member_id, _label in run.members}
         found = set(
             Membership.objects.for_workspace(run.workspace)
@@ -628,15 +631,8 @@ def _check_references(run: _Run) -> None:
                     ),
                 )
     if run.attachments:
-        from atendo.files.models import Attachment
-
         wanted = {attachment_id for _path, attachment_id, _spec in run.attachments}
-        rows = {
-            a.pk: a
-            for a in Attachment.objects.for_workspace(run.workspace)
-            .filter(pk__in=wanted)
-            .only("pk", "kind", "content_type", "size")
-        }
+        rows = registry.attachments().facts(workspace_id=run.workspace.pk, ids=wanted)
         for path, attachment_id, spec in run.attachments:
             attachment = rows.get(attachment_id)
             if attachment is None:
@@ -672,6 +668,79 @@ def _check_references(run: _Run) -> None:
                         label=spec.label, value=int(max_bytes)
                     ),
                 )
+
+
+def _has_ints(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, int) and not isinstance(item, bool):
+            return True
+        if isinstance(item, Mapping):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+def attachment_ids_in(values: Any, definitions: Iterable[FieldDefinition]) -> set[int]:
+    """Ids of the attachments referenced by cleaned values of these definitions (nested too)."""
+    found: set[int] = set()
+
+    def walk(spec: Spec, value: Any) -> None:
+        if value is None:
+            return
+        if spec.type in ATTACHMENT_TYPES and isinstance(value, int):
+            found.add(value)
+        elif spec.type == "object" and isinstance(value, dict):
+            for child in spec.children:
+                walk(child, value.get(child.key))
+        elif spec.type == "array" and isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    for child in spec.children:
+                        walk(child, item.get(child.key))
+
+    if isinstance(values, Mapping):
+        for definition in definitions:
+            spec = Spec.from_definition(definition)
+            walk(spec, values.get(spec.key))
+    return found
+
+
+def attachments_claim(
+    *,
+    member: Membership,
+    values: Any,
+    scope: str,
+    phase: str | None = None,
+    therapy_type_id: int | None = None,
+    definitions: Iterable[FieldDefinition] | None = None,
+    client_id: int | None = None,
+    session_id: int | None = None,
+) -> None:
+    """The files, images and signatures in values just saved join the record saving them (a client,
+    or a session), so from now on they follow that record's access rules and clinical barrier.
+
+    Every service that saves field values calls this itself, in its transaction (no signal: the
+    session services write with bulk_create and .update(), which send none). Only the saver's own
+    uploads that belong to no record yet are claimed, so a value can neither move another record's
+    attachment nor adopt someone else's upload by naming its id. Values without any whole number
+    (attachment ids are) cost no query.
+    """
+    if not _has_ints(values):
+        return
+    if definitions is None:
+        definitions = definitions_for(
+            workspace=member.workspace,
+            scope=scope,
+            phase=phase,
+            therapy_type_id=therapy_type_id,
+            include_archived=True,
+        )
+    ids = attachment_ids_in(values, definitions)
+    if ids:
+        registry.attachments().claim(member=member, ids=ids, client_id=client_id, session_id=session_id)
 
 
 # --- JSON Schema ----------------------------------------------------------------------------------

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import datetime as dt
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -44,6 +43,8 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from atendo.core.errors import DomainError, FieldError, ValidationFailed
+from atendo.core.times import parse_datetime
+from atendo.fields import registry
 from atendo.fields.engine import Spec, join
 from atendo.fields.models import FieldDefinition
 from atendo.workspaces.models import Membership
@@ -147,8 +148,6 @@ class FieldValuesForm:
         return raw
 
     def _parse_attachment(self, spec: Spec, name: str, data: Any, files: Any, clinical: bool) -> Any:
-        from atendo.files.services import attachment_create
-
         current = data.get(name) or ""
         current_id = int(current) if current.isdigit() else None
         upload = files.get(f"{name}__upload") if files is not None else None
@@ -168,7 +167,7 @@ class FieldValuesForm:
                 upload = SimpleUploadedFile("signature.png", raw, content_type="image/png")
         if upload is not None:
             try:
-                attachment = attachment_create(
+                return registry.attachments().upload(
                     member=self.member,
                     uploaded_file=upload,
                     kind=spec.type,
@@ -179,7 +178,6 @@ class FieldValuesForm:
             except DomainError as exc:
                 self.upload_errors.append(FieldError(name, exc.message))
                 return current_id
-            return attachment.pk
         if data.get(f"{name}__clear"):
             return None
         return current_id
@@ -281,26 +279,23 @@ class FieldValuesForm:
         return node
 
     def _fill_lookups(self, tree: list[dict[str, Any]]) -> None:
-        from atendo.files.models import Attachment
-
         if self._attachments:
-            ids = {n["value"] for n in self._attachments}
-            found = {
-                a.pk: a
-                for a in Attachment.objects.for_workspace(self.member.workspace)
-                .filter(pk__in=ids)
-                .only("pk", "original_name", "kind", "content_type")
-            }
+            # Only what this reader may open: a file's name is clinical content too.
+            found = registry.attachments().facts(
+                workspace_id=self.member.workspace_id,
+                ids={n["value"] for n in self._attachments},
+                reader=self.member,
+            )
             slug = self.member.workspace.slug
             for node in self._attachments:
                 attachment = found.get(node["value"])
                 if attachment is not None:
                     node["attachment"] = {
-                        "id": attachment.pk,
-                        "name": attachment.original_name,
+                        "id": attachment.id,
+                        "name": attachment.name,
                         "is_image": attachment.content_type.startswith("image/"),
                         "url": reverse(
-                            "files:download", kwargs={"workspace_slug": slug, "attachment_id": attachment.pk}
+                            "files:download", kwargs={"workspace_slug": slug, "attachment_id": attachment.id}
                         ),
                     }
         if self._needs_members:
@@ -357,10 +352,10 @@ def _row_indexes(name: str, data: Any, files: Any) -> list[int]:
 
 
 def _local_input(value: str, tz: Any) -> str:
+    """A stored datetime value as a `datetime-local` input shows it: wall time of the workspace
+    (a value that is not one is shown as it is, for the person to correct)."""
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        moment = parse_datetime(value, tz, path="value")
+    except ValidationFailed:
         return value
-    if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(tz)
-    return parsed.strftime("%Y-%m-%dT%H:%M")
+    return moment.astimezone(tz).strftime("%Y-%m-%dT%H:%M")

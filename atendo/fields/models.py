@@ -138,3 +138,42 @@ class FieldDefinition(TenantModel):
             "validation": self.validation or {},
             "fields": self.children or [],
         }
+
+
+class NoteTemplate(TenantModel):
+    """A practice's own note template: a named set of during/post field specs, `[{"key", "label",
+    "description", "type", "required", "options", "validation", "fields", "phase"}]`, each checked
+    like a field definition (`fields.definitions.clean_definition`). The built-in SOAP, DAP and BIRP
+    live in code (`fields.note_templates`)."""
+
+    name = models.CharField(_("name"), max_length=120)
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["workspace", "name"], name="notetemplate_unique_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NoteTemplateDefault(TenantModel):
+    """The note template a therapy type's sessions are written with: its fields are the therapy
+    type's fields (`scope="therapy_type"`). `template` is a template key (`soap`, `practice-12`)."""
+
+    therapy_type = models.ForeignKey(
+        "therapies.TherapyType", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    template = models.CharField(_("template"), max_length=40)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["workspace", "therapy_type"], name="notetemplatedefault_unique_therapy"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.therapy_type_id}: {self.template}"

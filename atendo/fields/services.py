@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
 from atendo.audit.services import audit_record
-from atendo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from atendo.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
+from atendo.fields import registry
 from atendo.fields.definitions import clean_definition
 from atendo.fields.models import FILTERABLE_TYPES, PERMISSION_FOR_SCOPE, FieldDefinition, Phase, Scope
 from atendo.workspaces.access import require
@@ -49,9 +49,7 @@ def parse_scope(workspace: Workspace, raw: Any, phase: Any = None) -> tuple[str,
         if not raw_id.isdigit():
             raise ValidationFailed.single("scope", _("Write a therapy type scope as therapy_type:<id>."))
         therapy_type_id = int(raw_id)
-        from atendo.therapies.models import TherapyType
-
-        if not TherapyType.objects.for_workspace(workspace).filter(pk=therapy_type_id).exists():
+        if registry.therapy_type_name(workspace.pk, therapy_type_id) is None:
             raise ValidationFailed.single(
                 "scope",
                 _("There is no therapy type {therapy_type_id} in this workspace.").format(
@@ -86,30 +84,9 @@ def _get(member: Membership, definition_id: int, *, lock: bool = False) -> Field
 
 
 def values_exist(definition: FieldDefinition) -> bool:
-    """Does any stored value use this definition's key? (JSON key lookups: SQLite and PostgreSQL.)"""
-    key, ws = definition.key, definition.workspace_id
-    if definition.scope == Scope.CLIENT:
-        from atendo.clients.models import Client
-
-        return Client.objects.filter(workspace_id=ws, fields__has_key=key).exists()
-    if definition.scope in (Scope.SESSION, Scope.THERAPY_TYPE):
-        from atendo.scheduling.models import Session
-
-        if definition.scope == Scope.SESSION:
-            lookup: dict[str, Any] = {f"{definition.phase}_fields__has_key": key}
-        else:
-            lookup = {"therapy_type_id": definition.therapy_type_id, "therapy_fields__has_key": key}
-        return Session.objects.filter(workspace_id=ws, **lookup).exists()
-    # Evaluations keep their values in a JSON column named `fields` (or `values`).
-    try:
-        model: Any = apps.get_model("evaluations", "Evaluation")  # type: ignore[misc]
-    except LookupError:
-        return False
-    names = {f.name for f in model._meta.get_fields()}
-    column = "fields" if "fields" in names else "values" if "values" in names else None
-    if column is None:
-        return False
-    return bool(model.objects.filter(workspace_id=ws, **{f"{column}__has_key": key}).exists())
+    """Does any stored value use this definition's key? Asked of the app that stores the scope's
+    values (clients, scheduling, evaluations register their answer in `fields.registry`)."""
+    return registry.values_exist(definition)
 
 
 def _check_filterable(spec: Mapping[str, Any], filterable: bool) -> None:
@@ -264,7 +241,16 @@ def field_update(*, member: Membership, definition_id: int, data: Mapping[str, A
     definition.validation = spec["validation"]
     definition.children = spec["fields"]
     definition.filterable = filterable
-    definition.clinical = _flag(data, "clinical", definition.clinical)
+    clinical = _flag(data, "clinical", definition.clinical)
+    if definition.clinical and not clinical and not member.has_perm("clinical.read_all"):
+        # Making a field administrative shows every value stored under it to every reader of the
+        # records: only someone who may already read them all may do that. Refused whether or not
+        # values exist, so the answer says nothing about hidden content.
+        raise Forbidden(
+            _("Only a member who reads all clinical content may make a clinical field administrative."),
+            code="clinical_forbidden",
+        )
+    definition.clinical = clinical
     if "order" in data:
         if (
             not isinstance(data["order"], int)
@@ -278,6 +264,11 @@ def field_update(*, member: Membership, definition_id: int, data: Mapping[str, A
     definition.save()
     after = definition.as_spec() | {"filterable": definition.filterable, "clinical": definition.clinical}
     changed = sorted(k for k in after if after[k] != before.get(k))
+    if {"clinical", "filterable"} & set(changed):
+        # Clinical values are sealed at rest, clinical filterable ones with a blind index: the
+        # stored values follow the new flags, in this transaction (the system re-encrypts; nothing
+        # is shown to the member, so the answer does not depend on them).
+        registry.values_reseal(definition)
     audit_record(
         workspace=member.workspace,
         actor=member,

@@ -6,19 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from atendo.core.errors import DomainError, Forbidden, NotFound, ValidationFailed
-from atendo.core.views import workspace_page
-from atendo.fields import services
+from atendo.core.errors import DomainError, NotFound, ValidationFailed
+from atendo.core.http import PageRequest
+from atendo.fields import note_templates, registry, services
 from atendo.fields.definition_forms import DefinitionForm
 from atendo.fields.engine import definitions_for
 from atendo.fields.models import PERMISSION_FOR_SCOPE, Phase, Scope
+from atendo.workspaces.pages import workspace_page
 
 SCOPE_TITLES = {
     "client": gettext_lazy("Client fields"),
@@ -28,9 +29,9 @@ SCOPE_TITLES = {
 }
 
 
-def _resolve(request: HttpRequest, scope: str, phase: str | None = None) -> tuple[str, str, int | None]:
+def _resolve(request: PageRequest, scope: str, phase: str | None = None) -> tuple[str, str, int | None]:
     """Parse the URL scope and check the member may manage it (404 for unknown scopes)."""
-    member = request.member  # type: ignore[attr-defined]
+    member = request.member
     raw_phase = phase if scope == "session" else None
     try:
         parsed = services.parse_scope(
@@ -42,38 +43,17 @@ def _resolve(request: HttpRequest, scope: str, phase: str | None = None) -> tupl
     return parsed
 
 
-def _guard(view: Any) -> Any:
-    """Turn NotFound into a 404 page and Forbidden into the 403 page."""
-
-    def wrapper(request: HttpRequest, workspace_slug: str, *args: Any, **kwargs: Any) -> HttpResponse:
-        from django.http import Http404
-
-        try:
-            return view(request, workspace_slug, *args, **kwargs)
-        except NotFound:
-            raise Http404 from None
-        except Forbidden as exc:
-            return render(request, "403.html", {"message": exc.message}, status=403)
-
-    wrapper.__name__ = view.__name__
-    wrapper.__doc__ = view.__doc__
-    return wrapper
-
-
 def _scope_title(scope: str, therapy_type_id: int | None, workspace: Any) -> str:
     if scope == Scope.THERAPY_TYPE and therapy_type_id:
-        from atendo.therapies.models import TherapyType
-
-        therapy = TherapyType.objects.for_workspace(workspace).filter(pk=therapy_type_id).first()
-        if therapy is not None:
-            return _("Fields of %(name)s") % {"name": therapy.name}
+        name = registry.therapy_type_name(workspace.pk, therapy_type_id)
+        if name is not None:
+            return _("Fields of %(name)s") % {"name": name}
     return str(SCOPE_TITLES.get(scope, scope))
 
 
 @workspace_page()
-@_guard
-def field_list(request: HttpRequest, workspace_slug: str, scope: str) -> HttpResponse:
-    member = request.member  # type: ignore[attr-defined]
+def field_list(request: PageRequest, workspace_slug: str, scope: str) -> HttpResponse:
+    member = request.member
     scope_, _phase, therapy_type_id = _resolve(request, scope)
     definitions = definitions_for(
         workspace=member.workspace, scope=scope_, therapy_type_id=therapy_type_id, include_archived=True
@@ -104,14 +84,113 @@ def field_list(request: HttpRequest, workspace_slug: str, scope: str) -> HttpRes
             "title": _scope_title(scope_, therapy_type_id, member.workspace),
             "groups": groups,
             "permission": PERMISSION_FOR_SCOPE[scope_],
+            "note_templates": _templates_card(member, scope_, therapy_type_id, definitions),
         },
     )
 
 
+# --- note templates: the card of the session fields and of a therapy type's fields ------------------
+
+
+def _templates_card(
+    member: Any, scope: str, therapy_type_id: int | None, definitions: list[Any]
+) -> dict[str, Any] | None:
+    """Each template with whether this scope already has all its fields (live)."""
+    if scope not in (Scope.SESSION, Scope.THERAPY_TYPE):
+        return None
+    live = {d.key for d in definitions if not d.archived}
+    items = [
+        {"template": t, "added": all(f["key"] in live for f in t.fields)}
+        for t in note_templates.templates_list(member=member)
+    ]
+    default = note_templates.defaults_map(member=member).get(therapy_type_id) if therapy_type_id else None
+    return {"items": items, "therapy_type_id": therapy_type_id, "default": default}
+
+
+def _templates_scope(request: PageRequest, scope: str) -> tuple[str, int | None]:
+    scope_, _phase, therapy_type_id = _resolve(request, scope)
+    if scope_ not in (Scope.SESSION, Scope.THERAPY_TYPE):
+        raise NotFound()
+    return scope_, therapy_type_id
+
+
+@require_POST
 @workspace_page()
-@_guard
-def field_create(request: HttpRequest, workspace_slug: str, scope: str) -> HttpResponse:
-    member = request.member  # type: ignore[attr-defined]
+def note_template_add(request: PageRequest, workspace_slug: str, scope: str) -> HttpResponse:
+    """Add a template's fields to this scope in one click (again: nothing new)."""
+    _templates_scope(request, scope)
+    try:
+        applied = note_templates.template_apply(
+            member=request.member, template=request.POST.get("template", ""), scope=scope
+        )
+    except ValidationFailed as exc:
+        messages.error(request, exc.fields[0].message if exc.fields else exc.message)
+    else:
+        added = len(applied.created) + len(applied.restored)
+        if added:
+            messages.success(
+                request,
+                ngettext("%(count)d field added.", "%(count)d fields added.", added) % {"count": added},
+            )
+        else:
+            messages.info(request, _("This template's fields are already here."))
+    return redirect(
+        reverse("fields:list", kwargs={"workspace_slug": workspace_slug, "scope": scope}) + "#note-templates"
+    )
+
+
+@require_POST
+@workspace_page()
+def note_template_default(request: PageRequest, workspace_slug: str, scope: str) -> HttpResponse:
+    """Choose the template a therapy type's sessions are written with."""
+    _scope, therapy_type_id = _templates_scope(request, scope)
+    if therapy_type_id is None:
+        raise NotFound()
+    try:
+        note_templates.default_set(
+            member=request.member,
+            therapy_type_id=therapy_type_id,
+            template=request.POST.get("template") or None,
+        )
+    except ValidationFailed as exc:
+        messages.error(request, exc.fields[0].message if exc.fields else exc.message)
+    else:
+        messages.success(request, _("The default note template was saved."))
+    return redirect(
+        reverse("fields:list", kwargs={"workspace_slug": workspace_slug, "scope": scope}) + "#note-templates"
+    )
+
+
+@require_POST
+@workspace_page()
+def note_template_save(request: PageRequest, workspace_slug: str) -> HttpResponse:
+    """Save the current during and post fields as the practice's own template."""
+    try:
+        note_templates.practice_template_from_fields(member=request.member, name=request.POST.get("name", ""))
+    except ValidationFailed as exc:
+        messages.error(request, exc.fields[0].message if exc.fields else exc.message)
+    else:
+        messages.success(request, _("The template was saved."))
+    return redirect(
+        reverse("fields:list", kwargs={"workspace_slug": workspace_slug, "scope": "session"})
+        + "#note-templates"
+    )
+
+
+@require_POST
+@workspace_page()
+def note_template_delete(request: PageRequest, workspace_slug: str, note_template_id: int) -> HttpResponse:
+    note_templates.practice_template_delete(member=request.member, template_id=note_template_id)
+    messages.success(request, _("The template was deleted; the fields it added stay."))
+    return redirect(
+        reverse("fields:list", kwargs={"workspace_slug": workspace_slug, "scope": "session"})
+        + "#note-templates"
+    )
+
+
+@workspace_page()
+def field_create(request: PageRequest, workspace_slug: str, scope: str) -> HttpResponse:
+    member = request.member
     phase = request.GET.get("phase") or request.POST.get("phase") or ""
     scope_, phase_, therapy_type_id = _resolve(request, scope, phase)
     form = DefinitionForm(request.POST or None, initial={"clinical": True})
@@ -144,9 +223,8 @@ def field_create(request: HttpRequest, workspace_slug: str, scope: str) -> HttpR
 
 
 @workspace_page()
-@_guard
-def field_edit(request: HttpRequest, workspace_slug: str, scope: str, field_id: int) -> HttpResponse:
-    member = request.member  # type: ignore[attr-defined]
+def field_edit(request: PageRequest, workspace_slug: str, scope: str, field_id: int) -> HttpResponse:
+    member = request.member
     definition = services.field_get(member=member, definition_id=field_id)
     if definition.scope_label != scope:
         raise NotFound()
@@ -233,12 +311,11 @@ def _container(children: list[dict[str, Any]], at: str) -> tuple[list[dict[str, 
 
 
 @workspace_page()
-@_guard
-def field_nested(request: HttpRequest, workspace_slug: str, scope: str, field_id: int) -> HttpResponse:
+def field_nested(request: PageRequest, workspace_slug: str, scope: str, field_id: int) -> HttpResponse:
     """Add or edit one nested definition of an array/object field (any depth), with the same form."""
     import copy
 
-    member = request.member  # type: ignore[attr-defined]
+    member = request.member
     definition = services.field_get(member=member, definition_id=field_id)
     if definition.scope_label != scope or definition.type not in ("array", "object"):
         raise NotFound()
@@ -290,9 +367,8 @@ def field_nested(request: HttpRequest, workspace_slug: str, scope: str, field_id
 
 @require_POST
 @workspace_page()
-@_guard
-def field_archive(request: HttpRequest, workspace_slug: str, scope: str, field_id: int) -> HttpResponse:
-    member = request.member  # type: ignore[attr-defined]
+def field_archive(request: PageRequest, workspace_slug: str, scope: str, field_id: int) -> HttpResponse:
+    member = request.member
     restore = request.POST.get("action") == "restore"
     if restore:
         services.field_restore(member=member, definition_id=field_id)
@@ -305,10 +381,9 @@ def field_archive(request: HttpRequest, workspace_slug: str, scope: str, field_i
 
 @require_POST
 @workspace_page()
-@_guard
-def field_reorder(request: HttpRequest, workspace_slug: str, scope: str) -> HttpResponse:
+def field_reorder(request: PageRequest, workspace_slug: str, scope: str) -> HttpResponse:
     """The drag-and-drop order (JSON answer), or one step up/down (redirect; works without JS)."""
-    member = request.member  # type: ignore[attr-defined]
+    member = request.member
     phase = request.GET.get("phase") or request.POST.get("phase") or None
     scope_, phase_, therapy_type_id = _resolve(request, scope, phase)
     move, direction = request.POST.get("move"), request.POST.get("direction")

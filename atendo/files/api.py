@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import FileResponse, HttpRequest
-from ninja import File, Form, Router, Schema, Status
+from ninja import Field, File, Form, Router, Schema, Status
 from ninja.files import UploadedFile
 
-from atendo.core.api_auth import api_member
 from atendo.core.api_schemas import Id
+from atendo.core.errors import ValidationFailed
 from atendo.files import services
 from atendo.files.models import Attachment
-from atendo.files.selectors import attachment_get_for
+from atendo.files.selectors import attachment_get_for, attachment_name
 from atendo.files.views import attachment_response, upload_target
+from atendo.workspaces.api_auth import api_member
 
 router = Router(tags=["attachments"])
 
@@ -35,7 +37,7 @@ def attachment_to_json(attachment: Attachment, workspace_slug: str) -> dict[str,
     return {
         "id": attachment.pk,
         "kind": attachment.kind,
-        "original_name": attachment.original_name,
+        "original_name": attachment_name(attachment),  # after the access checks of the callers
         "content_type": attachment.content_type,
         "size": attachment.size,
         "clinical": attachment.clinical,
@@ -92,4 +94,97 @@ def attachments_content(request: HttpRequest, workspace_slug: str, attachment_id
 def attachments_delete(request: HttpRequest, workspace_slug: str, attachment_id: int) -> Any:
     member = api_member(request, workspace_slug)
     services.attachment_delete(member=member, attachment_id=attachment_id)
+    return Status(204, None)
+
+
+SESSION = "/workspaces/{workspace_slug}/sessions/{session_id}"
+# --- session attachments -------------------------------------------------------------------------
+
+UPLOAD_OVERHEAD = 64 * 1024  # multipart boundaries and the small form fields around the file
+
+
+class AttachmentList(Schema):
+    items: list[dict[str, Any]]
+    next_cursor: str | None
+    withheld: list[str] = Field(description="`attachments.clinical` when clinical ones were left out.")
+
+
+def _truthy(raw: str | None, default: bool) -> bool:
+    if raw is None or raw == "":
+        return default
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise ValidationFailed.single("clinical", "Use true or false.")
+
+
+@router.get(SESSION + "/attachments", tags=["sessions"], response=AttachmentList)
+def sessions_attachments_list(request: HttpRequest, workspace_slug: str, session_id: int) -> Any:
+    """A session's attachments. Clinical ones only for readers of this client's clinical content;
+    otherwise they are left out and `withheld` says so."""
+    member = api_member(request, workspace_slug)
+    visible, withheld = services.session_attachments(member, session_id)
+    return {
+        "items": [attachment_to_json(a, workspace_slug) for a in visible],
+        "next_cursor": None,
+        "withheld": ["attachments.clinical"] if withheld else [],
+    }
+
+
+@router.post(
+    SESSION + "/attachments",
+    tags=["sessions"],
+    response={201: dict[str, Any]},
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["file"],
+                        "properties": {
+                            "file": {"type": "string", "format": "binary"},
+                            "kind": {"type": "string", "enum": ["file", "image"], "default": "file"},
+                            "clinical": {"type": "boolean", "default": True},
+                        },
+                    }
+                }
+            },
+        }
+    },
+)
+def sessions_attachments_upload(request: HttpRequest, workspace_slug: str, session_id: int) -> Any:
+    """Attach a file or an image to the session (multipart: `file`, `kind`, `clinical` — clinical
+    by default, or administrative). Type checked from the bytes; over the size limit: 413, refused
+    from the declared length before the body is read."""
+    member = api_member(request, workspace_slug)
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    declared_size = int(declared) if declared.isdigit() else 0
+    upload = None
+    if declared_size <= settings.ATTACHMENT_MAX_BYTES + UPLOAD_OVERHEAD:
+        upload = request.FILES.get("file")
+        kind = request.POST.get("kind") or "file"
+        clinical = _truthy(request.POST.get("clinical"), True)
+    else:
+        kind, clinical = "file", True
+    attachment = services.session_attachment_add(
+        member=member,
+        session_id=session_id,
+        uploaded_file=upload,
+        declared_size=declared_size,
+        kind=kind,
+        clinical=clinical,
+    )
+    return Status(201, attachment_to_json(attachment, workspace_slug))
+
+
+@router.delete(SESSION + "/attachments/{attachment_id}", tags=["sessions"], response={204: None})
+def sessions_attachments_delete(
+    request: HttpRequest, workspace_slug: str, session_id: int, attachment_id: int
+) -> Any:
+    member = api_member(request, workspace_slug)
+    services.session_attachment_remove(member=member, session_id=session_id, attachment_id=attachment_id)
     return Status(204, None)

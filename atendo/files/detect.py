@@ -7,7 +7,6 @@ unsupported.
 
 from __future__ import annotations
 
-import io
 import warnings
 import zipfile
 from typing import IO
@@ -119,7 +118,3 @@ def detect_content_type(stream: IO[bytes]) -> str | None:
         return TEXT if _is_text(head) else None
     finally:
         stream.seek(0)
-
-
-def detect_bytes(data: bytes) -> str | None:
-    return detect_content_type(io.BytesIO(data))

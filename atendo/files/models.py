@@ -21,7 +21,9 @@ class AttachmentKind(models.TextChoices):
 
 class Attachment(TenantModel):
     kind = models.CharField(_("kind"), max_length=20, choices=AttachmentKind.choices, default="file")
-    original_name = models.CharField(_("original name"), max_length=255)
+    # A clinical file's name is sealed (`clinical.crypto`; a token longer than the name): read it
+    # with `files.selectors.attachment_name`, after the access checks.
+    original_name = models.TextField(_("original name"))
     content_type = models.CharField(_("content type"), max_length=100)
     size = models.PositiveBigIntegerField(_("size (bytes)"))
     # Random relative name inside the attachments storage; never derived from the upload's name.
@@ -55,3 +57,11 @@ class Attachment(TenantModel):
 
     def __str__(self) -> str:
         return self.original_name
+
+    def audit_clinical_label(self) -> tuple[int | None, bool]:
+        """A clinical file's name is clinical (see `audit.services.ClinicalLabel`), in the record of
+        its client, directly or through its session."""
+        client_id = self.client_id
+        if client_id is None and self.session_id is not None:
+            client_id = self.session.client_id  # type: ignore[union-attr]
+        return client_id, self.clinical

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from atendo.clients.clinical import readable_client_ids
+from collections.abc import Sequence
+
+from atendo.clinical import crypto
+from atendo.clinical.redact import redact
 from atendo.core.errors import NotFound
 from atendo.files.models import Attachment
 from atendo.workspaces.models import Membership
@@ -27,12 +30,41 @@ def can_read_attachment(member: Membership, attachment: Attachment) -> bool:
         return False
     if attachment.client_id and not member.has_perm("client.read"):
         return False
-    client_id = attachment_owner_client_id(attachment)
-    if client_id is None:
+    if attachment_owner_client_id(attachment) is None:
         return attachment.uploaded_by_id == member.pk or member.has_perm("clinical.read_all")
-    if attachment.clinical:
-        return client_id in readable_client_ids(member, [client_id])
-    return True
+    return bool(attachments_visible(member, [attachment])[0])
+
+
+def attachments_visible(
+    member: Membership, attachments: Sequence[Attachment], *, readable: set[int] | None = None
+) -> tuple[list[Attachment], int]:
+    """(the attachments of records whose clinical barrier lets `member` see them, how many clinical
+    ones were withheld), decided by `clinical.redact`. One query at most (none with `readable`)."""
+    rows = [
+        {"id": a.pk, "clinical": a.clinical, "record_client_id": attachment_owner_client_id(a)}
+        for a in attachments
+    ]
+    shown = redact(member, rows, "attachment", readable=readable)
+    ids = {r["id"] for r in shown}
+    return [a for a in attachments if a.pk in ids], shown.left_out
+
+
+def attachment_name(attachment: Attachment) -> str:
+    """The file's name in plaintext (a clinical one is sealed at rest). Only for a member the
+    access rules above let see the attachment: the callers ask them first."""
+    if attachment.clinical and crypto.is_token(attachment.original_name):
+        return crypto.open_text(
+            attachment.workspace_id, crypto.ATTACHMENT_NAME, attachment.pk, attachment.original_name
+        )
+    return attachment.original_name
+
+
+def attachment_bytes(attachment: Attachment, data: bytes) -> bytes:
+    """The file's bytes as uploaded, from what the storage holds (sealed when clinical). Only
+    after the access checks, like `attachment_name`."""
+    if not attachment.clinical:
+        return data
+    return crypto.open_data(attachment.workspace_id, crypto.ATTACHMENT_FILE, attachment.pk, data)
 
 
 def attachment_get_for(member: Membership, attachment_id: int) -> Attachment:

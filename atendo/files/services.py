@@ -8,21 +8,32 @@ commits (and a failed upload's file right away), so the database and the disk ne
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from atendo.audit.reads import read_record
 from atendo.audit.services import audit_record
-from atendo.core.errors import DomainError, NotFound, ValidationFailed
-from atendo.files.detect import EXTENSIONS, IMAGE_TYPES, PNG, detect_content_type
+from atendo.clinical import crypto
+from atendo.core.errors import DomainError, FieldError, NotFound, ValidationFailed
+from atendo.fields.registry import AttachmentFacts
+from atendo.files.detect import EXTENSIONS, IMAGE_TYPES, PNG, SUPPORTED_TYPES, detect_content_type
 from atendo.files.models import Attachment, AttachmentKind
-from atendo.files.selectors import attachment_get_for
-from atendo.workspaces.access import require_any
+from atendo.files.selectors import (
+    attachment_get_for,
+    attachment_name,
+    attachments_visible,
+    can_read_attachment,
+)
+from atendo.scheduling.selectors import session_get_for
+from atendo.scheduling.services.common import signed_conflict
+from atendo.workspaces.access import require, require_any
 from atendo.workspaces.models import Membership
 
 UPLOAD_PERMISSIONS = ("client.create", "client.update", "session.create", "session.update")
@@ -35,16 +46,12 @@ def attachment_storage() -> FileSystemStorage:
 
 class TooLarge(DomainError):
     def __init__(self, limit: int, path: str = "file"):
-        from atendo.core.errors import FieldError
-
         message = _("The file is larger than the limit of {value}.").format(value=_human(limit))
         super().__init__(message=message, code="too_large", status=413, fields=[FieldError(path, message)])
 
 
 class UnsupportedType(DomainError):
     def __init__(self, message: str, path: str = "file"):
-        from atendo.core.errors import FieldError
-
         super().__init__(
             message=message, code="unsupported_media_type", status=415, fields=[FieldError(path, message)]
         )
@@ -85,6 +92,9 @@ def attachment_create(
         raise NotFound()
     if session is not None and session.workspace_id != member.workspace_id:
         raise NotFound()
+    if session is not None and clinical and session.signed_at is not None:
+        # A clinical file joins the session's record, which its signature closed: an addendum says it.
+        raise signed_conflict([session.pk], ["attachments"])
     limit = int(settings.ATTACHMENT_MAX_BYTES)
     if max_bytes:
         limit = min(limit, int(max_bytes))
@@ -117,23 +127,37 @@ def attachment_create(
         )
     storage = attachment_storage()
     name = f"{member.workspace_id}/{secrets.token_hex(2)}/{secrets.token_urlsafe(24)}"
+    original_name = _safe_name(uploaded_file.name or "", content_type)
+    # A clinical file's name and bytes are sealed with the attachment's id (`clinical.crypto`): the
+    # row comes first, without its name, then the sealed bytes go to disk. An administrative file
+    # is stored as it came.
+    attachment = Attachment.objects.create(
+        workspace=member.workspace,
+        kind=kind,
+        original_name="" if clinical else original_name,
+        content_type=content_type,
+        size=size,
+        storage_name=name,
+        clinical=clinical,
+        uploaded_by=member,
+        client=client,
+        session=session,
+    )
     uploaded_file.seek(0)
-    stored_name = storage.save(name, uploaded_file)
-    # If the row cannot be written, remove the file at once. (A rollback of a caller's outer
+    content: Any = uploaded_file
+    if clinical:
+        seal = crypto.sealer(member.workspace_id)
+        content = ContentFile(seal.data(crypto.ATTACHMENT_FILE, attachment.pk, uploaded_file.read()))
+        attachment.original_name = seal.text(crypto.ATTACHMENT_NAME, attachment.pk, original_name)
+    stored_name = storage.save(name, content)
+    # If the row cannot be completed, remove the file at once. (A rollback of a caller's outer
     # transaction can still leave an unreferenced file behind: harmless, never served.)
     try:
-        attachment = Attachment.objects.create(
-            workspace=member.workspace,
-            kind=kind,
-            original_name=_safe_name(uploaded_file.name or "", content_type),
-            content_type=content_type,
-            size=size,
-            storage_name=stored_name,
-            clinical=clinical,
-            uploaded_by=member,
-            client=client,
-            session=session,
-        )
+        if clinical or stored_name != name:
+            attachment.storage_name = stored_name
+            Attachment.objects.filter(pk=attachment.pk).update(
+                original_name=attachment.original_name, storage_name=stored_name
+            )
         audit_record(
             workspace=member.workspace,
             actor=member,
@@ -147,81 +171,138 @@ def attachment_create(
     return attachment
 
 
-def delete_files_after_commit(names: Iterable[str]) -> None:
-    """Remove stored files once the surrounding transaction has committed."""
-    names = [n for n in names if n]
-    if not names:
-        return
-    storage = attachment_storage()
-
-    def remove() -> None:
-        for name in names:
-            storage.delete(name)
-
-    transaction.on_commit(remove)
-
-
 @transaction.atomic
 def attachment_delete(*, member: Membership, attachment_id: int) -> None:
     """Delete the record now and its file from disk after commit (see `files.signals`)."""
     attachment = attachment_get_for(member, attachment_id)
     require_any(member, *UPLOAD_PERMISSIONS)
+    session = attachment.session
+    if attachment.clinical and session is not None and session.signed_at is not None:
+        raise signed_conflict([session.pk], ["attachments"])  # its signature covers the file
     audit_record(workspace=member.workspace, actor=member, action="attachment.delete", obj=attachment)
     attachment.delete()
 
 
-def attachments_link(
-    *,
-    workspace_id: int,
-    ids: Iterable[int],
-    uploaded_by_ids: Iterable[int | None],
-    client: Any = None,
-    session: Any = None,
-) -> int:
-    """Attach just-uploaded attachments (referenced by saved field values) to their record, so
-    they follow that record's access rules (and its clinical barrier).
+class FieldAttachments:
+    """Attachments as the field engine sees them (registered in `fields.registry` by FilesConfig):
+    file, image and signature values are attachment ids, uploaded through a field's input and
+    claimed by the record whose values name them."""
 
-    Only attachments not linked yet, uploaded by one of `uploaded_by_ids`, are claimed: a value
-    can never move another record's attachment elsewhere, nor adopt someone else's upload by
-    guessing its id.
-    """
-    ids = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
-    uploaders = {i for i in uploaded_by_ids if i}
-    if not ids or not uploaders or (client is None and session is None):
-        return 0
-    qs = Attachment.objects.filter(
-        workspace_id=workspace_id,
-        pk__in=ids,
-        client__isnull=True,
-        session__isnull=True,
-        uploaded_by_id__in=uploaders,
-    )
-    return qs.update(session=session) if session is not None else qs.update(client=client)
+    supported_types = SUPPORTED_TYPES
 
+    def facts(
+        self, *, workspace_id: int, ids: Collection[int], reader: Membership | None = None
+    ) -> dict[int, AttachmentFacts]:
+        rows = Attachment.objects.for_workspace(workspace_id).filter(pk__in=set(ids))
+        if reader is not None:
+            rows = rows.select_related("session")
+        return {
+            a.pk: AttachmentFacts(
+                id=a.pk,
+                kind=a.kind,
+                content_type=a.content_type,
+                size=a.size,
+                # The name only for a reader who may open the file (validation needs none).
+                name=attachment_name(a) if reader is not None else "",
+            )
+            for a in rows
+            if reader is None or can_read_attachment(reader, a)
+        }
 
-def attachment_ids_in(values: Any, definitions: Iterable[Any]) -> set[int]:
-    """Ids of the attachments referenced by cleaned values of these definitions (nested too)."""
-    from atendo.fields.engine import Spec
-    from atendo.fields.models import ATTACHMENT_TYPES
+    def upload(
+        self,
+        *,
+        member: Membership,
+        uploaded_file: Any,
+        kind: str,
+        clinical: bool,
+        allowed_types: list[str] | None,
+        max_bytes: int | None,
+    ) -> int:
+        return attachment_create(
+            member=member,
+            uploaded_file=uploaded_file,
+            kind=kind,
+            clinical=clinical,
+            allowed_types=allowed_types,
+            max_bytes=max_bytes,
+        ).pk
 
-    found: set[int] = set()
-
-    def walk(spec: Spec, value: Any) -> None:
-        if value is None:
+    def claim(
+        self,
+        *,
+        member: Membership,
+        ids: Collection[int],
+        client_id: int | None = None,
+        session_id: int | None = None,
+    ) -> None:
+        """Only the member's own uploads that belong to no record yet move (see
+        `fields.engine.attachments_claim`)."""
+        ids = {i for i in ids if isinstance(i, int) and not isinstance(i, bool)}
+        if not ids or (client_id is None) == (session_id is None):
             return
-        if spec.type in ATTACHMENT_TYPES and isinstance(value, int):
-            found.add(value)
-        elif spec.type == "object" and isinstance(value, dict):
-            for child in spec.children:
-                walk(child, value.get(child.key))
-        elif spec.type == "array" and isinstance(value, list):
-            for item in value:
-                if isinstance(item, dict):
-                    for child in spec.children:
-                        walk(child, item.get(child.key))
+        Attachment.objects.filter(
+            workspace_id=member.workspace_id,
+            pk__in=ids,
+            client__isnull=True,
+            session__isnull=True,
+            uploaded_by_id=member.pk,
+        ).update(**({"session_id": session_id} if session_id is not None else {"client_id": client_id}))
 
-    for definition in definitions:
-        spec = Spec.from_definition(definition)
-        if isinstance(values, dict):
-            walk(spec, values.get(spec.key))
-    return found
+
+# --- session attachments -------------------------------------------------------------------------
+# Files and images attached to a session, each clinical (the default) or administrative. Clinical
+# ones are readable only with clinical access to the session's client.
+
+
+def session_attachments(member: Membership, session_id: int) -> tuple[list[Any], bool]:
+    """(attachments the member may see, whether clinical ones were withheld). Two queries."""
+    session = session_get_for(member, session_id)
+    rows = list(
+        Attachment.objects.for_workspace(member.workspace)
+        .filter(session=session)
+        .order_by("created_at", "pk")
+    )
+    for attachment in rows:
+        attachment.session = session  # their record's client, without a query per row
+    visible, withheld = attachments_visible(member, rows)
+    for attachment in visible:
+        attachment.name = attachment_name(attachment)  # type: ignore[attr-defined]
+    clinical = [a.pk for a in visible if a.clinical]
+    if clinical:  # the read audit: their names are clinical content
+        read_record(member, kind="attachment", ids=clinical, client_ids=[session.client_id])
+    return visible, withheld > 0
+
+
+def session_attachment_add(
+    *,
+    member: Membership,
+    session_id: int,
+    uploaded_file: Any,
+    declared_size: int = 0,
+    kind: str = "file",
+    clinical: bool = True,
+) -> Any:
+    """Attach an upload to the session. Too large (also judged from the declared request length,
+    so a huge body is refused before it is read): 413; not a file/image kind: 422."""
+    require(member, "session.update")
+    session = session_get_for(member, session_id)
+    limit = int(settings.ATTACHMENT_MAX_BYTES)
+    if declared_size > limit + 64 * 1024:
+        raise TooLarge(limit)
+    if kind not in ("file", "image"):
+        raise ValidationFailed.single("kind", _("Use file or image."))
+    if uploaded_file is None:
+        raise ValidationFailed.single("file", _("Choose a file to upload."))
+    return attachment_create(
+        member=member, uploaded_file=uploaded_file, kind=kind, clinical=clinical, session=session
+    )
+
+
+def session_attachment_remove(*, member: Membership, session_id: int, attachment_id: int) -> None:
+    require(member, "session.update")
+    session = session_get_for(member, session_id)
+    attachment = attachment_get_for(member, attachment_id)
+    if attachment.session_id != session.pk:
+        raise NotFound()
+    attachment_delete(member=member, attachment_id=attachment.pk)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
@@ -19,19 +20,28 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from ninja.responses import Status as HttpStatus
-from pydantic import StrictInt
+from pydantic import StrictBool, StrictInt
 
-from atendo.clients.clinical import readable_client_ids
+from atendo.audit.reads import read_record
 from atendo.clients.models import Client
-from atendo.core.api_auth import api_member
-from atendo.core.api_schemas import MAX_ID, Id
-from atendo.core.errors import NotFound, ValidationFailed
+from atendo.clinical.access import reads_clinical
+from atendo.clinical.redact import redact
+from atendo.core.api_schemas import Id, InputSchema
+from atendo.core.clean import MAX_ID
+from atendo.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
+from atendo.core.times import isoformat_local
 from atendo.scheduling import selectors, services
 from atendo.scheduling.availability import free_slots
-from atendo.scheduling.models import MAX_DURATION_MINUTES
+from atendo.scheduling.models import (
+    MAX_CANCELLATION_REASON_LENGTH,
+    MAX_DURATION_MINUTES,
+    MAX_NAME_LENGTH,
+    Session,
+    SessionStatus,
+)
 from atendo.scheduling.serializers import session_rows_to_json, sessions_queryset_to_json, sessions_to_json
-from atendo.scheduling.times import isoformat_local
 from atendo.workspaces.access import require
+from atendo.workspaces.api_auth import api_member
 
 router = Router(tags=["sessions"])
 
@@ -46,7 +56,7 @@ STALE = (
     "<the session as it is now>}}` and changes nothing."
 )
 
-Status = Literal["scheduled", "in_progress", "completed", "cancelled"]
+Status = Literal["scheduled", "in_progress", "completed", "cancelled", "no_show"]
 Scope = Literal["this", "following", "all"]
 Phase = Literal["pre", "during", "post"]
 Duration = StrictInt
@@ -57,10 +67,24 @@ StrictId = Annotated[int, Field(strict=True, ge=1, le=MAX_ID)]
 # --- schemas -----------------------------------------------------------------------------------
 
 
+class AddendumOut(Schema):
+    id: int
+    text: str
+    author_id: int
+    author_name: str
+    created_at: dt.datetime
+
+
 class PhaseFields(Schema):
     pre: dict[str, Any] = Field(default_factory=dict)
     during: dict[str, Any] = Field(default_factory=dict)
     post: dict[str, Any] = Field(default_factory=dict)
+
+
+class CancellationOut(Schema):
+    reason: str
+    by: Literal["client", "practice"]
+    late: bool = Field(description="The client cancelled inside the workspace's cancellation window.")
 
 
 class SessionOut(Schema):
@@ -76,27 +100,56 @@ class SessionOut(Schema):
     therapy_type_id: int | None
     therapy_type_name: str | None
     therapy_type_color: str | None
+    therapy_type_text_color: str | None = Field(
+        description="Black or white: the text colour with WCAG AA contrast on the therapy type's colour."
+    )
     starts_at: dt.datetime
     ends_at: dt.datetime
     duration_minutes: int
     status: Status
+    cancellation: CancellationOut | None = Field(
+        description="Who cancelled, why, and whether late; null unless cancelled."
+    )
+    confirmed_at: dt.datetime | None = Field(description="When the client confirmed (or a member marked it).")
     fields: PhaseFields
     notes: str | None = None
     therapy_fields: dict[str, Any] | None = None
     admin_notes: str
+    video_url: str | None = Field(
+        description="The video-call link (https; administrative, like the admin notes); null: none."
+    )
     series_id: int | None
     recorded_at: dt.datetime | None
     actual_duration_minutes: int | None
+    signed_at: dt.datetime | None = Field(
+        None, description="When the practitioner signed the clinical record; from then on it is locked."
+    )
+    signed_by: int | None = Field(None, description="The member who signed.")
+    addenda: list[AddendumOut] | None = Field(
+        None, description="Corrections to the signed record, oldest first (clinical: withheld as `addenda`)."
+    )
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
     withheld: list[str]
 
 
+class ConflictOut(Schema):
+    session_id: int
+    client_name: str | None = Field(description="Null for a member without `client.read`.")
+    practitioner_name: str
+    starts_at: str = Field(description="ISO 8601 with the workspace's offset.")
+    ends_at: str
+    url: str = Field(description="The session's page.")
+
+
 class WarningOut(Schema):
     code: Literal["outside_working_hours", "overlap"]
     message: str
     conflicts: list[int] | None = None
+    details: list[ConflictOut] | None = Field(
+        None, description="An overlap's conflicts (the first five) as the asking member may know them."
+    )
 
 
 class SessionSavedOut(Schema):
@@ -144,7 +197,7 @@ class SlotsOut(Schema):
     next_cursor: str | None = None
 
 
-class RecurrenceIn(Schema):
+class RecurrenceIn(InputSchema):
     rrule: str = Field(
         description=(
             "RFC 5545 RRULE, weekly or monthly, with COUNT or UNTIL, e.g. FREQ=WEEKLY;INTERVAL=2;COUNT=6"
@@ -153,7 +206,7 @@ class RecurrenceIn(Schema):
     )
 
 
-class SessionTimeIn(Schema):
+class SessionTimeIn(InputSchema):
     starts_at: str | None = Field(
         None, description="ISO 8601; without an offset it is read in the workspace time zone.", max_length=64
     )
@@ -163,7 +216,7 @@ class SessionTimeIn(Schema):
 
 
 class SessionCreateIn(SessionTimeIn):
-    name: str = Field(max_length=200)
+    name: str = Field(max_length=MAX_NAME_LENGTH)
     client_id: StrictId
     practitioner_id: StrictId | None = Field(None, description="Defaults to the creator.")
     therapy_type_id: StrictId | None = None
@@ -173,6 +226,14 @@ class SessionCreateIn(SessionTimeIn):
     )
     notes: str = ""
     admin_notes: str = ""
+    video_url: str | None = Field(
+        None,
+        max_length=500,
+        description=(
+            "The video-call link, https. Left out (or null): the practitioner's default video room, "
+            'if they set one; "": no link.'
+        ),
+    )
     recurrence: RecurrenceIn | None = None
 
 
@@ -181,13 +242,16 @@ class SessionUpdateIn(SessionTimeIn):
         ge=1, le=MAX_ID, description="The version you edited; a stale one answers 409."
     )
     scope: Scope = Field("this", description="For a series: this occurrence, this and following, or all.")
-    name: str | None = Field(None, max_length=200)
+    name: str | None = Field(None, max_length=MAX_NAME_LENGTH)
     client_id: StrictId | None = None
     practitioner_id: StrictId | None = None
     therapy_type_id: StrictId | None = None
     status: Status | None = None
     notes: str | None = None
     admin_notes: str | None = None
+    video_url: str | None = Field(
+        None, max_length=500, description='The video-call link, https; "" or null removes it.'
+    )
 
 
 class SessionCheckIn(SessionTimeIn):
@@ -198,15 +262,42 @@ class SessionCheckIn(SessionTimeIn):
     status: Status | None = None
 
 
-class PhaseIn(Schema):
+class PhaseIn(InputSchema):
     version: StrictInt = Field(ge=1, le=MAX_ID)
     values: dict[str, Any]
 
 
-class StatusIn(Schema):
+class CancellationIn(InputSchema):
+    by: Literal["client", "practice"] = Field(description="Who called the session off.")
+    reason: str = Field("", max_length=MAX_CANCELLATION_REASON_LENGTH)
+
+
+class StatusIn(InputSchema):
     status: Status
     version: StrictInt = Field(ge=1, le=MAX_ID)
     scope: Scope = "this"
+    cancellation: CancellationIn | None = Field(
+        None, description="With status `cancelled`: who cancelled and why (default: the practice)."
+    )
+    charge_fee: StrictBool = Field(
+        True, description="False waives a no-show or late-cancellation fee (needs billing.manage)."
+    )
+
+
+class FeeOut(Schema):
+    session_id: int
+    payment_id: int
+    kind: Literal["no_show", "late_cancel"]
+    amount: str = Field(description="Exact decimal as a string, e.g. '80.00'.")
+
+
+class StatusSavedOut(SessionSavedOut):
+    fees: list[FeeOut] = Field(description="Fees this change charged (a pending payment each).")
+
+
+class ConfirmIn(InputSchema):
+    version: StrictInt = Field(ge=1, le=MAX_ID)
+    confirmed: StrictBool = Field(True, description="False takes the confirmation back.")
 
 
 # --- helpers -----------------------------------------------------------------------------------
@@ -251,7 +342,7 @@ class ListQuery:
 
 _START = Query(None, description="Range mode: ISO 8601 date or date-time (workspace zone).", max_length=64)
 _END = Query(None, description="Range mode: exclusive end; at most 100 days after start.", max_length=64)
-_STATUS = Query(None, description="Repeatable: scheduled, in_progress, completed, cancelled.")
+_STATUS = Query(None, description="Repeatable: scheduled, in_progress, completed, cancelled, no_show.")
 _SORT = Query(
     "starts_at",
     description=(
@@ -371,6 +462,10 @@ _CSV_COLUMNS = [
     "ends_at",
     "duration_minutes",
     "status",
+    "cancelled_by",
+    "late_cancellation",
+    "cancellation_reason",
+    "confirmed_at",
     "series_id",
     "admin_notes",
 ]
@@ -408,12 +503,7 @@ def sessions_export(
         qs = selectors.sessions_in_range(member, begin, finish, **filters)
     else:
         qs = selectors.sessions_filtered(member, **filters)
-    clinical = member.has_perm("clinical.read_all") or member.has_perm("clinical.read_own")
-    readable = (
-        readable_client_ids(member, set(qs.values_list("client_id", flat=True).distinct()))
-        if clinical
-        else set()
-    )
+    clinical = reads_clinical(member)
     columns = _CSV_COLUMNS + (["notes"] if clinical else [])
     tz = member.workspace.tz
 
@@ -423,31 +513,65 @@ def sessions_export(
 
     writer = csv.writer(Echo())
 
+    def chunks() -> Iterator[list[Session]]:
+        chunk: list[Session] = []
+        for session in qs.iterator(chunk_size=CSV_CHUNK):
+            chunk.append(session)
+            if len(chunk) == CSV_CHUNK:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
     def rows() -> Iterator[str]:
         yield writer.writerow(columns)
-        for s in qs.iterator(chunk_size=1000):
-            row = [
-                s.pk,
-                _safe(s.name),
-                s.client_id,
-                _safe(s.client.name),
-                s.practitioner_id,
-                _safe(s.practitioner.display_name),
-                _safe(s.therapy_type.name) if s.therapy_type else "",
-                isoformat_local(s.starts_at, tz),
-                isoformat_local(s.ends_at, tz),
-                s.duration_minutes,
-                s.status,
-                s.series_id or "",
-                _safe(s.admin_notes),
-            ]
-            if clinical:
-                row.append(_safe(s.notes) if s.client_id in readable else "")
-            yield writer.writerow(row)
+        for chunk in chunks():
+            # The notes pass the one redaction point, one readable-clients query per chunk.
+            notes = (
+                [r.get("notes", "") for r in redact(member, [_notes_row(s) for s in chunk], "session")]
+                if clinical
+                else []
+            )
+            if clinical:  # the read audit: whose notes this export carried
+                read = [s for s, text in zip(chunk, notes, strict=True) if text]
+                read_record(
+                    member, kind="session", ids=[s.pk for s in read], client_ids=[s.client_id for s in read]
+                )
+            for index, s in enumerate(chunk):
+                yield writer.writerow(_csv_row(s, tz) + ([_safe(notes[index])] if clinical else []))
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="sessions.csv"'
     return response
+
+
+CSV_CHUNK = 1000
+
+
+def _notes_row(session: Session) -> dict[str, Any]:
+    return {"id": session.pk, "client_id": session.client_id, "notes": session.notes}
+
+
+def _csv_row(s: Session, tz: Any) -> list[Any]:
+    return [
+        s.pk,
+        _safe(s.name),
+        s.client_id,
+        _safe(s.client.name),
+        s.practitioner_id,
+        _safe(s.practitioner.display_name),
+        _safe(s.therapy_type.name) if s.therapy_type else "",
+        isoformat_local(s.starts_at, tz),
+        isoformat_local(s.ends_at, tz),
+        s.duration_minutes,
+        s.status,
+        s.cancelled_by if s.status == SessionStatus.CANCELLED else "",
+        ("yes" if s.cancellation_late else "no") if s.status == SessionStatus.CANCELLED else "",
+        _safe(s.cancellation_reason),
+        isoformat_local(s.confirmed_at, tz) if s.confirmed_at else "",
+        s.series_id or "",
+        _safe(s.admin_notes),
+    ]
 
 
 def _safe(value: str) -> str:
@@ -526,20 +650,43 @@ def session_save_phase(
     request: HttpRequest, workspace_slug: str, session_id: Id, phase: Phase, payload: PhaseIn
 ) -> dict[str, Any]:
     member = api_member(request, workspace_slug)
-    result = services.session_save_phase(
-        member=member, session_id=session_id, phase=phase, values=payload.values, version=payload.version
-    )
+    try:
+        result = services.session_save_phase(
+            member=member, session_id=session_id, phase=phase, values=payload.values, version=payload.version
+        )
+    except (ValidationFailed, Forbidden) as exc:
+        raise _under_values(exc, f"fields.{phase}") from None
     return _saved(member, result)
+
+
+def _under_values(exc: ValidationFailed | Forbidden, prefix: str) -> ValidationFailed | Forbidden:
+    """The services name a phase's values as the pages' forms do (`fields.<phase>.<key>`); this body
+    holds them under `values`, and an error path names the key of the body the client sent."""
+
+    def rebase(text: str) -> str:
+        return re.sub(rf"(?<![\w.]){re.escape(prefix)}(?=$|[.\[)])", "values", text)
+
+    if isinstance(exc, Forbidden):
+        return Forbidden(rebase(exc.message), code=exc.code)
+    fields = [FieldError(rebase(f.path), f.message) for f in exc.fields]
+    return ValidationFailed(fields, message=rebase(exc.message), code=exc.code)
 
 
 @router.post(
     "/workspaces/{workspace_slug}/sessions/{session_id}/status",
-    response=SessionSavedOut,
+    response=StatusSavedOut,
     exclude_unset=True,
     summary="Change the status (kept in the history with who and when)",
     description=(
-        "Usually scheduled → in_progress → completed, cancelled from anywhere; any change is allowed "
-        "and recorded. `scope` applies it to occurrences of a series.\n\n" + SAVED + "\n\n" + STALE
+        "Usually scheduled → in_progress → completed, cancelled or no_show from anywhere; any change "
+        "is allowed and recorded. `scope` applies it to occurrences of a series.\n\n"
+        "A cancellation records `cancellation` (`by`: client or practice, default the practice; "
+        "`reason`) and whether it was late (a client's, inside the workspace's "
+        "`cancellation_window_hours`). `no_show` needs the start to have passed (422 at `status`). "
+        "A no-show, or a late cancellation, charges the workspace's `no_show_fee` / "
+        "`late_cancel_fee` as a pending payment (listed in `fees`) unless the session already has "
+        "a payment; `charge_fee: false` waives it (needs billing.manage). Leaving the status "
+        "removes an unpaid, uninvoiced fee.\n\n" + SAVED + "\n\n" + STALE
     ),
 )
 def session_set_status(
@@ -552,6 +699,42 @@ def session_set_status(
         status=payload.status,
         version=payload.version,
         scope=payload.scope,
+        cancellation=payload.cancellation.model_dump() if payload.cancellation is not None else None,
+        charge_fee=payload.charge_fee,
+    )
+    return {**_saved(member, result), "fees": [_fee_json(f) for f in result.fees]}
+
+
+def _fee_json(fee: Any) -> dict[str, Any]:
+    return {
+        "session_id": fee.session_id,
+        "payment_id": fee.payment_id,
+        "kind": fee.kind,
+        "amount": str(fee.amount),
+    }
+
+
+@router.post(
+    "/workspaces/{workspace_slug}/sessions/{session_id}/confirm",
+    response=SessionSavedOut,
+    exclude_unset=True,
+    summary="Mark that the client confirmed they will come (or take it back)",
+    description=(
+        "Sets `confirmed_at` (reminders' confirm links set it too); `confirmed: false` clears it. "
+        "Only a scheduled session still to come can be confirmed: 409 `not_confirmable`. Moving the "
+        "session clears the confirmation.\n\n" + STALE
+    ),
+)
+def session_confirm(
+    request: HttpRequest, workspace_slug: str, session_id: Id, payload: ConfirmIn
+) -> dict[str, Any]:
+    member = api_member(request, workspace_slug)
+    result = services.session_confirm(
+        workspace=member.workspace,
+        member=member,
+        session_id=session_id,
+        confirmed=payload.confirmed,
+        version=payload.version,
     )
     return _saved(member, result)
 
@@ -572,7 +755,7 @@ def session_history(request: HttpRequest, workspace_slug: str, session_id: Id) -
                 "from_status": c.from_status,
                 "to_status": c.to_status,
                 "changed_by_id": c.changed_by_id,
-                "changed_by_name": c.changed_by.display_name if c.changed_by else None,
+                "changed_by_name": c.changed_by.display_name if c.changed_by else (c.actor_label or None),
                 "at": isoformat_local(c.created_at, tz),
             }
             for c in changes

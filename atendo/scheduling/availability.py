@@ -15,12 +15,12 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from atendo.core.api_schemas import MAX_ID
+from atendo.core.clean import is_id
 from atendo.core.errors import ValidationFailed
+from atendo.core.times import exists_locally
 from atendo.scheduling.checks import MAX_SPAN, hours_for
 from atendo.scheduling.models import MAX_DURATION_MINUTES, Session, SessionStatus
 from atendo.scheduling.selectors import parse_range
-from atendo.scheduling.times import exists_locally
 from atendo.workspaces.access import require
 from atendo.workspaces.hours import local_intervals
 from atendo.workspaces.models import Membership
@@ -68,15 +68,15 @@ def free_slots(
         )
     begin, finish = parse_range(member, start, end)
     practitioner = (
-        Membership.objects.for_workspace(workspace).filter(pk=practitioner_id, is_active=True).first()
-        if isinstance(practitioner_id, int)
-        and not isinstance(practitioner_id, bool)
-        and 0 < practitioner_id <= MAX_ID
+        Membership.objects.for_workspace(workspace)
+        .filter(pk=practitioner_id, is_active=True, offers_sessions=True)
+        .first()
+        if is_id(practitioner_id)
         else None
     )
     if practitioner is None:
         raise ValidationFailed.single(
-            "practitioner_id", _("The practitioner must be a member of this workspace.")
+            "practitioner_id", _("Choose a practitioner: a member of this workspace who offers sessions.")
         )
     busy = list(
         Session.objects.for_workspace(workspace)

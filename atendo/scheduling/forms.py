@@ -6,7 +6,6 @@ permissions, custom-field validation) is checked there, once.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -14,10 +13,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from atendo.clients.models import Client
+from atendo.core.clean import id_or_none
 from atendo.fields.engine import filterable_definitions
-from atendo.scheduling.models import SessionStatus
+from atendo.scheduling.models import MAX_DURATION_MINUTES, MAX_NAME_LENGTH, SessionStatus
 from atendo.workspaces.models import Membership
-from atendo.workspaces.selectors import members_list
+from atendo.workspaces.selectors import members_list, practitioners_list
 
 STATUS_LEGEND = [
     ("scheduled", "#2f6fb3"),
@@ -28,9 +28,14 @@ STATUS_LEGEND = [
 CLIENT_OPTIONS_LIMIT = 300
 
 
-def practitioner_choices(member: Membership) -> list[tuple[int, str]]:
-    members = members_list(member, include_inactive=False)
-    return [(m.pk, m.display_name) for m in members]
+def practitioner_choices(member: Membership, *, include: int | None = None) -> list[tuple[int, str]]:
+    """The members who offer sessions (plus `include`, a session's current practitioner)."""
+    return [(m.pk, m.display_name) for m in practitioners_list(member, include=include)]
+
+
+def team_choices(member: Membership) -> list[tuple[int, str]]:
+    """Every active member (a `team_member` field may name anyone who works here)."""
+    return [(m.pk, m.display_name) for m in members_list(member, include_inactive=False)]
 
 
 def client_choices(
@@ -50,13 +55,6 @@ def client_choices(
     return rows
 
 
-def int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def filter_context(member: Membership, params: Mapping[str, Any]) -> dict[str, Any]:
     """Everything the filter bar needs: choices and the values currently chosen (from the URL)."""
     definitions = filterable_definitions(workspace=member.workspace, scope="session")
@@ -72,7 +70,7 @@ def filter_context(member: Membership, params: Mapping[str, Any]) -> dict[str, A
         elif definition.type == "boolean":
             options = [("true", str(_("Yes"))), ("false", str(_("No")))]
         elif definition.type == "team_member":
-            options = [(str(pk), name) for pk, name in practitioner_choices(member)]
+            options = [(str(pk), name) for pk, name in team_choices(member)]
         field_filters.append(
             {
                 "key": key,
@@ -83,7 +81,7 @@ def filter_context(member: Membership, params: Mapping[str, Any]) -> dict[str, A
                 "value": str(params.get(f"field.{key}", "")),
             }
         )
-    client_id = int_or_none(params.get("client"))
+    client_id = id_or_none(params.get("client"))
     clients = client_choices(member, include=client_id)
     return {
         "practitioners": practitioner_choices(member),
@@ -92,7 +90,7 @@ def filter_context(member: Membership, params: Mapping[str, Any]) -> dict[str, A
         "statuses": list(SessionStatus.choices),
         "fields": field_filters,
         "client": client_id,
-        "practitioner": int_or_none(params.get("practitioner")),
+        "practitioner": id_or_none(params.get("practitioner")),
         "status": params.get("status", "") if params.get("status") in SessionStatus.values else "",
     }
 
@@ -107,8 +105,8 @@ def selected_filters(member: Membership, params: Mapping[str, Any]) -> dict[str,
     }
     status = params.get("status")
     return {
-        "client_id": int_or_none(params.get("client")),
-        "practitioner_id": int_or_none(params.get("practitioner")),
+        "client_id": id_or_none(params.get("client")),
+        "practitioner_id": id_or_none(params.get("practitioner")),
         "status": [status] if status in SessionStatus.values else None,
         "field_filters": fields or None,
     }
@@ -119,9 +117,13 @@ class DateInput(forms.DateInput):
 
 
 class SessionForm(forms.Form):
-    """The basic details of a session (create and edit). Phases and recurrence are separate."""
+    """The basic details of a session (create and edit). Phases and recurrence are separate.
 
-    name = forms.CharField(label=_("Name"), max_length=200)
+    `can_move=False` (a member who cannot read the session's clinical content) shows the client,
+    practitioner and therapy type without letting them change: the service refuses that anyway.
+    """
+
+    name = forms.CharField(label=_("Name"), max_length=MAX_NAME_LENGTH)
     client = forms.TypedChoiceField(label=_("Client"), coerce=int)
     practitioner = forms.TypedChoiceField(label=_("Practitioner"), coerce=int)
     therapy_type = forms.TypedChoiceField(
@@ -144,13 +146,24 @@ class SessionForm(forms.Form):
         ),
         input_formats=["%H:%M", "%H:%M:%S"],
     )
-    duration_minutes = forms.IntegerField(label=_("Duration (minutes)"), min_value=1, max_value=24 * 60)
+    duration_minutes = forms.IntegerField(
+        label=_("Duration (minutes)"), min_value=1, max_value=MAX_DURATION_MINUTES
+    )
     status = forms.ChoiceField(label=_("Status"), choices=SessionStatus.choices)
     notes = forms.CharField(
         label=_("Session notes"), required=False, widget=forms.Textarea(attrs={"rows": 4})
     )
     admin_notes = forms.CharField(
         label=_("Admin notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    video_url = forms.CharField(
+        label=_("Video link"),
+        max_length=500,
+        required=False,
+        widget=forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url"}),
+        help_text=_(
+            "For an online session (https://…). Sent to the client in reminders: no clinical details."
+        ),
     )
     version = forms.IntegerField(required=False, widget=forms.HiddenInput)
 
@@ -161,18 +174,26 @@ class SessionForm(forms.Form):
         practitioner_options: list[tuple[int, str]],
         therapy_options: list[tuple[int, str]],
         show_notes: bool = True,
+        can_move: bool = True,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].choices = [("", _("Choose a client…")), *client_options]  # type: ignore[attr-defined]
-        self.fields["practitioner"].choices = practitioner_options  # type: ignore[attr-defined]
+        # No practitioner is preselected for a member who does not offer sessions (an assistant
+        # booking): the form asks for one rather than defaulting to them.
+        self.fields["practitioner"].choices = [  # type: ignore[attr-defined]
+            ("", _("Choose the practitioner…")),
+            *practitioner_options,
+        ]
         self.fields["therapy_type"].choices = [("", _("None")), *therapy_options]  # type: ignore[attr-defined]
         if not show_notes:
             del self.fields["notes"]
-
-    def starts_at_local(self) -> dt.datetime:
-        data = self.cleaned_data
-        return dt.datetime.combine(data["date"], data["start_time"])
+        if not can_move:
+            for name in ("client", "practitioner", "therapy_type"):
+                self.fields[name].disabled = True
+                self.fields[name].help_text = _(
+                    "Changing it needs read access to this session's clinical content."
+                )
 
 
 REPEAT_CHOICES = [

@@ -8,29 +8,29 @@ everything the serializer needs already joined (or, for `sessions_page_rows`, ro
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from atendo.clients.models import Client, ClientPractitioner
-from atendo.core.api_schemas import MAX_ID
+from atendo.clients.models import Client
+from atendo.clinical import crypto
+from atendo.clinical.access import readable_clients_q
+from atendo.clinical.sealing import blind_index_filter
 from atendo.core.errors import FieldError, NotFound, ValidationFailed
+from atendo.core.pagination import DEFAULT_PAGE, MAX_PAGE, Keyset, check_limit
+from atendo.core.times import parse_datetime
 from atendo.fields import engine
+from atendo.fields.models import FieldDefinition, Scope
 from atendo.scheduling.checks import MAX_SPAN
 from atendo.scheduling.models import Session, SessionStatus, SessionStatusChange
 from atendo.scheduling.serializers import session_rows
-from atendo.scheduling.times import UTC, parse_datetime
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership
 
 MAX_RANGE = dt.timedelta(days=100)
-DEFAULT_PAGE = 50
-MAX_PAGE = 200
 # List-mode sort keys (a leading "-" sorts descending); ties break on id.
 SORTS = {"starts_at", "name", "status", "duration_minutes", "created_at", "updated_at"}
 
@@ -124,14 +124,14 @@ def apply_field_filters(
                 path, _("'%(key)s' is not a filterable session field.") % {"key": key}
             )
         value = engine.coerce_filter_value(definition, raw, path)
-        qs = qs.filter(**{f"{definition.phase}_fields__{key}": value})
-        clinical_filter = clinical_filter or definition.clinical
-    if clinical_filter and not member.has_perm("clinical.read_all"):
-        if member.has_perm("clinical.read_own"):
-            own = ClientPractitioner.objects.filter(workspace_id=member.workspace_id, member=member)
-            qs = qs.filter(client_id__in=own.values("client_id"))
+        if definition.clinical:  # sealed at rest: matched by its blind index (`clinical.sealing`)
+            column = crypto.SESSION_PHASES[definition.phase]
+            qs = qs.filter(blind_index_filter(member.workspace_id, column, key, value))
         else:
-            qs = qs.none()
+            qs = qs.filter(**{f"{definition.phase}_fields__{key}": value})
+        clinical_filter = clinical_filter or definition.clinical
+    if clinical_filter:
+        qs = qs.filter(readable_clients_q(member))
     return qs
 
 
@@ -184,35 +184,6 @@ def sessions_filtered(
 # --- list mode: keyset (cursor) pagination -----------------------------------------------------
 
 
-def _encode_cursor(value: Any, pk: int) -> str:
-    if isinstance(value, dt.datetime):
-        value = value.astimezone(UTC).isoformat()
-    raw = json.dumps([value, pk], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _decode_cursor(cursor: str, field: str) -> tuple[Any, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        value, pk = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        if not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk <= MAX_ID:
-            raise ValueError
-        if field in {"starts_at", "created_at", "updated_at"}:
-            value = dt.datetime.fromisoformat(value)
-            if value.tzinfo is None:
-                raise ValueError
-        elif field == "duration_minutes":
-            if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 2**31 - 1:
-                raise ValueError
-        elif not isinstance(value, str):
-            raise ValueError
-    except (ValueError, TypeError, UnicodeDecodeError, json.JSONDecodeError):
-        raise ValidationFailed.single(
-            "cursor", _("This cursor is not valid; start again without it.")
-        ) from None
-    return value, pk
-
-
 def _page_queryset(
     member: Membership,
     *,
@@ -223,18 +194,11 @@ def _page_queryset(
     practitioner_id: int | None,
     status: Iterable[str] | None,
     field_filters: Mapping[str, Any] | None,
-) -> tuple[QuerySet[Session], str]:
+) -> tuple[QuerySet[Session], Keyset]:
     """The list query after `cursor`, ordered by `sort` then id, limited to `limit + 1` rows
-    (one more tells whether a next page exists). -> (queryset, sort field)."""
-    field = sort.lstrip("-")
-    descending = sort.startswith("-")
-    if field not in SORTS or sort.count("-") > 1:
-        raise ValidationFailed.single(
-            "sort",
-            _("Sort by one of %(keys)s (prefix - for descending).") % {"keys": ", ".join(sorted(SORTS))},
-        )
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValidationFailed.single("limit", _("The limit is between 1 and %(max)d.") % {"max": MAX_PAGE})
+    (one more tells whether a next page exists). -> (queryset, order)."""
+    order = Keyset.parse(sort, SORTS)
+    limit = check_limit(limit, maximum=MAX_PAGE)
     qs = _filtered(
         member,
         sessions_for(member),
@@ -243,16 +207,7 @@ def _page_queryset(
         status=status,
         field_filters=field_filters,
     )
-    if cursor:
-        value, pk = _decode_cursor(cursor, field)
-        op = "lt" if descending else "gt"
-        qs = qs.filter(Q(**{f"{field}__{op}": value}) | Q(**{field: value, f"pk__{op}": pk}))
-        # Redundant with the keyset predicate, but a plain bound the planner can start the index
-        # scan at (PostgreSQL does not derive it from the OR): a deep page no longer reads and
-        # discards every earlier session of the workspace.
-        qs = qs.filter(**{f"{field}__{op}e": value})
-    order = (f"-{field}", "-id") if descending else (field, "id")
-    return qs.order_by(*order)[: limit + 1], field
+    return order.window(qs, cursor, limit), order
 
 
 def sessions_page(
@@ -267,7 +222,7 @@ def sessions_page(
     field_filters: Mapping[str, Any] | None = None,
 ) -> tuple[list[Session], str | None]:
     """One page of the list view, sorted by `sort` (then id), after `cursor`. -> (sessions, next cursor)."""
-    qs, field = _page_queryset(
+    qs, order = _page_queryset(
         member,
         sort=sort,
         cursor=cursor,
@@ -277,13 +232,7 @@ def sessions_page(
         status=status,
         field_filters=field_filters,
     )
-    rows = list(qs)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = _encode_cursor(getattr(last, field), last.pk)
-    return rows, next_cursor
+    return order.cut(list(qs), limit)
 
 
 def sessions_page_rows(
@@ -299,7 +248,7 @@ def sessions_page_rows(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """`sessions_page` read as rows for `serializers.session_rows_to_json` (no model instances: the
     API's list and client history). -> (rows, next cursor)."""
-    qs, field = _page_queryset(
+    qs, order = _page_queryset(
         member,
         sort=sort,
         cursor=cursor,
@@ -309,13 +258,7 @@ def sessions_page_rows(
         status=status,
         field_filters=field_filters,
     )
-    rows = session_rows(qs)
-    next_cursor = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        last = rows[-1]
-        next_cursor = _encode_cursor(last[field], last["id"])
-    return rows, next_cursor
+    return order.cut(session_rows(qs), limit)
 
 
 def client_history(member: Membership, client_id: int) -> QuerySet[Session]:
@@ -335,3 +278,70 @@ def status_history(member: Membership, session_id: int) -> list[SessionStatusCha
         .select_related("changed_by__user")
         .order_by("created_at", "id")
     )
+
+
+def session_values_exist(definition: FieldDefinition) -> bool:
+    """Does any session store a value under this session (phase) or therapy-type field's key? (For
+    `fields.registry`: a definition in use may not change its type.)"""
+    if definition.scope == Scope.SESSION:
+        lookup: dict[str, Any] = {f"{definition.phase}_fields__has_key": definition.key}
+    else:
+        lookup = {"therapy_type_id": definition.therapy_type_id, "therapy_fields__has_key": definition.key}
+    return Session.objects.filter(workspace_id=definition.workspace_id, **lookup).exists()
+
+
+# Administrative columns only: a to-do item never reads clinical content (see `sessions_to_sign`).
+TO_SIGN_COLUMNS = (
+    "id",
+    "client_id",
+    "client__name",
+    "practitioner_id",
+    "practitioner__user__name",
+    "practitioner__user__email",
+    "therapy_type__name",
+    "starts_at",
+    "ends_at",
+    "status",
+)
+
+
+def sessions_to_sign(member: Membership, practitioner_id: int | None, limit: int) -> list[dict[str, Any]]:
+    """Notes waiting to be signed: completed sessions whose record is written (recorded, or with
+    notes) and not signed yet, latest first, at most `limit` — of `practitioner_id` (the member's own:
+    "waiting for my signature"), or of everyone (None, the owner's view of the practice). One query;
+    the home's to-do item shape (ids, client, practitioner, therapy type, time, status)."""
+    qs = sessions_for(member).filter(status=SessionStatus.COMPLETED, signed_at__isnull=True)
+    qs = qs.filter(Q(recorded_at__isnull=False) | ~Q(notes=""))
+    if practitioner_id is not None:
+        qs = qs.filter(practitioner_id=practitioner_id)
+    tz = member.workspace.tz
+    return [
+        {
+            "session_id": r["id"],
+            "client_id": r["client_id"],
+            "client_name": r["client__name"],
+            "practitioner_id": r["practitioner_id"],
+            "practitioner_name": r["practitioner__user__name"] or r["practitioner__user__email"],
+            "therapy_type_name": r["therapy_type__name"],
+            "starts_at": r["starts_at"].astimezone(tz).isoformat(timespec="seconds"),
+            "ends_at": r["ends_at"].astimezone(tz).isoformat(timespec="seconds"),
+            "status": r["status"],
+        }
+        for r in qs.order_by("-starts_at", "-id").values(*TO_SIGN_COLUMNS)[:limit]
+    ]
+
+
+def video_room_of(member: Membership, practitioner_id: int | None) -> str:
+    """The default video room of a practitioner of the member's workspace ("" for none, or for an
+    id that is no active member here): what a new session with them is prefilled with."""
+    if practitioner_id is None:
+        return ""
+    if practitioner_id == member.pk:
+        return member.video_room_url
+    room = (
+        Membership.objects.for_workspace(member.workspace)
+        .filter(pk=practitioner_id, is_active=True)
+        .values_list("video_room_url", flat=True)
+        .first()
+    )
+    return room or ""

@@ -2,13 +2,13 @@
 (`sessions_to_json` for loaded sessions, `sessions_queryset_to_json` / `session_rows_to_json` for
 rows read by `session_rows`) ends in `_rows_to_json`, the one place that redacts.
 
-It applies the clinical barrier (`atendo.clients.clinical`): notes, therapy-specific fields and the
-values of clinical custom fields are present only for readers allowed to see that client's
-clinical content; otherwise they are absent and listed in `withheld` (`notes`, `therapy_fields`,
-`fields.<phase>.<key>`). A value whose definition is unknown is treated as clinical.
+It builds the JSON and hands it to the one redaction point, `atendo.clinical.redact`: notes,
+therapy-specific fields and the values of clinical custom fields are present only for readers
+allowed to see that client's clinical content; otherwise they are absent and listed in `withheld`
+(`notes`, `therapy_fields`, `fields.<phase>.<key>`).
 
-One call serializes a whole page with a constant number of queries: one for the readable clients,
-one for the session field definitions (only when some withheld session has field values). The
+One call serializes a whole page with a constant number of queries (redact's: one for the readable
+clients, one for the session field definitions only when some withheld session has field values). The
 sessions must come with `client`, `practitioner__user` and `therapy_type` loaded (the selectors do).
 The API's lists (range, pages, client history) read rows instead of instances: `session_rows`
 fetches exactly `COLUMNS` off the cursor, the calendar's hot path.
@@ -24,22 +24,20 @@ from django.core.exceptions import EmptyResultSet
 from django.db import connections
 from django.db.models import QuerySet
 
-from atendo.clients.clinical import readable_client_ids
+from atendo.audit.reads import read_record
+from atendo.clinical import crypto
+from atendo.clinical.redact import redact
+from atendo.core.colors import text_color_for
+from atendo.core.times import UTC
 from atendo.fields import engine
 from atendo.fields.models import FieldDefinition
-from atendo.scheduling.models import PHASES, Session
-from atendo.scheduling.times import UTC
+from atendo.scheduling.models import ADDENDUM_TEXT, PHASES, Session, SessionAddendum
 from atendo.workspaces.models import Membership, Workspace
 
 
 def session_definitions(workspace: Workspace) -> list[FieldDefinition]:
     """Every session field definition of the workspace, archived ones included."""
     return engine.definitions_for(workspace=workspace, scope="session", include_archived=True)
-
-
-def non_clinical_keys(definitions: Iterable[FieldDefinition]) -> set[str]:
-    """Keys any session reader may see (administrative definitions). Everything else is clinical."""
-    return {d.key for d in definitions if not d.clinical}
 
 
 # The columns the serializer reads, as `.values()` lookups: `sessions_queryset_to_json` fetches
@@ -66,12 +64,19 @@ COLUMNS = (
     "therapy_fields",
     "notes",
     "admin_notes",
+    "video_url",
     "series_id",
     "recorded_at",
     "actual_duration_minutes",
+    "signed_at",
+    "signed_by_id",
     "version",
     "created_at",
     "updated_at",
+    "cancelled_by",
+    "cancellation_reason",
+    "cancellation_late",
+    "confirmed_at",
 )
 
 
@@ -100,12 +105,19 @@ def _row(s: Session) -> dict[str, Any]:
         "therapy_fields": dict(s.therapy_fields or {}),
         "notes": s.notes,
         "admin_notes": s.admin_notes,
+        "video_url": s.video_url,
         "series_id": s.series_id,
         "recorded_at": s.recorded_at,
         "actual_duration_minutes": s.actual_duration_minutes,
+        "signed_at": s.signed_at,
+        "signed_by_id": s.signed_by_id,
         "version": s.version,
         "created_at": s.created_at,
         "updated_at": s.updated_at,
+        "cancelled_by": s.cancelled_by,
+        "cancellation_reason": s.cancellation_reason,
+        "cancellation_late": s.cancellation_late,
+        "confirmed_at": s.confirmed_at,
     }
 
 
@@ -121,7 +133,14 @@ def sessions_to_json(
 
 
 _PHASE_COLUMNS = tuple((phase, f"{phase}_fields") for phase in PHASES)
-_DATETIME_COLUMNS = ("starts_at", "ends_at", "recorded_at", "created_at", "updated_at")
+_DATETIME_COLUMNS: tuple[str, ...] = (
+    "starts_at",
+    "ends_at",
+    "recorded_at",
+    "created_at",
+    "updated_at",
+    "confirmed_at",
+)
 _JSON_COLUMNS = ("pre_fields", "during_fields", "post_fields", "therapy_fields")
 
 
@@ -179,61 +198,118 @@ def _rows_to_json(
 ) -> list[dict[str, Any]]:
     if not rows:
         return []
-    workspace = member.workspace
-    tz = workspace.tz
-    if readable is None:
-        readable = readable_client_ids(member, {r["client_id"] for r in rows})
-    open_keys: set[str] | None = None
-    if any(r["client_id"] not in readable and any(r[c] for _p, c in _PHASE_COLUMNS) for r in rows):
-        open_keys = non_clinical_keys(session_definitions(workspace))
-
+    tz = member.workspace.tz
     out = []
+    text_colors: dict[str | None, str | None] = {}
     for r in rows:
-        can_read = r["client_id"] in readable
-        withheld: list[str] = []
-        fields: dict[str, dict[str, Any]] = {}
-        for phase, column in _PHASE_COLUMNS:
-            # The rows own their dicts (`session_rows` decodes fresh ones, `_row` copies): no copy.
-            values = r[column] or {}
-            if can_read or not values:
-                fields[phase] = values
-                continue
-            assert open_keys is not None
-            fields[phase] = {k: v for k, v in values.items() if k in open_keys}
-            withheld += [f"fields.{phase}.{k}" for k in values if k not in open_keys]
         recorded_at = r["recorded_at"]
-        item: dict[str, Any] = {
-            "id": r["id"],
-            "name": r["name"],
-            "client_id": r["client_id"],
-            "client_name": r["client__name"],
-            "practitioner_id": r["practitioner_id"],
-            # Membership.display_name: the user's name, else their e-mail.
-            "practitioner_name": r["practitioner__user__name"] or r["practitioner__user__email"],
-            "therapy_type_id": r["therapy_type_id"],
-            "therapy_type_name": r["therapy_type__name"],
-            "therapy_type_color": r["therapy_type__color"],
-            "starts_at": r["starts_at"].astimezone(tz).isoformat(timespec="seconds"),
-            "ends_at": r["ends_at"].astimezone(tz).isoformat(timespec="seconds"),
-            "duration_minutes": r["duration_minutes"],
-            "status": r["status"],
-            "fields": fields,
-            "admin_notes": r["admin_notes"],
-            "series_id": r["series_id"],
-            "recorded_at": recorded_at.astimezone(tz).isoformat(timespec="seconds") if recorded_at else None,
-            "actual_duration_minutes": r["actual_duration_minutes"],
-            "version": r["version"],
-            "created_at": r["created_at"].astimezone(tz).isoformat(timespec="seconds"),
-            "updated_at": r["updated_at"].astimezone(tz).isoformat(timespec="seconds"),
-        }
-        if can_read:
-            item["notes"] = r["notes"]
-            item["therapy_fields"] = r["therapy_fields"] or {}
-        else:
-            withheld = ["notes", "therapy_fields", *withheld]
-        item["withheld"] = withheld
-        out.append(item)
-    return out
+        confirmed_at = r["confirmed_at"]
+        color = r["therapy_type__color"]
+        if color not in text_colors:
+            text_colors[color] = text_color_for(color) if color else None
+        out.append(
+            {
+                "id": r["id"],
+                "name": r["name"],
+                "client_id": r["client_id"],
+                "client_name": r["client__name"],
+                "practitioner_id": r["practitioner_id"],
+                # Membership.display_name: the user's name, else their e-mail.
+                "practitioner_name": r["practitioner__user__name"] or r["practitioner__user__email"],
+                "therapy_type_id": r["therapy_type_id"],
+                "therapy_type_name": r["therapy_type__name"],
+                "therapy_type_color": color,
+                # Black or white, whichever reads on the colour (WCAG AA, `core.colors`).
+                "therapy_type_text_color": text_colors[color],
+                "starts_at": r["starts_at"].astimezone(tz).isoformat(timespec="seconds"),
+                "ends_at": r["ends_at"].astimezone(tz).isoformat(timespec="seconds"),
+                "duration_minutes": r["duration_minutes"],
+                "status": r["status"],
+                # Present only for a cancelled session (legacy rows written around the services
+                # without who cancelled read as the practice's, as the migration made them).
+                "cancellation": {
+                    "reason": r["cancellation_reason"],
+                    "by": r["cancelled_by"] or "practice",
+                    "late": bool(r["cancellation_late"]),
+                }
+                if r["status"] == "cancelled"
+                else None,
+                "confirmed_at": confirmed_at.astimezone(tz).isoformat(timespec="seconds")
+                if confirmed_at
+                else None,
+                # The rows own their dicts (`session_rows` decodes fresh ones, `_row` copies): no copy.
+                "fields": {
+                    "pre": r["pre_fields"] or {},
+                    "during": r["during_fields"] or {},
+                    "post": r["post_fields"] or {},
+                },
+                "notes": r["notes"],
+                "therapy_fields": r["therapy_fields"] or {},
+                "admin_notes": r["admin_notes"],
+                # Telehealth: administrative (every reader of the session sees it).
+                "video_url": r["video_url"] or None,
+                "series_id": r["series_id"],
+                "recorded_at": recorded_at.astimezone(tz).isoformat(timespec="seconds")
+                if recorded_at
+                else None,
+                "actual_duration_minutes": r["actual_duration_minutes"],
+                # Sign and lock: public (the home lists what waits to be signed); the addenda are
+                # clinical, filled below for the readers only.
+                "signed_at": r["signed_at"].astimezone(tz).isoformat(timespec="seconds")
+                if r["signed_at"]
+                else None,
+                "signed_by": r["signed_by_id"],
+                "addenda": [],
+                "version": r["version"],
+                "created_at": r["created_at"].astimezone(tz).isoformat(timespec="seconds"),
+                "updated_at": r["updated_at"].astimezone(tz).isoformat(timespec="seconds"),
+            }
+        )
+    shown = redact(member, out, "session", readable=readable)
+    _attach_addenda(member, shown)
+    _record_reads(member, shown)
+    return shown
+
+
+def _attach_addenda(member: Membership, rows: list[dict[str, Any]]) -> None:
+    """The addenda of the signed sessions shown with their notes, oldest first: one query, and
+    none when no such session is on the page (the calendar's usual case)."""
+    signed = {r["id"]: r for r in rows if r["signed_at"] and "addenda" in r}
+    if not signed:
+        return
+    tz = member.workspace.tz
+    addenda = (
+        SessionAddendum.objects.for_workspace(member.workspace_id)
+        .filter(session_id__in=list(signed))
+        .order_by("created_at", "id")
+        .values(
+            "id", "session_id", "text", "author_id", "author__user__name", "author__user__email", "created_at"
+        )
+    )
+    for a in addenda:
+        signed[a["session_id"]]["addenda"].append(
+            {
+                "id": a["id"],
+                "text": crypto.open_text(member.workspace_id, ADDENDUM_TEXT, a["id"], a["text"]),
+                "author_id": a["author_id"],
+                "author_name": a["author__user__name"] or a["author__user__email"],
+                "created_at": a["created_at"].astimezone(tz).isoformat(timespec="seconds"),
+            }
+        )
+
+
+def _record_reads(member: Membership, rows: list[dict[str, Any]]) -> None:
+    """The read audit: the sessions whose clinical record this reader was shown (notes, addenda,
+    field values or therapy fields), noted on the request (`audit.reads`), written once at its end."""
+    read = [
+        r
+        for r in rows
+        if "notes" in r and (r["notes"] or r["addenda"] or r["therapy_fields"] or any(r["fields"].values()))
+    ]
+    if read:
+        read_record(
+            member, kind="session", ids=[r["id"] for r in read], client_ids=[r["client_id"] for r in read]
+        )
 
 
 def session_to_json(member: Membership, session: Session) -> dict[str, Any]:

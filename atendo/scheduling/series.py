@@ -17,7 +17,7 @@ from dateutil import rrule as du
 from django.utils.translation import gettext as _
 
 from atendo.core.errors import ValidationFailed
-from atendo.scheduling.times import UTC
+from atendo.core.times import UTC
 
 MAX_OCCURRENCES = 200
 PATH = "recurrence.rrule"

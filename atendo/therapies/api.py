@@ -8,9 +8,10 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from atendo.core.api_auth import api_member
+from atendo.core.api_schemas import InputSchema
 from atendo.therapies import selectors, services
 from atendo.therapies.models import TherapyType
+from atendo.workspaces.api_auth import api_member
 
 router = Router(tags=["therapy-types"])
 
@@ -31,7 +32,7 @@ class TherapyTypeList(Schema):
     next_cursor: str | None
 
 
-class TherapyTypeCreate(Schema):
+class TherapyTypeCreate(InputSchema):
     name: str = Field(max_length=120)
     color: str = Field("#4f7cac", max_length=7)
     default_duration_minutes: int | None = None
@@ -39,7 +40,7 @@ class TherapyTypeCreate(Schema):
     active: bool = True
 
 
-class TherapyTypePatch(Schema):
+class TherapyTypePatch(InputSchema):
     name: str | None = Field(None, max_length=120)
     color: str | None = Field(None, max_length=7)
     default_duration_minutes: int | None = None

@@ -1,4 +1,4 @@
-"""Demo therapy types (prices in BRL) and their own fields (seed 002's examples)."""
+"""Demo therapy types (prices in BRL) and their own fields."""
 
 from __future__ import annotations
 

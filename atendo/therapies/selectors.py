@@ -26,3 +26,14 @@ def therapy_type_get_for(member: Membership, therapy_type_id: int) -> TherapyTyp
 def therapy_type_scope(therapy_type_id: int) -> str:
     """The field-definition scope of a therapy type's own fields."""
     return f"therapy_type:{therapy_type_id}"
+
+
+def therapy_type_name(workspace_id: int, therapy_type_id: int) -> str | None:
+    """The type's name, None when the workspace has no such type (registered in `fields.registry`:
+    a `therapy_type:<id>` field scope must name a type of its workspace)."""
+    return (
+        TherapyType.objects.for_workspace(workspace_id)
+        .filter(pk=therapy_type_id)
+        .values_list("name", flat=True)
+        .first()
+    )

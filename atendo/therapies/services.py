@@ -3,62 +3,38 @@
 from __future__ import annotations
 
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from atendo.audit.services import audit_record, diff
-from atendo.core.errors import Conflict, FieldError, NotFound, ValidationFailed
+from atendo.core.clean import FieldErrors, clean_bool, clean_money, clean_text
+from atendo.core.errors import Conflict, NotFound, ValidationFailed
 from atendo.therapies.models import TherapyType
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership
 
 COLOR_RE = re.compile(r"^#[0-9a-fA-F]{6}$")
-MAX_PRICE = Decimal("99999999.99")
+MAX_NAME_LENGTH = 120
 EDITABLE = ("name", "color", "default_duration_minutes", "default_price", "active")
 
 
-def clean_money(value: Any, path: str, *, required: bool = False) -> Decimal | None:
-    """An exact, non-negative amount with at most two decimals (strings or numbers; never a float's noise)."""
-    if value is None or value == "":
-        if required:
-            raise ValidationFailed.single(path, "An amount is required.")
-        return None
-    if isinstance(value, bool):
-        raise ValidationFailed.single(path, "Must be an amount such as 150.00.")
-    try:
-        amount = Decimal(str(value).strip())
-    except (InvalidOperation, ValueError):
-        raise ValidationFailed.single(path, "Must be an amount such as 150.00.") from None
-    if not amount.is_finite():
-        raise ValidationFailed.single(path, "Must be an amount such as 150.00.")
-    if amount < 0:
-        raise ValidationFailed.single(path, "The amount cannot be negative.")
-    if amount.as_tuple().exponent < -2:  # type: ignore[operator]
-        raise ValidationFailed.single(path, "Use at most two decimal places.")
-    if amount > MAX_PRICE:
-        raise ValidationFailed.single(path, "The amount is too large.")
-    return amount.quantize(Decimal("0.01"))
-
-
 def _clean(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
-    errors: list[FieldError] = []
+    errors = FieldErrors()
     cleaned: dict[str, Any] = {}
-    unknown = sorted(set(data) - set(EDITABLE))
-    errors += [FieldError(key, "Unknown field.") for key in unknown]
+    for key in sorted(set(data) - set(EDITABLE)):
+        errors.add(key, _("Unknown field."))
     if "name" in data or not partial:
         name = data.get("name")
-        name = name.strip() if isinstance(name, str) else ""
-        if not name:
-            errors.append(FieldError("name", "A name is required."))
-        elif len(name) > 120:
-            errors.append(FieldError("name", "Use at most 120 characters."))
-        cleaned["name"] = name
+        if not isinstance(name, str) or not name.strip():
+            errors.add("name", _("A name is required."))
+        else:
+            cleaned["name"] = errors.check(clean_text, name, "name", max_length=MAX_NAME_LENGTH)
     if "color" in data:
         color = data["color"]
         if not isinstance(color, str) or not COLOR_RE.match(color):
-            errors.append(FieldError("color", "Use a colour like #4f7cac (# and six hex digits)."))
+            errors.add("color", _("Use a colour like #4f7cac (# and six hex digits)."))
         else:
             cleaned["color"] = color.lower()
     if "default_duration_minutes" in data:
@@ -66,21 +42,16 @@ def _clean(data: dict[str, Any], *, partial: bool) -> dict[str, Any]:
         if minutes in (None, ""):
             cleaned["default_duration_minutes"] = None
         elif isinstance(minutes, bool) or not isinstance(minutes, int) or not 1 <= minutes <= 24 * 60:
-            errors.append(FieldError("default_duration_minutes", "Use whole minutes between 1 and 1440."))
+            errors.add("default_duration_minutes", _("Use whole minutes between 1 and 1440."))
         else:
             cleaned["default_duration_minutes"] = minutes
     if "default_price" in data:
-        try:
-            cleaned["default_price"] = clean_money(data["default_price"], "default_price")
-        except ValidationFailed as exc:
-            errors += exc.fields
+        cleaned["default_price"] = errors.check(clean_money, data["default_price"], "default_price")
     if "active" in data:
-        if not isinstance(data["active"], bool):
-            errors.append(FieldError("active", "Must be true or false."))
-        else:
-            cleaned["active"] = data["active"]
-    if errors:
-        raise ValidationFailed(errors)
+        active = errors.check(clean_bool, data["active"], "active")
+        if active is not None:
+            cleaned["active"] = active
+    errors.raise_if_any()
     return cleaned
 
 
@@ -107,13 +78,13 @@ def therapy_type_create(*, member: Membership, data: dict[str, Any]) -> TherapyT
     cleaned = _clean(data, partial=False)
     if _name_taken(member, cleaned["name"]):
         raise ValidationFailed.single(
-            "name", "A therapy type with this name already exists.", code="duplicate"
+            "name", _("A therapy type with this name already exists."), code="duplicate"
         )
     try:
         with transaction.atomic():
             tt = TherapyType.objects.create(workspace=member.workspace, **cleaned)
     except IntegrityError:
-        raise Conflict("A therapy type with this name already exists.", code="duplicate") from None
+        raise Conflict(_("A therapy type with this name already exists."), code="duplicate") from None
     audit_record(
         workspace=member.workspace, actor=member, action="therapy_type.create", obj=tt, changes=_snapshot(tt)
     )
@@ -139,7 +110,7 @@ def therapy_type_update(*, member: Membership, therapy_type_id: int, data: dict[
     cleaned = _clean(data, partial=True)
     if "name" in cleaned and _name_taken(member, cleaned["name"], exclude_id=tt.pk):
         raise ValidationFailed.single(
-            "name", "A therapy type with this name already exists.", code="duplicate"
+            "name", _("A therapy type with this name already exists."), code="duplicate"
         )
     before = _snapshot(tt)
     for key, value in cleaned.items():
@@ -148,7 +119,7 @@ def therapy_type_update(*, member: Membership, therapy_type_id: int, data: dict[
         with transaction.atomic():
             tt.save()
     except IntegrityError:
-        raise Conflict("A therapy type with this name already exists.", code="duplicate") from None
+        raise Conflict(_("A therapy type with this name already exists."), code="duplicate") from None
     changes = diff(before, _snapshot(tt))
     if changes:
         audit_record(

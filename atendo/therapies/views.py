@@ -3,35 +3,28 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from atendo.core.errors import NotFound, ValidationFailed
-from atendo.core.views import workspace_page
+from atendo.core.errors import ValidationFailed
+from atendo.core.http import PageRequest
 from atendo.therapies import selectors, services
 from atendo.therapies.forms import TherapyTypeForm, apply_errors
+from atendo.workspaces.pages import workspace_page
 
 
-def fields_settings_url(workspace_slug: str, therapy_type_id: int) -> str | None:
-    """The field-definition settings page of a therapy type's own fields (engineer B's page)."""
+def fields_settings_url(workspace_slug: str, therapy_type_id: int) -> str:
+    """The settings page of a therapy type's own field definitions."""
     scope = selectors.therapy_type_scope(therapy_type_id)
-    for name, kwargs in (
-        ("fields:settings", {"workspace_slug": workspace_slug, "scope": scope}),
-        ("fields:list", {"workspace_slug": workspace_slug, "scope": scope}),
-    ):
-        try:
-            return reverse(name, kwargs=kwargs)
-        except NoReverseMatch:
-            continue
-    return None
+    return reverse("fields:list", kwargs={"workspace_slug": workspace_slug, "scope": scope})
 
 
 @workspace_page("therapy_types.manage")
-def therapy_type_list(request: HttpRequest, workspace_slug: str) -> HttpResponse:
-    member = request.member  # type: ignore[attr-defined]
+def therapy_type_list(request: PageRequest, workspace_slug: str) -> HttpResponse:
+    member = request.member
     form = TherapyTypeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -52,12 +45,9 @@ def therapy_type_list(request: HttpRequest, workspace_slug: str) -> HttpResponse
 
 
 @workspace_page("therapy_types.manage")
-def therapy_type_edit(request: HttpRequest, workspace_slug: str, therapy_type_id: int) -> HttpResponse:
-    member = request.member  # type: ignore[attr-defined]
-    try:
-        tt = selectors.therapy_type_get_for(member, therapy_type_id)
-    except NotFound:
-        raise Http404 from None
+def therapy_type_edit(request: PageRequest, workspace_slug: str, therapy_type_id: int) -> HttpResponse:
+    member = request.member
+    tt = selectors.therapy_type_get_for(member, therapy_type_id)
     initial = {
         "name": tt.name,
         "color": tt.color,
@@ -90,12 +80,9 @@ def therapy_type_edit(request: HttpRequest, workspace_slug: str, therapy_type_id
 
 @require_POST
 @workspace_page("therapy_types.manage")
-def therapy_type_active(request: HttpRequest, workspace_slug: str, therapy_type_id: int) -> HttpResponse:
-    member = request.member  # type: ignore[attr-defined]
+def therapy_type_active(request: PageRequest, workspace_slug: str, therapy_type_id: int) -> HttpResponse:
+    member = request.member
     active = request.POST.get("active") == "1"
-    try:
-        services.therapy_type_set_active(member=member, therapy_type_id=therapy_type_id, active=active)
-    except NotFound:
-        raise Http404 from None
+    services.therapy_type_set_active(member=member, therapy_type_id=therapy_type_id, active=active)
     messages.success(request, _("Therapy type re-activated.") if active else _("Therapy type deactivated."))
     return redirect("therapies:list", workspace_slug=workspace_slug)

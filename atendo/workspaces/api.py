@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
-from atendo.core.api_auth import api_member
-from atendo.core.api_schemas import Id
+from atendo.core.api_schemas import Id, InputSchema
 from atendo.core.errors import ValidationFailed
-from atendo.workspaces import permissions, selectors, services
+from atendo.workspaces import permissions, profile, selectors, services, settings_registry
+from atendo.workspaces.api_auth import api_member
 from atendo.workspaces.models import Membership, Role
+from atendo.workspaces.settings_registry import WORKING_HOURS_HELP, WorkingHours
 
 router = Router(tags=["workspace"])
-
-WorkingHours = dict[str, list[list[str]]]
-WORKING_HOURS_HELP = 'Per weekday (mon … sun), local "HH:mm" intervals, e.g. {"mon": [["09:00", "12:00"]]}.'
 
 
 class WorkspaceOut(Schema):
@@ -36,53 +34,25 @@ def workspace_detail(request: HttpRequest, workspace_slug: str) -> Any:
 # --- Settings -------------------------------------------------------------------------------------
 
 
-class SettingsOut(Schema):
-    name: str
-    timezone: str = Field(description="IANA time zone, e.g. America/Sao_Paulo.")
-    currency: str
-    language: str
-    working_hours: WorkingHours = Field(description=WORKING_HOURS_HELP)
-    default_duration_minutes: int
-    default_status: str
-    default_start_time: str = Field(description='24-hour "HH:mm".')
-    slot_minutes: int
-    default_calendar_view: str
-    prevent_double_booking: bool
-    payment_due_days: int
-
-
-class SettingsPatch(Schema):
-    """Only the keys you send change (none of them may be null)."""
-
-    name: str = Field(None, min_length=1, max_length=150)  # type: ignore[assignment]
-    timezone: str = Field(None, max_length=64, description="IANA time zone, e.g. America/Sao_Paulo.")  # type: ignore[assignment]
-    currency: str = Field(None, pattern="^[A-Za-z]{3}$", description="ISO 4217, e.g. BRL.")  # type: ignore[assignment]
-    language: Literal["en", "pt-br"] = None  # type: ignore[assignment]
-    working_hours: WorkingHours = Field(None, description=WORKING_HOURS_HELP)  # type: ignore[arg-type]
-    default_duration_minutes: int = Field(None, ge=1, le=services.MAX_DURATION_MINUTES)  # type: ignore[assignment]
-    default_status: Literal["scheduled", "in_progress", "completed", "cancelled"] = None  # type: ignore[assignment]
-    default_start_time: str = Field(  # type: ignore[assignment]
-        None, pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description='24-hour "HH:mm".'
-    )
-    slot_minutes: Literal[5, 10, 15, 20, 30, 60] = None  # type: ignore[assignment]
-    default_calendar_view: Literal["day", "week", "month"] = None  # type: ignore[assignment]
-    prevent_double_booking: bool = None  # type: ignore[assignment]
-    payment_due_days: int = Field(None, ge=0, le=services.MAX_PAYMENT_DUE_DAYS)  # type: ignore[assignment]
+# Both derived from the one declaration of each setting (`settings_registry.SETTINGS`).
+SettingsOut = settings_registry.out_schema()
+SettingsPatch = settings_registry.patch_schema(InputSchema)
 
 
 @router.get("/workspaces/{workspace_slug}/settings", response=SettingsOut)
 def settings_read(request: HttpRequest, workspace_slug: str) -> Any:
     """Any member may read the settings (the calendar needs them)."""
     member = api_member(request, workspace_slug)
-    return services.workspace_settings_dict(member.workspace)
+    return settings_registry.to_json(member.workspace)
 
 
 @router.patch("/workspaces/{workspace_slug}/settings", response=SettingsOut)
-def settings_update(request: HttpRequest, workspace_slug: str, payload: SettingsPatch) -> Any:
+def settings_update(request: HttpRequest, workspace_slug: str, payload: SettingsPatch) -> Any:  # type: ignore[valid-type]
     """Needs `workspace.manage`. Bad values answer 422 naming the key, e.g. `working_hours.mon[1]`."""
     member = api_member(request, workspace_slug)
-    workspace = services.workspace_update_settings(member=member, **payload.model_dump(exclude_unset=True))
-    return services.workspace_settings_dict(workspace)
+    values = payload.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
+    workspace = services.workspace_update_settings(member=member, **values)
+    return settings_registry.to_json(workspace)
 
 
 # --- Members --------------------------------------------------------------------------------------
@@ -99,6 +69,14 @@ class MemberOut(Schema):
     is_active: bool
     working_hours: WorkingHours | None = Field(description="Own hours; null means the workspace's hours.")
     color: str
+    offers_sessions: bool = Field(
+        description="A practitioner: offered in practitioner pickers and the free-slot finder."
+    )
+    profession: str = Field(description="As printed on receipts, e.g. Psicóloga.")
+    registration: str = Field(description="Professional registration, e.g. CRP 06/123456.")
+    video_room_url: str = Field(
+        description="The member's default video room (https), prefilled into new sessions; empty: none."
+    )
 
 
 class MemberList(Schema):
@@ -106,18 +84,27 @@ class MemberList(Schema):
     next_cursor: str | None = Field(description="Always null: a workspace's members come in one page.")
 
 
-class MemberAdd(Schema):
+class MemberAdd(InputSchema):
     email: str = Field(max_length=254)
     role_id: Id | None = Field(None, description="The role's id (or give `role` by name).")
     role: str | None = Field(None, max_length=60, description="The role's name, e.g. Therapist.")
     name: str = Field("", max_length=150, description="Used only when the user is new.")
+    offers_sessions: bool | None = Field(
+        None, description="Default: on for a role with clinical access (Owner, Therapist), else off."
+    )
 
 
-class MemberPatch(Schema):
+class MemberPatch(InputSchema):
     role_id: Id | None = None
     is_active: bool | None = None
+    offers_sessions: bool | None = Field(None, description="Needs `members.manage`.")
     working_hours: WorkingHours | None = Field(
         None, description=WORKING_HOURS_HELP + " null = the workspace's."
+    )
+    video_room_url: str | None = Field(
+        None,
+        max_length=500,
+        description="Default video room, https ('' clears it). Your own, or anyone's with `members.manage`.",
     )
 
 
@@ -133,6 +120,10 @@ def member_json(m: Membership) -> dict[str, Any]:
         "is_active": m.is_active,
         "working_hours": m.working_hours,
         "color": m.color,
+        "offers_sessions": m.offers_sessions,
+        "profession": m.profession,
+        "registration": m.registration,
+        "video_room_url": m.video_room_url,
     }
 
 
@@ -157,8 +148,48 @@ def members_add(request: HttpRequest, workspace_slug: str, payload: MemberAdd) -
         role_id=payload.role_id,
         role_name=payload.role or "",
         name=payload.name,
+        offers_sessions=payload.offers_sessions,
     )
     return Status(201, member_json(selectors.member_get(member, added.pk)))
+
+
+class ProfileOut(Schema):
+    member_id: int
+    email: str
+    name: str = Field(description="Your name as everyone sees it (empty: your e-mail is shown).")
+    display_name: str
+    profession: str
+    registration: str = Field(description="e.g. CRP 06/123456")
+    tax_id: str = Field(description="CPF/CNPJ (checked and formatted) or NPI/EIN, printed on your receipts.")
+    video_room_url: str = Field(
+        description="Your default video room (https), prefilled into your new sessions."
+    )
+
+
+class ProfilePatch(InputSchema):
+    """Only the keys you send change; "" clears one."""
+
+    name: str | None = Field(None, max_length=150)
+    profession: str | None = Field(None, max_length=100)
+    registration: str | None = Field(None, max_length=60)
+    tax_id: str | None = Field(None, max_length=100)
+    video_room_url: str | None = Field(None, max_length=500, description="https; '' clears it.")
+
+
+# Before members/{member_id}, whose path would otherwise take "me" for an id.
+@router.get("/workspaces/{workspace_slug}/members/me", response=ProfileOut)
+def members_me(request: HttpRequest, workspace_slug: str) -> Any:
+    """Your own profile in this workspace: name and the professional details of your receipts."""
+    member = api_member(request, workspace_slug)
+    return profile.profile_json(member)
+
+
+@router.patch("/workspaces/{workspace_slug}/members/me", response=ProfileOut)
+def members_me_update(request: HttpRequest, workspace_slug: str, payload: ProfilePatch) -> Any:
+    """Change your own name and professional details. A CPF or CNPJ is checked (422 at `tax_id`)."""
+    member = api_member(request, workspace_slug)
+    data = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
+    return profile.profile_json(profile.member_profile_update(member=member, data=data))
 
 
 @router.get("/workspaces/{workspace_slug}/members/{member_id}", response=MemberOut)
@@ -202,12 +233,12 @@ class RoleList(Schema):
     next_cursor: str | None
 
 
-class RoleCreate(Schema):
+class RoleCreate(InputSchema):
     name: str = Field(min_length=1, max_length=60)
     permissions: list[str] = Field(default_factory=list, description="Codes from GET /permissions.")
 
 
-class RolePatch(Schema):
+class RolePatch(InputSchema):
     """Only the keys you send change."""
 
     name: str = Field(None, min_length=1, max_length=60)  # type: ignore[assignment]

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
 
 
@@ -12,4 +13,9 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
     memberships: Any = []
     if user is not None and user.is_authenticated:
         memberships = user.memberships.filter(is_active=True).select_related("workspace")
-    return {"member": member, "workspace": getattr(member, "workspace", None), "my_memberships": memberships}
+    return {
+        "member": member,
+        "workspace": getattr(member, "workspace", None),
+        "my_memberships": memberships,
+        "signup_enabled": bool(getattr(settings, "ATENDO_SIGNUP", True)),
+    }

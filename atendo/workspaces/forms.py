@@ -5,31 +5,20 @@ services, whose `ValidationFailed` field paths are mapped back onto these forms.
 from __future__ import annotations
 
 import re
-import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.http import QueryDict
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
 from atendo.core.errors import FieldError
-from atendo.workspaces import permissions
+from atendo.workspaces import permissions, settings_registry
 from atendo.workspaces.hours import WEEKDAYS
 from atendo.workspaces.models import Role, Workspace
-from atendo.workspaces.services import SLOT_MINUTES
 
-SESSION_STATUS_CHOICES = [
-    ("scheduled", _("Scheduled")),
-    ("in_progress", _("In progress")),
-    ("completed", _("Completed")),
-    ("cancelled", _("Cancelled")),
-]
 WEEKDAY_LABELS: dict[str, Promise] = {
     "mon": _("Monday"),
     "tue": _("Tuesday"),
@@ -39,18 +28,6 @@ WEEKDAY_LABELS: dict[str, Promise] = {
     "sat": _("Saturday"),
     "sun": _("Sunday"),
 }
-
-
-@lru_cache(maxsize=1)
-def timezone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
-    """IANA zones grouped by region for a <select> with <optgroup>s."""
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for name in sorted(zoneinfo.available_timezones()):
-        if "/" not in name or name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/")):
-            continue
-        region = name.partition("/")[0]
-        groups.setdefault(region, []).append((name, name.replace("_", " ")))
-    return [("UTC", [("UTC", "UTC")]), *sorted(groups.items())]
 
 
 def apply_errors(
@@ -69,70 +46,62 @@ def apply_errors(
 
 
 class WorkspaceSettingsForm(forms.Form):
-    name = forms.CharField(label=_("Workspace name"), max_length=150)
-    timezone = forms.ChoiceField(
-        label=_("Time zone"),
-        choices=[],
-        help_text=_("Sessions are shown and checked in this time zone."),
-    )
-    currency = forms.CharField(
-        label=_("Currency"),
-        max_length=3,
-        help_text=_("Three-letter ISO code, e.g. BRL, EUR, USD."),
-        widget=forms.TextInput(attrs={"autocapitalize": "characters", "size": 4}),
-    )
-    language = forms.ChoiceField(
-        label=_("Language"), help_text=_("Used for e-mails the workspace sends to clients.")
-    )
-    default_duration_minutes = forms.IntegerField(
-        label=_("Default session duration (minutes)"), widget=forms.NumberInput(attrs={"min": 1})
-    )
-    default_status = forms.ChoiceField(label=_("Default session status"), choices=SESSION_STATUS_CHOICES)
-    default_start_time = forms.TimeField(
-        label=_("Default start time"),
-        input_formats=["%H:%M", "%H:%M:%S"],
-        widget=forms.TimeInput(format="%H:%M", attrs={"type": "time"}),
-    )
-    slot_minutes = forms.TypedChoiceField(label=_("Calendar time slots"), choices=[], coerce=int)
-    default_calendar_view = forms.ChoiceField(
-        label=_("Default calendar view"), choices=Workspace.CalendarView.choices
-    )
-    payment_due_days = forms.IntegerField(
-        label=_("Payment due after (days)"),
-        help_text=_("Pending payments become overdue this many days after the session."),
-        widget=forms.NumberInput(attrs={"min": 0}),
-    )
-    prevent_double_booking = forms.BooleanField(
-        label=_("Prevent double booking"),
-        required=False,
-        help_text=_(
-            "Refuse a session that overlaps another one of the same client or practitioner, "
-            "instead of saving it with a warning."
-        ),
-    )
+    """The general settings page: one field per setting of `settings_registry` shown on it."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        self.fields["timezone"].choices = timezone_choices()  # type: ignore[attr-defined]
-        self.fields["language"].choices = list(settings.LANGUAGES)  # type: ignore[attr-defined]
-        self.fields["slot_minutes"].choices = [  # type: ignore[attr-defined]
-            (m, ngettext("%(minutes)d minute", "%(minutes)d minutes", m) % {"minutes": m})
-            for m in SLOT_MINUTES
-        ]
+        for setting in settings_registry.form_settings():
+            self.fields[setting.key] = setting.form_field()
 
     @classmethod
     def initial_from(cls, workspace: Workspace) -> dict[str, Any]:
-        return {name: getattr(workspace, name) for name in cls.base_fields}
+        return {s.key: getattr(workspace, s.key) for s in settings_registry.form_settings()}
+
+
+def least_privileged(roles: Iterable[Role]) -> Role | None:
+    """The role a new member starts with: the non-owner role granting the fewest permissions."""
+    candidates = [r for r in roles if not r.is_owner] or list(roles)
+    return min(candidates, key=lambda r: (len(r.codes), r.name), default=None)
+
+
+class SecuritySettingsForm(forms.Form):
+    """Settings › Sign-in security: the settings of `settings_registry.SECURITY_SETTINGS`."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        for key in settings_registry.SECURITY_SETTINGS:
+            self.fields[key] = settings_registry.SETTINGS[key].form_field()
+
+    @classmethod
+    def initial_from(cls, workspace: Workspace) -> dict[str, Any]:
+        return {key: getattr(workspace, key) for key in settings_registry.SECURITY_SETTINGS}
 
 
 class MemberAddForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), max_length=254)
     name = forms.CharField(label=_("Name"), max_length=150, required=False)
     role = forms.TypedChoiceField(label=_("Role"), coerce=int)
+    offers_sessions = forms.TypedChoiceField(
+        label=_("Offers sessions"),
+        choices=[
+            ("", _("As the role suggests (with clinical access: yes)")),
+            ("1", _("Yes: clients can be booked with them")),
+            ("0", _("No")),
+        ],
+        coerce=lambda value: value == "1",
+        empty_value=None,
+        required=False,
+        help_text=_("Practitioners appear in the practitioner pickers, filters and free-slot finder."),
+    )
 
     def __init__(self, *args: Any, roles: Iterable[Role] = (), **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
+        roles = list(roles)
+        default = least_privileged(roles)  # adding someone never grants more than asked for
+        if default is not None:
+            kwargs.setdefault("initial", {}).setdefault("role", default.pk)
         super().__init__(*args, **kwargs)
         self.fields["role"].choices = [(r.pk, r.name) for r in roles]  # type: ignore[attr-defined]
 
@@ -151,6 +120,14 @@ class ApiTokenForm(forms.Form):
         max_length=100,
         help_text=_("What the token is for, e.g. “Spreadsheet sync”."),
     )
+    sensitive = forms.BooleanField(
+        label=_("Allow sensitive acts"),
+        required=False,
+        help_text=_(
+            "Changing roles and members, assigning practitioners, security settings and full exports. "
+            "Without it, the token is refused those (they need a recent sign-in)."
+        ),
+    )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("label_suffix", "")
@@ -162,8 +139,8 @@ class ApiTokenForm(forms.Form):
 PERMISSION_GROUPS: list[tuple[Promise, tuple[str, ...]]] = [
     (_("Sessions"), ("session.read", "session.create", "session.update", "session.delete")),
     (_("Clients"), ("client.read", "client.create", "client.update", "client.delete")),
-    (_("Clinical content"), ("clinical.read_own", "clinical.read_all", "insights.read")),
-    (_("Billing"), ("billing.read", "billing.manage")),
+    (_("Clinical content"), ("clinical.read_own", "clinical.read_all", "client.assign", "insights.read")),
+    (_("Billing and reports"), ("billing.read", "billing.manage", "reports.read", "reports.read_own")),
     (
         _("Forms and therapy types"),
         ("session.fields.manage", "client.fields.manage", "evaluation.fields.manage", "therapy_types.manage"),
@@ -332,3 +309,53 @@ def parse_hours_post(data: QueryDict) -> ParsedHours:
         rows.append(IntervalRow(next_index, new=True))
         days.append(DayHours(day, WEEKDAY_LABELS[day], rows))
     return ParsedHours(hours=hours, days=days, sent=sent, has_errors=has_errors)
+
+
+class VideoRoomForm(forms.Form):
+    """A member's default video room, set by someone who manages members (`services.member_update`
+    checks it)."""
+
+    video_room_url = forms.CharField(
+        label=_("Video room URL"),
+        max_length=500,
+        required=False,
+        widget=forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url"}),
+        help_text=_("Filled into the sessions booked with this member. Empty: no default link."),
+    )
+
+
+class ProfileForm(forms.Form):
+    """The member's own profile page; `workspaces.profile` checks and saves it."""
+
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=150,
+        required=False,
+        help_text=_("As clients and colleagues see it, e.g. Dra. Mariana Souza. Empty: your e-mail."),
+    )
+    profession = forms.CharField(
+        label=_("Profession"), max_length=100, required=False, help_text=_("e.g. Psicóloga, Reikiana.")
+    )
+    registration = forms.CharField(
+        label=_("Professional registration"),
+        max_length=60,
+        required=False,
+        help_text=_("Your council registration, e.g. CRP 06/123456, CREFITO 3/12345-F, or a US licence."),
+    )
+    tax_id = forms.CharField(
+        label=_("Tax id (CPF/CNPJ, NPI/EIN)"),
+        max_length=100,
+        required=False,
+        help_text=_("Printed on your receipts so clients can deduct them. A CPF or CNPJ is checked."),
+    )
+    video_room_url = forms.CharField(
+        label=_("Video room URL"),
+        max_length=500,
+        required=False,
+        widget=forms.URLInput(attrs={"placeholder": "https://", "inputmode": "url"}),
+        help_text=_("Your default video call link (https://…): filled into the sessions booked with you."),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)

@@ -8,56 +8,54 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import re
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from atendo.core.errors import FieldError, ValidationFailed
+from atendo.core.times import format_hhmm, parse_hhmm
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-
-
-def parse_hhmm(value: Any, *, allow_24: bool = False) -> int | None:
-    """'09:30' -> 570 minutes; None if malformed."""
-    if not isinstance(value, str):
-        return None
-    if allow_24 and value == "24:00":
-        return 24 * 60
-    match = _HHMM.match(value)
-    if not match:
-        return None
-    return int(match.group(1)) * 60 + int(match.group(2))
 
 
 def validate_working_hours(value: Any, path: str = "working_hours") -> dict[str, list[list[str]]]:
     """Return the normalized hours or raise ValidationFailed naming every bad interval."""
     errors: list[FieldError] = []
     if not isinstance(value, dict):
-        raise ValidationFailed.single(path, "Working hours must be an object keyed by weekday (mon … sun).")
+        raise ValidationFailed.single(
+            path, _("Working hours must be an object keyed by weekday (mon … sun).")
+        )
     unknown = sorted(set(value) - set(WEEKDAYS))
     for key in unknown:
         errors.append(
-            FieldError(f"{path}.{key}", f"Unknown weekday '{key}'; use mon, tue, wed, thu, fri, sat, sun.")
+            FieldError(
+                f"{path}.{key}",
+                _("Unknown weekday '%(key)s'; use mon, tue, wed, thu, fri, sat, sun.") % {"key": key},
+            )
         )
     result: dict[str, list[list[str]]] = {}
     for day in WEEKDAYS:
         intervals = value.get(day, [])
         if not isinstance(intervals, list):
-            errors.append(FieldError(f"{path}.{day}", "Must be a list of [start, end] pairs."))
+            errors.append(FieldError(f"{path}.{day}", _("Must be a list of [start, end] pairs.")))
             continue
         parsed: list[tuple[int, int, int]] = []
         for i, interval in enumerate(intervals):
             ipath = f"{path}.{day}[{i}]"
             if not (isinstance(interval, list | tuple) and len(interval) == 2):
-                errors.append(FieldError(ipath, 'Each interval is a pair like ["09:00", "12:00"].'))
+                errors.append(FieldError(ipath, _('Each interval is a pair like ["09:00", "12:00"].')))
                 continue
             start, end = parse_hhmm(interval[0]), parse_hhmm(interval[1], allow_24=True)
             if start is None or end is None:
-                errors.append(FieldError(ipath, "Times must be 24-hour HH:mm, e.g. 09:00 or 18:30."))
+                errors.append(FieldError(ipath, _("Times must be 24-hour HH:mm, e.g. 09:00 or 18:30.")))
                 continue
             if start >= end:
                 errors.append(
-                    FieldError(ipath, f"The interval ends ({interval[1]}) before it starts ({interval[0]}).")
+                    FieldError(
+                        ipath,
+                        _("The interval ends (%(end)s) before it starts (%(start)s).")
+                        % {"end": interval[1], "start": interval[0]},
+                    )
                 )
                 continue
             parsed.append((start, end, i))
@@ -65,16 +63,15 @@ def validate_working_hours(value: Any, path: str = "working_hours") -> dict[str,
         for (_s1, e1, i1), (s2, _e2, i2) in itertools.pairwise(parsed):
             if s2 < e1:
                 errors.append(
-                    FieldError(f"{path}.{day}[{i2}]", f"This interval overlaps interval {i1 + 1} of the day.")
+                    FieldError(
+                        f"{path}.{day}[{i2}]",
+                        _("This interval overlaps interval %(number)d of the day.") % {"number": i1 + 1},
+                    )
                 )
-        result[day] = [[_fmt(s), _fmt(e)] for s, e, _ in parsed]
+        result[day] = [[format_hhmm(s), format_hhmm(e)] for s, e, _index in parsed]
     if errors:
         raise ValidationFailed(errors)
     return result
-
-
-def _fmt(minutes: int) -> str:
-    return f"{minutes // 60:02d}:{minutes % 60:02d}"
 
 
 def intervals_on(

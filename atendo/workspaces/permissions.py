@@ -16,6 +16,9 @@ CATALOGUE: dict[str, str | Promise] = {
     "client.create": _("Create clients"),
     "client.update": _("Edit clients"),
     "client.delete": _("Delete clients"),
+    # Being assigned to a client opens their whole clinical record (with clinical.read_own), so
+    # choosing who is assigned is its own privilege, never a side effect of editing or booking.
+    "client.assign": _("Assign practitioners to clients"),
     "client.fields.manage": _("Manage client fields"),
     "clinical.read_own": _("Read clinical content of own clients"),
     "clinical.read_all": _("Read all clinical content"),
@@ -26,8 +29,15 @@ CATALOGUE: dict[str, str | Promise] = {
     "members.manage": _("Manage members and roles"),
     "insights.read": _("Read insights"),
     "audit.read": _("Read the audit trail"),
+    # Income, attendance and client reports (aggregates; no clinical content). Owner by default.
+    "reports.read": _("See reports (income, attendance, clients)"),
+    # The same reports limited to the member's own sessions (a therapist's own income and
+    # attendance). Therapist by default; `reports.read` (the whole practice) includes it.
+    "reports.read_own": _("See reports of own sessions"),
 }
 ALL = frozenset(CATALOGUE)
+# Either grants a member clinical content: such a role's members offer sessions by default.
+CLINICAL_ACCESS = frozenset({"clinical.read_own", "clinical.read_all"})
 
 OWNER = "Owner"
 THERAPIST = "Therapist"
@@ -48,6 +58,7 @@ DEFAULT_ROLES: dict[str, frozenset[str]] = {
             "billing.read",
             "billing.manage",
             "insights.read",
+            "reports.read_own",
         }
     ),
     ASSISTANT: frozenset(

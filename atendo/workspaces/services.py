@@ -11,36 +11,29 @@ half-written. Two invariants are guarded here and nowhere else:
 
 from __future__ import annotations
 
-import datetime as dt
 import enum
-import re
-import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone as dj_timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
+from atendo.accounts.models import ApiToken
+from atendo.accounts.signin import require_recent_sign_in
 from atendo.audit.services import audit_record, diff
 from atendo.core.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from atendo.workspaces import permissions
+from atendo.workspaces import permissions, settings_registry
 from atendo.workspaces.access import require
-from atendo.workspaces.hours import parse_hhmm, validate_working_hours
+from atendo.workspaces.hours import validate_working_hours
 from atendo.workspaces.models import Membership, Role, Workspace
+from atendo.workspaces.video import clean_video_url
 
 User = get_user_model()
-
-SESSION_STATUSES = ("scheduled", "in_progress", "completed", "cancelled")
-SLOT_MINUTES = (5, 10, 15, 20, 30, 60)
-CALENDAR_VIEWS = tuple(Workspace.CalendarView.values)
-MAX_DURATION_MINUTES = 1440
-MAX_PAYMENT_DUE_DAYS = 365
-_CURRENCY = re.compile(r"^[A-Z]{3}$")
 
 
 class _Unset(enum.Enum):
@@ -55,27 +48,11 @@ UNSET = _Unset.token
 # --- Validation helpers (shared by forms, API and commands through the services) ----------------
 
 
-def validate_timezone(name: Any, path: str = "timezone") -> str:
-    if not isinstance(name, str) or not name:
-        raise ValidationFailed.single(path, "A time zone is required, e.g. America/Sao_Paulo.")
-    try:
-        zoneinfo.ZoneInfo(name)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        raise ValidationFailed.single(
-            path, f"Unknown time zone '{name}'; use an IANA name like America/Sao_Paulo."
-        ) from None
-    if name not in zoneinfo.available_timezones() and name != "UTC":
-        raise ValidationFailed.single(
-            path, f"Unknown time zone '{name}'; use an IANA name like America/Sao_Paulo."
-        )
-    return name
-
-
 def validate_permission_codes(codes: Any, path: str = "permissions") -> list[str]:
     if not isinstance(codes, list | tuple | set | frozenset):
-        raise ValidationFailed.single(path, "Permissions must be a list of permission codes.")
+        raise ValidationFailed.single(path, _("Permissions must be a list of permission codes."))
     errors = [
-        FieldError(f"{path}[{i}]", f"Unknown permission code '{code}'.")
+        FieldError(f"{path}[{i}]", _("Unknown permission code '%(code)s'.") % {"code": code})
         for i, code in enumerate(codes)
         if not isinstance(code, str) or code not in permissions.ALL
     ]
@@ -84,134 +61,28 @@ def validate_permission_codes(codes: Any, path: str = "permissions") -> list[str
     return sorted(set(codes))
 
 
-def _validate_int(value: Any, path: str, low: int, high: int, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ValidationFailed.single(path, f"{what} must be a whole number.")
-    if not low <= value <= high:
-        raise ValidationFailed.single(path, f"{what} must be between {low} and {high}.")
-    return value
-
-
-def _validate_choice(value: Any, path: str, choices: Iterable[Any], what: str) -> Any:
-    choices = tuple(choices)
-    if value not in choices or isinstance(value, bool):
-        allowed = ", ".join(str(c) for c in choices)
-        raise ValidationFailed.single(path, f"{what} must be one of: {allowed}.")
-    return value
-
-
-def _validate_time(value: Any, path: str) -> dt.time:
-    if isinstance(value, dt.time):
-        return value.replace(second=0, microsecond=0, tzinfo=None)
-    minutes = parse_hhmm(value)
-    if minutes is None:
-        raise ValidationFailed.single(path, "Use a 24-hour time HH:mm, e.g. 09:00.")
-    return dt.time(minutes // 60, minutes % 60)
-
-
 def _validate_name(value: Any, path: str, max_length: int, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed.single(path, f"{what} is required.")
+        raise ValidationFailed.single(path, _("%(what)s is required.") % {"what": what})
     value = value.strip()
     if len(value) > max_length:
-        raise ValidationFailed.single(path, f"{what} is longer than {max_length} characters.")
+        raise ValidationFailed.single(
+            path, _("%(what)s is longer than %(max)d characters.") % {"what": what, "max": max_length}
+        )
     return value
 
 
 def _validate_email(value: Any, path: str = "email") -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed.single(path, "An e-mail address is required.")
+        raise ValidationFailed.single(path, _("An e-mail address is required."))
     email = User.objects.normalize_email(value.strip()).lower()
     try:
         validate_email(email)
     except DjangoValidationError:
-        raise ValidationFailed.single(path, f"'{value}' is not a valid e-mail address.") from None
+        raise ValidationFailed.single(
+            path, _("'%(value)s' is not a valid e-mail address.") % {"value": value}
+        ) from None
     return email
-
-
-LANGUAGE_CODES = tuple(code for code, _name in settings.LANGUAGES)
-
-
-def validate_workspace_settings(data: dict[str, Any]) -> dict[str, Any]:
-    """Validate a partial settings update; returns the cleaned values (model-ready).
-
-    Refuses unknown keys. Every error names its key (`working_hours.mon[1]`, `slot_minutes`, …).
-    """
-    validators: dict[str, Any] = {
-        "name": lambda v: _validate_name(v, "name", 150, "The workspace name"),
-        "timezone": validate_timezone,
-        "currency": _clean_currency,
-        "language": lambda v: _validate_choice(v, "language", LANGUAGE_CODES, "The language"),
-        "working_hours": validate_working_hours,
-        "default_duration_minutes": lambda v: _validate_int(
-            v, "default_duration_minutes", 1, MAX_DURATION_MINUTES, "The default duration"
-        ),
-        "default_status": lambda v: _validate_choice(
-            v, "default_status", SESSION_STATUSES, "The default status"
-        ),
-        "default_start_time": lambda v: _validate_time(v, "default_start_time"),
-        "slot_minutes": lambda v: _validate_choice(v, "slot_minutes", SLOT_MINUTES, "The calendar slot"),
-        "default_calendar_view": lambda v: _validate_choice(
-            v, "default_calendar_view", CALENDAR_VIEWS, "The default calendar view"
-        ),
-        "prevent_double_booking": _clean_bool("prevent_double_booking"),
-        "payment_due_days": lambda v: _validate_int(
-            v, "payment_due_days", 0, MAX_PAYMENT_DUE_DAYS, "Payment due days"
-        ),
-    }
-    errors: list[FieldError] = []
-    cleaned: dict[str, Any] = {}
-    for key, value in data.items():
-        validator = validators.get(key)
-        if validator is None:
-            errors.append(FieldError(str(key), f"'{key}' is not a workspace setting."))
-            continue
-        try:
-            cleaned[key] = validator(value)
-        except ValidationFailed as exc:
-            errors.extend(exc.fields)
-    if errors:
-        raise ValidationFailed(errors)
-    return cleaned
-
-
-WORKSPACE_SETTING_KEYS = (
-    "name",
-    "timezone",
-    "currency",
-    "language",
-    "working_hours",
-    "default_duration_minutes",
-    "default_status",
-    "default_start_time",
-    "slot_minutes",
-    "default_calendar_view",
-    "prevent_double_booking",
-    "payment_due_days",
-)
-
-
-def _clean_currency(value: Any) -> str:
-    if not isinstance(value, str) or not _CURRENCY.match(value.strip().upper()):
-        raise ValidationFailed.single("currency", "Use a three-letter ISO 4217 currency code, e.g. BRL.")
-    return value.strip().upper()
-
-
-def _clean_bool(path: str) -> Any:
-    def clean(value: Any) -> bool:
-        if not isinstance(value, bool):
-            raise ValidationFailed.single(path, "Must be true or false.")
-        return value
-
-    return clean
-
-
-def workspace_settings_dict(workspace: Workspace) -> dict[str, Any]:
-    """The settings as JSON-ready values (times as "HH:mm"), as the API and the audit trail show them."""
-    values = {key: getattr(workspace, key) for key in WORKSPACE_SETTING_KEYS}
-    start: dt.time = values["default_start_time"]
-    values["default_start_time"] = start.strftime("%H:%M")
-    return values
 
 
 # --- Users and workspaces -------------------------------------------------------------------------
@@ -242,22 +113,26 @@ def workspace_create(
     """A new workspace with the three default roles, and its first owner."""
     name = (name or "").strip()
     if not name:
-        raise ValidationFailed.single("name", "A workspace name is required.")
+        raise ValidationFailed.single("name", _("A workspace name is required."))
     slug = slugify(slug or name)
     if not slug:
-        raise ValidationFailed.single("slug", "The slug must contain letters or digits.")
-    validate_timezone(timezone)
-    currency = _clean_currency(currency)
+        raise ValidationFailed.single("slug", _("The slug must contain letters or digits."))
+    timezone = settings_registry.SETTINGS["timezone"].clean(timezone)
+    currency = settings_registry.SETTINGS["currency"].clean(currency)
     owner_email = _validate_email(owner_email, "owner")
     if Workspace.objects.filter(slug=slug).exists():
-        raise ValidationFailed.single("slug", f"The slug '{slug}' is already taken.", code="duplicate")
+        raise ValidationFailed.single(
+            "slug", _("The slug '%(slug)s' is already taken.") % {"slug": slug}, code="duplicate"
+        )
     try:
         with transaction.atomic():
             workspace = Workspace.objects.create(
                 name=name, slug=slug, timezone=timezone, currency=currency, language=language
             )
     except IntegrityError:
-        raise Conflict(f"The slug '{slug}' is already taken.", code="duplicate") from None
+        raise Conflict(
+            _("The slug '%(slug)s' is already taken.") % {"slug": slug}, code="duplicate"
+        ) from None
     roles = {
         role_name: Role.objects.create(
             workspace=workspace,
@@ -275,17 +150,26 @@ def workspace_create(
 
 @transaction.atomic
 def workspace_update_settings(*, member: Membership, **values: Any) -> Workspace:
-    """Change any of `WORKSPACE_SETTING_KEYS` (a partial update). Needs `workspace.manage`.
+    """Change any of the settings of `settings_registry` (a partial update). Needs `workspace.manage`.
 
     Returns the updated workspace (also `member.workspace`). The audit event records what changed.
     """
     require(member, "workspace.manage")
-    cleaned = validate_workspace_settings(values)
+    cleaned = settings_registry.clean(values)
+    if any(settings_registry.SETTINGS[key].sensitive for key in cleaned):
+        require_recent_sign_in(member)
     workspace = Workspace.objects.select_for_update().get(pk=member.workspace_id)
-    before = workspace_settings_dict(workspace)
+    owner_only = sorted(
+        k
+        for k, v in cleaned.items()
+        if settings_registry.SETTINGS[k].owner_only and getattr(workspace, k) != v
+    )
+    if owner_only and not member.is_owner:
+        raise Forbidden(_("Only an owner may change %(keys)s.") % {"keys": ", ".join(owner_only)})
+    before = settings_registry.to_json(workspace)
     for key, value in cleaned.items():
         setattr(workspace, key, value)
-    after = workspace_settings_dict(workspace)
+    after = settings_registry.to_json(workspace)
     changes = diff(before, after)
     if changes:
         workspace.save(update_fields=[*changes, "updated_at"])
@@ -322,7 +206,7 @@ def _reload_actor(actor: Membership, *codes: str) -> Membership:
         .first()
     )
     if fresh is None:
-        raise Forbidden("You are no longer an active member of this workspace.")
+        raise Forbidden(_("You are no longer an active member of this workspace."))
     require(fresh, *codes)
     return fresh
 
@@ -331,12 +215,14 @@ def _active_owner_count(workspace_id: int) -> int:
     return Membership.objects.filter(workspace_id=workspace_id, is_active=True, role__is_owner=True).count()
 
 
-def _refuse_losing_last_owner(target: Membership, what: str) -> None:
+def _refuse_losing_last_owner(target: Membership) -> None:
     """Call with the memberships locked, when `target` is about to stop being an active owner."""
     if target.is_active and target.role.is_owner and _active_owner_count(target.workspace_id) <= 1:
         raise Conflict(
-            f"{target.user.email} is the last owner of this workspace and cannot be {what}. "
-            "Make another member an owner first.",
+            _(
+                "This is the last owner of the workspace and cannot be demoted, deactivated or removed. "
+                "Make another member an owner first."
+            ),
             code="last_owner",
         )
 
@@ -346,18 +232,20 @@ def _refuse_escalation(actor: Membership | None, codes: Iterable[str], *, grants
     if actor is None or actor.is_owner:
         return
     if grants_owner:
-        raise Forbidden("Only an owner can grant or take away the Owner role.")
+        raise Forbidden(_("Only an owner can grant or take away the Owner role."))
     beyond = sorted(set(codes) - set(actor.role.codes))
     if beyond:
-        raise Forbidden(f"You cannot grant permissions you do not hold: {', '.join(beyond)}.")
+        raise Forbidden(
+            _("You cannot grant permissions you do not hold: %(codes)s.") % {"codes": ", ".join(beyond)}
+        )
 
 
 def _role_in(workspace_id: int, role_id: Any, path: str = "role_id") -> Role:
     if isinstance(role_id, bool) or not isinstance(role_id, int):
-        raise ValidationFailed.single(path, "A role id is required.")
+        raise ValidationFailed.single(path, _("A role id is required."))
     role = Role.objects.for_workspace(workspace_id).filter(pk=role_id).first()
     if role is None:
-        raise ValidationFailed.single(path, "There is no such role in this workspace.")
+        raise ValidationFailed.single(path, _("There is no such role in this workspace."))
     return role
 
 
@@ -380,18 +268,24 @@ def _membership_in(workspace_id: int, membership_id: Any) -> Membership:
 
 @transaction.atomic
 def role_create(*, member: Membership, name: str, permissions: Iterable[str] = ()) -> Role:
-    """A new role of this workspace. Needs `members.manage`; unknown codes name `permissions[i]`."""
+    """A new role of this workspace. Needs `members.manage` and a recent sign-in; unknown codes name
+    `permissions[i]`."""
     require(member, "members.manage")
+    require_recent_sign_in(member)
     name = _validate_name(name, "name", 60, "The role name")
     codes = validate_permission_codes(list(permissions) if not isinstance(permissions, str) else permissions)
     _refuse_escalation(member, codes, grants_owner=False)
     if Role.objects.for_workspace(member.workspace_id).filter(name__iexact=name).exists():
-        raise ValidationFailed.single("name", f"There is already a role named '{name}'.", code="duplicate")
+        raise ValidationFailed.single(
+            "name", _("There is already a role named '%(name)s'.") % {"name": name}, code="duplicate"
+        )
     try:
         with transaction.atomic():
             role = Role.objects.create(workspace_id=member.workspace_id, name=name, permissions=codes)
     except IntegrityError:
-        raise Conflict(f"There is already a role named '{name}'.", code="duplicate") from None
+        raise Conflict(
+            _("There is already a role named '%(name)s'.") % {"name": name}, code="duplicate"
+        ) from None
     audit_record(
         workspace=member.workspace,
         actor=member,
@@ -410,8 +304,9 @@ def role_update(
     name: str | _Unset = UNSET,
     permissions: Iterable[str] | _Unset = UNSET,
 ) -> Role:
-    """Rename a role or replace its permission codes. The Owner role cannot be changed."""
+    """Rename a role or replace its permission codes (a recent sign-in). The Owner role cannot be changed."""
     require(member, "members.manage")
+    require_recent_sign_in(member)
     role = Role.objects.for_workspace(member.workspace_id).select_for_update().filter(pk=role_id).first()
     if role is None:
         raise NotFound()
@@ -437,7 +332,10 @@ def role_update(
         return role
     if role.is_owner:
         raise Conflict(
-            "The Owner role always holds every permission and keeps its name; it cannot be changed.",
+            _(
+                "The Owner role always holds every permission and keeps its name; "
+                "it cannot be changed or deleted."
+            ),
             code="owner_role",
         )
     _refuse_escalation(member, after["permissions"], grants_owner=False)
@@ -449,7 +347,7 @@ def role_update(
         .exists()
     ):
         raise ValidationFailed.single(
-            "name", f"There is already a role named '{after['name']}'.", code="duplicate"
+            "name", _("There is already a role named '%(name)s'.") % {"name": after["name"]}, code="duplicate"
         )
     role.name = after["name"]
     role.permissions = after["permissions"]
@@ -462,16 +360,23 @@ def role_update(
 def role_delete(*, member: Membership, role_id: int) -> None:
     """Delete an unused role. The Owner role and roles still held by members are refused (409)."""
     require(member, "members.manage")
+    require_recent_sign_in(member)
     role = Role.objects.for_workspace(member.workspace_id).select_for_update().filter(pk=role_id).first()
     if role is None:
         raise NotFound()
     if role.is_owner:
-        raise Conflict("The Owner role cannot be deleted.", code="owner_role")
+        raise Conflict(
+            _(
+                "The Owner role always holds every permission and keeps its name; "
+                "it cannot be changed or deleted."
+            ),
+            code="owner_role",
+        )
     _refuse_escalation(member, role.codes, grants_owner=False)
     in_use = Membership.objects.for_workspace(member.workspace_id).filter(role=role).count()
     if in_use:
         raise Conflict(
-            f"The role '{role.name}' is held by {in_use} member(s); give them another role first.",
+            _("Members still hold this role; give them another role first."),
             code="role_in_use",
             members=in_use,
         )
@@ -498,22 +403,30 @@ def member_add(
     role_id: int | None = None,
     password: str | None = None,
     name: str = "",
+    offers_sessions: bool | None = None,
 ) -> Membership:
     """Add (or re-activate) a user as a member with a role (by id, or by name). `actor` None = a command.
 
     Adding someone who is already a member changes their role (with the last-owner guard).
+    `offers_sessions` None: a new member offers sessions when the role has clinical access
+    (`Role.offers_sessions_by_default`); a returning one keeps what they had.
     """
+    if offers_sessions is not None and not isinstance(offers_sessions, bool):
+        raise ValidationFailed.single("offers_sessions", _("Must be true or false."))
     if actor is not None:
         require(actor, "members.manage")
         if actor.workspace_id != workspace.pk:
             raise NotFound()
+        require_recent_sign_in(actor)
     email = _validate_email(email)
     if role_id is not None:
         role = _role_in(workspace.pk, role_id)
     else:
         found = Role.objects.for_workspace(workspace).filter(name=role_name).first()
         if found is None:
-            raise ValidationFailed.single("role", f"There is no role named '{role_name}' in this workspace.")
+            raise ValidationFailed.single(
+                "role", _("There is no role named '%(name)s' in this workspace.") % {"name": role_name}
+            )
         role = found
     _lock_memberships(workspace.pk)
     if actor is not None:
@@ -529,7 +442,12 @@ def member_add(
     )
     if membership is None:
         user = user_get_or_create(email=email, password=password, name=name)
-        membership = Membership.objects.create(workspace=workspace, user=user, role=role)
+        membership = Membership.objects.create(
+            workspace=workspace,
+            user=user,
+            role=role,
+            offers_sessions=role.offers_sessions_by_default if offers_sessions is None else offers_sessions,
+        )
         before_role = None
     else:
         user = membership.user
@@ -541,17 +459,22 @@ def member_add(
             user.save(update_fields=["name"])
         before_role = membership.role.name if membership.is_active else None
         if membership.role_id != role.pk and not role.is_owner:
-            _refuse_losing_last_owner(membership, "demoted")
+            _refuse_losing_last_owner(membership)
         membership.role = role
         membership.is_active = True
-        membership.save(update_fields=["role", "is_active", "updated_at"])
+        if offers_sessions is not None:
+            membership.offers_sessions = offers_sessions
+        membership.save(update_fields=["role", "is_active", "offers_sessions", "updated_at"])
     audit_record(
         workspace=workspace,
         actor=actor,
         action="member.add",
         obj=membership,
         object_label=user.email,
-        changes={"role": [before_role, role.name]} if before_role else {"role": role.name},
+        changes={
+            "role": [before_role, role.name] if before_role else role.name,
+            "offers_sessions": membership.offers_sessions,
+        },
     )
     return membership
 
@@ -564,16 +487,24 @@ def member_update(
     role_id: int | _Unset = UNSET,
     is_active: bool | _Unset = UNSET,
     working_hours: dict[str, Any] | _Unset | None = UNSET,
+    offers_sessions: bool | _Unset = UNSET,
+    video_room_url: str | _Unset = UNSET,
 ) -> Membership:
-    """Change a member's role, active flag, or own working hours (None = the workspace's hours).
+    """Change a member's role, active flag, whether they offer sessions, own working hours (None
+    = the workspace's hours) or default video room ("" = none; `workspaces.video`).
 
-    Role and active flag need `members.manage`; a member may set their own working hours. The last
-    active owner can never be demoted or deactivated (409 `last_owner`).
+    Role, active flag and "offers sessions" need `members.manage`; a member may set their own
+    working hours and video room (someone else's needs `members.manage`). The last active owner can
+    never be demoted or deactivated (409 `last_owner`).
     """
     target = _membership_in(member.workspace_id, membership_id)
-    own_hours_only = role_id is UNSET and is_active is UNSET and target.pk == member.pk
+    own_hours_only = (
+        role_id is UNSET and is_active is UNSET and offers_sessions is UNSET and target.pk == member.pk
+    )
     if not own_hours_only:
         require(member, "members.manage")
+    if role_id is not UNSET or is_active is not UNSET:
+        require_recent_sign_in(member)  # who holds which role is who may read what
     errors: list[FieldError] = []
     new_role: Role | None = None
     if role_id is not UNSET:
@@ -582,11 +513,19 @@ def member_update(
         except ValidationFailed as exc:
             errors += exc.fields
     if is_active is not UNSET and not isinstance(is_active, bool):
-        errors.append(FieldError("is_active", "Must be true or false."))
+        errors.append(FieldError("is_active", _("Must be true or false.")))
+    if offers_sessions is not UNSET and not isinstance(offers_sessions, bool):
+        errors.append(FieldError("offers_sessions", _("Must be true or false.")))
     hours: dict[str, Any] | None = None
     if working_hours is not UNSET and working_hours is not None:
         try:
             hours = validate_working_hours(working_hours)
+        except ValidationFailed as exc:
+            errors += exc.fields
+    room: str | None = None
+    if video_room_url is not UNSET:
+        try:
+            room = clean_video_url(video_room_url, "video_room_url")
         except ValidationFailed as exc:
             errors += exc.fields
     if errors:
@@ -602,19 +541,32 @@ def member_update(
     if new_role is not None and new_role.pk != target.role_id:
         _refuse_escalation(actor, new_role.codes, grants_owner=changes_owner)
         if not new_role.is_owner:
-            _refuse_losing_last_owner(target, "demoted")
+            _refuse_losing_last_owner(target)
         target.role = new_role
     if is_active is not UNSET and is_active != target.is_active:
         _refuse_escalation(actor, target.role.codes, grants_owner=changes_owner)
         if not is_active:
-            _refuse_losing_last_owner(target, "deactivated")
+            _refuse_losing_last_owner(target)
         target.is_active = bool(is_active)
     if working_hours is not UNSET:
         target.working_hours = hours
+    if isinstance(offers_sessions, bool):
+        target.offers_sessions = offers_sessions
+    if room is not None:
+        target.video_room_url = room
     after = _member_state(target)
     changes = diff(before, after)
     if changes:
-        target.save(update_fields=["role", "is_active", "working_hours", "updated_at"])
+        target.save(
+            update_fields=[
+                "role",
+                "is_active",
+                "working_hours",
+                "offers_sessions",
+                "video_room_url",
+                "updated_at",
+            ]
+        )
         if "is_active" in changes and not target.is_active:
             _revoke_tokens(target)
         audit_record(
@@ -634,13 +586,14 @@ def member_remove(*, member: Membership, membership_id: int) -> Membership:
     stay attributed to them) and their API tokens for this workspace are revoked. Re-adding them
     with `member_add` brings them back. The last active owner cannot be removed (409)."""
     require(member, "members.manage")
+    require_recent_sign_in(member)
     _lock_memberships(member.workspace_id)
     actor = _reload_actor(member, "members.manage")
     target = _membership_in(member.workspace_id, membership_id)
     if not target.is_active:
         return target
     _refuse_escalation(actor, target.role.codes, grants_owner=target.role.is_owner)
-    _refuse_losing_last_owner(target, "removed")
+    _refuse_losing_last_owner(target)
     target.is_active = False
     target.save(update_fields=["is_active", "updated_at"])
     _revoke_tokens(target)
@@ -656,12 +609,16 @@ def member_remove(*, member: Membership, membership_id: int) -> Membership:
 
 
 def _member_state(target: Membership) -> dict[str, Any]:
-    return {"role": target.role.name, "is_active": target.is_active, "working_hours": target.working_hours}
+    return {
+        "role": target.role.name,
+        "is_active": target.is_active,
+        "working_hours": target.working_hours,
+        "offers_sessions": target.offers_sessions,
+        "video_room_url": target.video_room_url,
+    }
 
 
 def _revoke_tokens(target: Membership) -> None:
-    from atendo.accounts.models import ApiToken
-
     ApiToken.objects.filter(
         workspace_id=target.workspace_id, user_id=target.user_id, revoked_at__isnull=True
     ).update(revoked_at=dj_timezone.now())

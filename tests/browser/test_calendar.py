@@ -140,27 +140,49 @@ def test_the_booking_dialog_names_missing_fields_and_opens_the_full_form(page, l
     assert Session.objects.filter(client=ana).count() == 1
 
 
+OVERLAP_WITH_FIXED = (
+    "Overlaps another session of the same client or practitioner: "
+    "Ana Cliente, 10:00–11:00 with owner@serena.test."
+)
+
+
 def test_the_form_warns_about_an_overlap_while_typing(page, login, owner, ana):
-    _book(owner, ana, "2026-03-10T10:00", name="Existing")
+    existing = _book(owner, ana, "2026-03-10T10:00", name="Existing")
     login(page, owner)
     page.goto(f"/w/serena/sessions/new/?date=2026-03-10&start_time=08:00&client={ana.pk}")
     warnings = page.locator("#live-warnings")
     page.get_by_label("Start time").fill("10:30")
     page.get_by_label("Start time").dispatch_event("change")
     warnings.locator("[data-code='overlap']").wait_for()
-    assert "Overlaps 1 other session" in warnings.inner_text()
+    # The conflict is named (client, time, practitioner) and linked.
+    assert OVERLAP_WITH_FIXED in warnings.inner_text()
+    assert (
+        warnings.locator(f"a[data-session-id='{existing.pk}']")
+        .get_attribute("href")
+        .endswith(f"/sessions/{existing.pk}/")
+    )
     page.get_by_label("Start time").fill("11:00")
     page.get_by_label("Start time").dispatch_event("change")
     warnings.locator("[data-code='overlap']").wait_for(state="detached")
 
 
-def _drag(page, source, target_xy) -> None:
+def _drag(page, source, date: str, time: str) -> None:
+    """Drag `source` by its top so that it starts at `date` `time` (HH:MM:SS) of the week view.
+
+    The pointer keeps its place within the event: grabbed 8px below the event's top, it is
+    dropped 8px below the target slot's top. (FullCalendar reads a drag from the middle of the
+    grabbed slot, so aiming at the target slot's middle lands on its bottom edge, a rounding
+    away from the next slot.)
+    """
     box = source.bounding_box()
-    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 8)
+    grab = 8
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + grab)
     page.mouse.down()
-    x, y = target_xy
-    page.mouse.move(x, y + 4, steps=12)
-    page.mouse.move(x, y + 8, steps=4)
+    column = page.locator(f"td.fc-timegrid-col[data-date='{date}']").bounding_box()
+    lane = page.locator(f"td.fc-timegrid-slot-lane[data-time='{time}']").bounding_box()
+    x, y = column["x"] + column["width"] / 2, lane["y"] + grab
+    page.mouse.move(x, y - 4, steps=12)
+    page.mouse.move(x, y, steps=4)
     page.mouse.up()
 
 
@@ -172,7 +194,7 @@ def test_drag_to_reschedule(page, login, owner, ana):
     event = _event(page, session.pk)
     event.wait_for()
     with page.expect_response(lambda r: r.request.method == "PATCH" and "/sessions/" in r.url) as patch:
-        _drag(page, event, _slot_point(page, "2026-03-12", "13:00:00"))
+        _drag(page, event, "2026-03-12", "13:00:00")
     assert patch.value.status == 200
     page.locator("#calendar-status").wait_for()
     session.refresh_from_db()
@@ -184,17 +206,19 @@ def test_drag_to_reschedule(page, login, owner, ana):
 
 
 def test_an_overlap_is_shown_before_the_move_and_can_be_refused(page, login, owner, ana):
-    _book(owner, ana, "2026-03-10T10:00", name="Fixed")
+    fixed = _book(owner, ana, "2026-03-10T10:00", name="Fixed")
     movable = _book(owner, ana, "2026-03-10T13:00", name="Movable")
     login(page, owner)
     page.goto(WEEK)
     _wait_calendar(page)
     event = _event(page, movable.pk)
     event.wait_for()
-    _drag(page, event, _slot_point(page, "2026-03-10", "10:30:00"))
+    _drag(page, event, "2026-03-10", "10:30:00")
     dialog = page.locator("#change-dialog")
     dialog.wait_for()
-    assert "Overlaps 1 other session" in dialog.inner_text()
+    assert "2026-03-10 10:30–11:30" in dialog.inner_text()
+    assert OVERLAP_WITH_FIXED in dialog.inner_text()
+    assert dialog.locator(f"[data-code='overlap'] a[data-session-id='{fixed.pk}']").count() == 1
     page.get_by_role("button", name="Keep it where it was").click()
     page.wait_for_function(
         "id => { const e = window.atendoCalendar.getEventById(String(id)); "
@@ -214,7 +238,7 @@ def test_an_overlapping_move_is_saved_once_confirmed(page, login, owner, ana):
     _wait_calendar(page)
     event = _event(page, movable.pk)
     event.wait_for()
-    _drag(page, event, _slot_point(page, "2026-03-10", "10:30:00"))
+    _drag(page, event, "2026-03-10", "10:30:00")
     page.locator("#change-dialog").wait_for()
     with page.expect_response(lambda r: r.request.method == "PATCH") as patch:
         page.get_by_role("button", name="Save anyway").click()
@@ -234,7 +258,7 @@ def test_a_refused_move_is_put_back_with_the_reason(page, login, owner, ana, wor
     login(page, owner)
     page.goto(WEEK)
     _wait_calendar(page)
-    _drag(page, _event(page, movable.pk), _slot_point(page, "2026-03-10", "10:30:00"))
+    _drag(page, _event(page, movable.pk), "2026-03-10", "10:30:00")
     page.locator("#change-dialog").wait_for()
     with page.expect_response(lambda r: r.request.method == "PATCH") as patch:
         page.get_by_role("button", name="Save anyway").click()
@@ -426,7 +450,7 @@ def test_a_week_across_daylight_saving_keeps_local_times(page, login, owner, ana
     for session in (before, after):
         _event(page, session.pk).wait_for()
         assert "09:00 - 10:00" in _event(page, session.pk).inner_text()
-    _drag(page, _event(page, before.pk), _slot_point(page, "2026-03-29", "11:00:00"))
+    _drag(page, _event(page, before.pk), "2026-03-29", "11:00:00")
     dialog = page.locator("#change-dialog")
     dialog.wait_for()  # a Sunday is outside the working hours
     assert "outside the working hours" in dialog.inner_text()
@@ -453,7 +477,7 @@ def test_a_stale_move_is_put_back_and_the_calendar_refreshed(page, login, owner,
     # Meanwhile a colleague renames it (the calendar still holds the old version).
     session_update(member=owner, session_id=session.pk, version=session.version, changes={"name": "Renamed"})
     with page.expect_response(lambda r: r.request.method == "PATCH") as patch:
-        _drag(page, _event(page, session.pk), _slot_point(page, "2026-03-11", "10:00:00"))
+        _drag(page, _event(page, session.pk), "2026-03-11", "10:00:00")
     assert patch.value.status == 409
     page.locator("#calendar-status.error").wait_for()
     page.locator(f".fc-event[data-session-id='{session.pk}']", has_text="Renamed").wait_for()

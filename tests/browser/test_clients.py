@@ -7,6 +7,7 @@ import pytest
 from atendo.clients.models import Client
 from atendo.fields.models import FieldDefinition
 from atendo.files.models import Attachment
+from tests.factories import unsealed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -85,7 +86,7 @@ def test_owner_creates_a_client_with_custom_fields_and_a_signature(page, login, 
     page.wait_for_url("**/w/serena/clients/*/")
     client = Client.objects.get(name="Bruna Costa")
     signature = Attachment.objects.get(kind="signature")
-    assert client.fields == {
+    assert unsealed(client, "fields") == {
         "complaint": "Ansiedade antes de provas",
         "referral": "web",
         "contacts": [{"name": "Mãe", "since": "2001-05-20"}, {"name": "Irmã"}],

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 from playwright.sync_api import expect
 
 from atendo.billing.models import Invoice, Payment
-from atendo.billing.testing import make_client, make_session, make_therapy_type
-from atendo.fields.services import field_create
 from atendo.scheduling.models import Session
+from tests.factories import (
+    ClientFactory,
+    FieldDefinitionFactory,
+    SessionFactory,
+    TherapyTypeFactory,
+    unsealed,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -16,27 +23,22 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_therapist_records_a_session_with_payment_and_downloads_the_invoice(
     page, login, owner, therapist, shot, tmp_path
 ):
-    reiki = make_therapy_type(owner, "Reiki", "150.00")
-    field_create(
-        member=owner,
-        scope="therapy_type",
-        therapy_type_id=reiki.pk,
-        data={
-            "key": "chakras",
-            "label": "Chakras worked on",
-            "type": "multi_select",
-            "options": [{"value": "root", "label": "Root"}, {"value": "heart", "label": "Heart"}],
-        },
+    workspace = owner.workspace
+    reiki = TherapyTypeFactory(workspace=workspace, name="Reiki", default_price=Decimal("150.00"))
+    FieldDefinitionFactory(
+        workspace=workspace,
+        therapy_type=reiki,
+        key="chakras",
+        label="Chakras worked on",
+        type="multi_select",
+        options=[{"value": "root", "label": "Root"}, {"value": "heart", "label": "Heart"}],
     )
-    field_create(
-        member=owner,
-        scope="therapy_type",
-        therapy_type_id=reiki.pk,
-        data={"key": "sensations", "label": "Sensations", "type": "textarea"},
+    FieldDefinitionFactory(
+        workspace=workspace, therapy_type=reiki, key="sensations", label="Sensations", type="textarea"
     )
-    client = make_client(owner, "Maria Silva", assign=therapist)
-    session = make_session(
-        client, therapist, therapy_type=reiki, status="completed", days_ago=1, name="Reiki com Maria"
+    client = ClientFactory(workspace=workspace, name="Maria Silva", practitioners=[therapist])
+    session = SessionFactory(
+        client=client, practitioner=therapist, therapy_type=reiki, status="completed", name="Reiki com Maria"
     )
 
     login(page, therapist)
@@ -70,7 +72,10 @@ def test_therapist_records_a_session_with_payment_and_downloads_the_invoice(
 
     session = Session.objects.get(pk=session.pk)
     assert session.recorded_at is not None and session.actual_duration_minutes == 70
-    assert session.therapy_fields == {"chakras": ["root", "heart"], "sensations": "Calor nas mãos"}
+    assert unsealed(session, "therapy_fields") == {
+        "chakras": ["root", "heart"],
+        "sensations": "Calor nas mãos",
+    }
     payment = Payment.objects.get(session=session)
     assert (payment.status, payment.method, str(payment.amount)) == ("paid", "pix", "150.00")
 
@@ -81,7 +86,9 @@ def test_therapist_records_a_session_with_payment_and_downloads_the_invoice(
     page.get_by_role("link", name="New invoice").click()
     page.get_by_label("Reiki com Maria", exact=False).check()
     page.get_by_role("button", name="Create draft").click()
-    page.get_by_role("button", name="Issue").click()
+    page.get_by_role("link", name="Issue…").click()  # issuing asks for confirmation first
+    expect(page.get_by_role("heading", name="Issue the invoice?")).to_be_visible()
+    page.get_by_role("button", name="Issue the invoice").click()
     expect(page.locator("#invoice-status")).to_have_text("Issued")
     expect(page.get_by_role("heading", name="Invoice 000001")).to_be_visible()
     shot(page, "invoice-issued")
@@ -113,5 +120,5 @@ def test_owner_manages_therapy_types_in_settings(page, login, owner, shot):
     assert str(tt.default_price) == "280.00" and tt.default_duration_minutes == 90
     shot(page, "therapy-types")
     page.get_by_role("link", name="Fields of Constelação Familiar").click()
-    assert f"therapy_type:{tt.pk}" in page.url or f"therapy_type%3A{tt.pk}" in page.url
+    page.wait_for_url(f"**/w/serena/settings/fields/therapy_type:{tt.pk}/")
     assert page.js_errors == []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import email
 import re
 import socket
@@ -12,6 +13,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from django.test import Client, override_settings
+from django.utils import timezone
+
+from atendo.accounts.models import PasswordResetRequest
 
 pytestmark = pytest.mark.django_db
 
@@ -128,3 +132,64 @@ def test_password_change_page_needs_login(db):
     response = Client().get("/account/password/")
     assert response.status_code == 302
     assert response["Location"].startswith("/login/")
+
+
+# --- throttling: nobody can flood a mailbox, and the answer never tells -----------------------
+
+
+def ask_reset(email: str, ip: str = "198.51.100.1") -> Any:
+    return Client(REMOTE_ADDR=ip).post("/password-reset/", {"email": email})
+
+
+def test_reset_emails_to_one_address_stop_after_the_limit(owner, smtp_inbox, settings):
+    settings.PASSWORD_RESET_THROTTLE_MAX_PER_EMAIL = 2
+    for i in range(5):  # from different client addresses: the limit is the mailbox's
+        response = ask_reset("owner@serena.test", ip=f"198.51.100.{i + 1}")
+        assert response.status_code == 302 and response["Location"] == "/password-reset/sent/"
+    assert len(smtp_inbox.messages) == 2
+
+
+def test_reset_requests_from_one_client_address_stop_after_the_limit(owner, therapist, smtp_inbox, settings):
+    settings.PASSWORD_RESET_THROTTLE_MAX_PER_IP = 3
+    for address in ["owner@serena.test", "nobody@nowhere.test", "therapist@serena.test", "owner@serena.test"]:
+        ask_reset(address, ip="203.0.113.9")
+    # Three requests were served (two of them sent mail); the fourth sent nothing.
+    assert [m["X-Rcpt-To"] for m in smtp_inbox.messages] == ["owner@serena.test", "therapist@serena.test"]
+    ask_reset("owner@serena.test", ip="203.0.113.10")
+    assert len(smtp_inbox.messages) == 3
+
+
+def test_a_throttled_reset_answers_like_a_served_one_and_an_unknown_address(owner, smtp_inbox, settings):
+    settings.PASSWORD_RESET_THROTTLE_MAX_PER_EMAIL = 1
+    served = ask_reset("owner@serena.test")
+    throttled = ask_reset("owner@serena.test")
+    unknown = ask_reset("nobody@nowhere.test")
+    assert len(smtp_inbox.messages) == 1
+    answers = [(r.status_code, r["Location"], r.content) for r in (served, throttled, unknown)]
+    assert answers[0] == answers[1] == answers[2]
+    # The page a browser lands on, less its per-visitor CSRF tokens.
+    pages = [
+        re.sub(rb"[A-Za-z0-9]{64}", b"<csrf>", Client().get(r["Location"]).content)
+        for r in (served, throttled, unknown)
+    ]
+    assert pages[0] == pages[1] == pages[2]
+
+
+def test_reset_emails_flow_again_once_the_window_has_passed(owner, smtp_inbox, settings):
+    settings.PASSWORD_RESET_THROTTLE_MAX_PER_EMAIL = 1
+    ask_reset("owner@serena.test")
+    ask_reset("owner@serena.test")
+    assert len(smtp_inbox.messages) == 1
+    window = dt.timedelta(seconds=settings.PASSWORD_RESET_THROTTLE_WINDOW_SECONDS)
+    PasswordResetRequest.objects.update(at=timezone.now() - window - dt.timedelta(seconds=1))
+    ask_reset("owner@serena.test")
+    assert len(smtp_inbox.messages) == 2
+
+
+def test_reset_requests_for_addresses_without_an_account_count_too(owner, smtp_inbox, settings):
+    # Otherwise the throttle itself would tell which addresses have an account.
+    settings.PASSWORD_RESET_THROTTLE_MAX_PER_EMAIL = 1
+    ask_reset("nobody@nowhere.test")
+    assert PasswordResetRequest.objects.filter(email="nobody@nowhere.test").count() == 1
+    ask_reset("nobody@nowhere.test")
+    assert PasswordResetRequest.objects.filter(email="nobody@nowhere.test").count() == 1

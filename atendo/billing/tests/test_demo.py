@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from atendo.billing.models import Invoice, Payment
-from atendo.billing.testing import make_client, make_session
 from atendo.fields.models import FieldDefinition
+from tests.factories import ClientFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -27,10 +27,14 @@ def test_demo_therapy_types_payments_and_invoice(owner, therapist):
         "chakras",
         "sensations",
     }
-    maria, joao = make_client(owner, "Maria"), make_client(owner, "João")
+    maria = ClientFactory(workspace=owner.workspace, name="Maria")
+    joao = ClientFactory(workspace=owner.workspace, name="João")
     for i in range(9):
-        make_session(
-            maria if i % 2 else joao, therapist, therapy_type=ctx["therapy_types"][i % 4], days_ago=2 + i * 3
+        SessionFactory(
+            client=maria if i % 2 else joao,
+            practitioner=therapist,
+            therapy_type=ctx["therapy_types"][i % 4],
+            days_ago=2 + i * 3,
         )
     billing_demo.seed(ctx)
     statuses = set(Payment.objects.values_list("status", flat=True))

@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from atendo.core.clean import MAX_AMOUNT, clean_money
 from atendo.core.errors import ValidationFailed
-from atendo.therapies.services import MAX_PRICE, clean_money
 
-cents = st.integers(min_value=0, max_value=int(MAX_PRICE * 100))
+cents = st.integers(min_value=0, max_value=int(MAX_AMOUNT * 100))
 
 
 @given(cents)

@@ -4,30 +4,43 @@ session attachments; access on every page."""
 from __future__ import annotations
 
 import io
+from decimal import Decimal
 
 import pytest
 
-from atendo.billing import services
 from atendo.billing.models import Invoice, Payment
-from atendo.billing.testing import make_client, make_session, make_therapy_type
-from atendo.fields.services import field_create
 from atendo.files.models import Attachment
+from atendo.scheduling import sealing
+from atendo.workspaces.permissions import DEFAULT_ROLES
+from tests.factories import (
+    ClientFactory,
+    FieldDefinitionFactory,
+    InvoiceFactory,
+    MemberFactory,
+    PaymentFactory,
+    RoleFactory,
+    SessionFactory,
+    TherapyTypeFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def setup(owner, therapist, settings, tmp_path):
-    settings.ATTACHMENTS_ROOT = tmp_path / "files"
-    reiki = make_therapy_type(owner, "Reiki", "150.00")
-    field_create(
-        member=owner,
-        scope="therapy_type",
-        therapy_type_id=reiki.pk,
-        data={"key": "sensations", "label": "Sensations", "type": "textarea", "required": True},
+def setup(workspace, therapist):
+    reiki = TherapyTypeFactory(workspace=workspace, name="Reiki", default_price=Decimal("150.00"))
+    FieldDefinitionFactory(
+        workspace=workspace,
+        therapy_type=reiki,
+        key="sensations",
+        label="Sensations",
+        type="textarea",
+        required=True,
     )
-    client = make_client(owner, assign=therapist)
-    session = make_session(client, therapist, therapy_type=reiki, status="completed", days_ago=1)
+    client = ClientFactory(workspace=workspace, name="Maria Silva", practitioners=[therapist])
+    session = SessionFactory(
+        client=client, practitioner=therapist, therapy_type=reiki, status="completed", days_ago=1
+    )
     return {"reiki": reiki, "client": client, "session": session}
 
 
@@ -56,7 +69,7 @@ def test_record_page_saves_everything(page_client, therapist, setup):
     assert response.status_code == 302, response.content.decode()[:2000]
     session.refresh_from_db()
     assert session.recorded_at and session.actual_duration_minutes == 55
-    assert session.therapy_fields == {"sensations": "calor"}
+    assert sealing.open_therapy(session) == {"sensations": "calor"}
     assert Payment.objects.get().status == "paid"
 
 
@@ -82,9 +95,9 @@ def test_record_page_shows_errors_in_place(page_client, therapist, setup):
 
 
 def test_assistant_record_page_has_no_clinical_inputs(page_client, therapist, assistant, setup):
-    session = setup["session"]
-    session.notes = "Segredo clínico"
-    session.save()
+    session = SessionFactory(
+        client=setup["client"], practitioner=therapist, therapy_type=setup["reiki"], notes="Segredo clínico"
+    )
     response = page_client(assistant).get(f"/w/serena/sessions/{session.pk}/record/")
     assert response.status_code == 200
     html = response.content.decode()
@@ -102,12 +115,12 @@ def test_assistant_record_page_has_no_clinical_inputs(page_client, therapist, as
     )
     assert response.status_code == 302
     session.refresh_from_db()
-    assert session.notes == "Segredo clínico"
+    assert sealing.open_notes(session) == "Segredo clínico"
     assert Payment.objects.get().method == "cash"
 
 
 def test_a_future_session_cannot_be_recorded(page_client, therapist, setup):
-    future = make_session(setup["client"], therapist, status="scheduled", days_ago=-2)
+    future = SessionFactory(client=setup["client"], practitioner=therapist, status="scheduled", days_ago=-2)
     assert page_client(therapist).get(f"/w/serena/sessions/{future.pk}/record/").status_code == 409
 
 
@@ -139,15 +152,18 @@ def test_invoice_pages(page_client, owner, setup):
 
 def test_client_payments_tab(page_client, owner, assistant, setup, django_assert_max_num_queries):
     for i in range(5):
-        s = make_session(
-            setup["client"], setup["session"].practitioner, therapy_type=setup["reiki"], days_ago=5 + i
+        session = SessionFactory(
+            client=setup["client"],
+            practitioner=setup["session"].practitioner,
+            therapy_type=setup["reiki"],
+            days_ago=5 + i,
         )
-        services.payment_create(member=owner, session_id=s.pk, data={"status": "paid", "method": "pix"})
+        PaymentFactory(session=session, status="paid", method="pix")
     client = page_client(assistant)
     with django_assert_max_num_queries(16):
         response = client.get(f"/w/serena/clients/{setup['client'].pk}/payments/", HTTP_HX_REQUEST="true")
     assert response.status_code == 200
-    assert "BRL 750.00" in response.content.decode()
+    assert "R$ 750.00" in response.content.decode()  # money per locale (English here)
 
 
 def test_session_attachments_include(page_client, therapist, assistant, setup):
@@ -164,10 +180,8 @@ def test_session_attachments_include(page_client, therapist, assistant, setup):
     assert "notes.txt" not in html and "hidden from you" in html
 
 
-def test_pages_check_access(page_client, owner, assistant, outsider, workspace, setup):
-    from atendo.workspaces.models import Role
-
-    invoice = services.invoice_create(member=owner, session_ids=[setup["session"].pk])
+def test_pages_check_access(page_client, owner, outsider, workspace, setup):
+    invoice = InvoiceFactory(sessions=[setup["session"]])
     s, c = setup["session"].pk, setup["client"].pk
     urls = [
         "/w/serena/invoices/",
@@ -181,10 +195,13 @@ def test_pages_check_access(page_client, owner, assistant, outsider, workspace, 
     for url in urls:
         assert page_client(outsider).get(url).status_code == 404, url
     assert page_client(outsider).post(f"/w/serena/invoices/{invoice.pk}/issue/").status_code == 404
-    role = Role.objects.get(workspace=workspace, name="Assistant")
-    role.permissions = [p for p in role.permissions if not p.startswith("billing.") and p != "session.update"]
-    role.save()
-    client = page_client(assistant)
+    reads_sessions_only = [
+        code
+        for code in DEFAULT_ROLES["Assistant"]
+        if not code.startswith("billing.") and code != "session.update"
+    ]
+    role = RoleFactory(workspace=workspace, permissions=reads_sessions_only)
+    client = page_client(MemberFactory(workspace=workspace, role=role))
     for url in urls[:6]:
         assert client.get(url).status_code == 403, url
     assert client.post(f"/w/serena/invoices/{invoice.pk}/issue/").status_code == 403
@@ -194,7 +211,7 @@ def test_pages_check_access(page_client, owner, assistant, outsider, workspace, 
 def test_assistant_marks_a_pending_payment_paid_from_the_client_tab(
     page_client, owner, assistant, outsider, setup
 ):
-    payment = services.payment_create(member=owner, session_id=setup["session"].pk, data={})
+    payment = PaymentFactory(session=setup["session"])
     tab = page_client(assistant).get(
         f"/w/serena/clients/{setup['client'].pk}/payments/", HTTP_HX_REQUEST="true"
     )
@@ -207,3 +224,12 @@ def test_assistant_marks_a_pending_payment_paid_from_the_client_tab(
     assert response.status_code == 302 and "tab=payments" in response["Location"]
     payment.refresh_from_db()
     assert (payment.status, payment.method) == ("paid", "pix")
+
+
+def test_a_refused_mark_paid_never_redirects_off_site(page_client, owner, assistant, setup):
+    payment = PaymentFactory(session=setup["session"])
+    response = page_client(assistant).post(
+        f"/w/serena/payments/{payment.pk}/paid/", {"method": "", "next": "https://evil.example/phish"}
+    )
+    assert response.status_code == 302
+    assert response["Location"] == "/w/serena/invoices/"

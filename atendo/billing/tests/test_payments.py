@@ -12,16 +12,24 @@ from django.utils import timezone
 from atendo.audit.models import AuditEvent
 from atendo.billing import services
 from atendo.billing.models import Payment
-from atendo.billing.testing import make_client, make_session, make_therapy_type
+from atendo.workspaces.permissions import DEFAULT_ROLES
+from tests.factories import (
+    ClientFactory,
+    MemberFactory,
+    PaymentFactory,
+    RoleFactory,
+    SessionFactory,
+    TherapyTypeFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def setup(owner, therapist):
-    reiki = make_therapy_type(owner, "Reiki", "150.00")
-    client = make_client(owner, assign=therapist)
-    session = make_session(client, therapist, therapy_type=reiki, days_ago=2)
+def setup(workspace, therapist):
+    reiki = TherapyTypeFactory(workspace=workspace, name="Reiki", default_price=Decimal("150.00"))
+    client = ClientFactory(workspace=workspace, name="Maria Silva", practitioners=[therapist])
+    session = SessionFactory(client=client, practitioner=therapist, therapy_type=reiki, days_ago=2)
     return {"reiki": reiki, "client": client, "session": session}
 
 
@@ -75,7 +83,7 @@ def test_bad_payments_are_refused_and_nothing_is_stored(api, owner, setup, paylo
 
 
 def test_amount_is_required_without_a_priced_therapy_type(api, owner, therapist):
-    session = make_session(make_client(owner), therapist)
+    session = SessionFactory(client=ClientFactory(workspace=owner.workspace), practitioner=therapist)
     response = api(owner).post("payments", {"session_id": session.pk})
     assert response.status_code == 422
     assert response.json()["error"]["fields"][0]["path"] == "amount"
@@ -102,19 +110,24 @@ def test_update_a_payment(api, owner, setup):
     assert Payment.objects.get().amount == Decimal("150.00")
 
 
-def test_deleting_the_session_deletes_its_payment(owner, setup):
-    services.payment_create(member=owner, session_id=setup["session"].pk, data={})
-    setup["session"].delete()
+def test_deleting_the_session_deletes_its_payment(api, owner, setup):
+    PaymentFactory(session=setup["session"])
+    response = api(owner).delete(f"sessions/{setup['session'].pk}")
+    assert response.status_code == 200, response.content
+    assert response.json()["deleted"]["payments"] == 1
     assert not Payment.objects.exists()
 
 
 def test_list_filters_and_cursor_pages(api, owner, therapist, setup, django_assert_max_num_queries):
-    other_client = make_client(owner, "João")
+    other_client = ClientFactory(workspace=owner.workspace, name="João")
     for i in range(5):
-        session = make_session(setup["client"], therapist, therapy_type=setup["reiki"], days_ago=3 + i)
-        services.payment_create(member=owner, session_id=session.pk, data={"status": "paid", "method": "pix"})
-    session = make_session(other_client, therapist, therapy_type=setup["reiki"])
-    services.payment_create(member=owner, session_id=session.pk, data={})
+        session = SessionFactory(
+            client=setup["client"], practitioner=therapist, therapy_type=setup["reiki"], days_ago=3 + i
+        )
+        PaymentFactory(session=session, status="paid", method="pix")
+    PaymentFactory(
+        session=SessionFactory(client=other_client, practitioner=therapist, therapy_type=setup["reiki"])
+    )
     client = api(owner)
     with django_assert_max_num_queries(6):
         first = client.get("payments", limit=2).json()
@@ -136,9 +149,11 @@ def test_list_filters_and_cursor_pages(api, owner, therapist, setup, django_asse
 def test_overdue_task_is_idempotent_and_audited_as_the_system(owner, therapist, setup):
     from atendo.billing.tasks import mark_overdue_payments
 
-    late = make_session(setup["client"], therapist, therapy_type=setup["reiki"], days_ago=30)
-    services.payment_create(member=owner, session_id=late.pk, data={})
-    services.payment_create(member=owner, session_id=setup["session"].pk, data={})  # due in 5 days
+    late = SessionFactory(
+        client=setup["client"], practitioner=therapist, therapy_type=setup["reiki"], days_ago=30
+    )
+    PaymentFactory(session=late)
+    PaymentFactory(session=setup["session"])  # due in 5 days
     result = mark_overdue_payments.enqueue()
     assert result.return_value == 1
     assert Payment.objects.get(session=late).status == "overdue"
@@ -150,7 +165,7 @@ def test_overdue_task_is_idempotent_and_audited_as_the_system(owner, therapist, 
 
 
 def test_overdue_uses_the_workspace_day(owner, therapist, setup):
-    payment = services.payment_create(member=owner, session_id=setup["session"].pk, data={})
+    payment = PaymentFactory(session=setup["session"])
     # 02:00 UTC is still the previous evening in São Paulo: the due day has not passed there yet.
     due = payment.due_date
     just_after_midnight_utc = dt.datetime.combine(due + dt.timedelta(days=1), dt.time(2, 0), tzinfo=dt.UTC)
@@ -159,8 +174,10 @@ def test_overdue_uses_the_workspace_day(owner, therapist, setup):
 
 
 def test_management_command(owner, therapist, setup, capsys):
-    late = make_session(setup["client"], therapist, therapy_type=setup["reiki"], days_ago=40)
-    services.payment_create(member=owner, session_id=late.pk, data={})
+    late = SessionFactory(
+        client=setup["client"], practitioner=therapist, therapy_type=setup["reiki"], days_ago=40
+    )
+    PaymentFactory(session=late)
     call_command("mark_overdue_payments")
     assert "1 payment(s) marked overdue" in capsys.readouterr().out
     call_command("mark_overdue_payments")
@@ -168,14 +185,16 @@ def test_management_command(owner, therapist, setup, capsys):
 
 
 def test_client_balance(api, owner, therapist, setup):
-    def pay(days_ago: int, data: dict) -> None:
-        s = make_session(setup["client"], therapist, therapy_type=setup["reiki"], days_ago=days_ago)
-        services.payment_create(member=owner, session_id=s.pk, data=data)
+    def pay(days_ago: int, **values: str) -> None:
+        session = SessionFactory(
+            client=setup["client"], practitioner=therapist, therapy_type=setup["reiki"], days_ago=days_ago
+        )
+        PaymentFactory(session=session, **values)
 
-    pay(1, {"status": "paid", "method": "pix", "amount": "100.10"})
-    pay(2, {"status": "paid", "method": "cash", "amount": "0.20"})
-    pay(3, {})
-    pay(4, {"status": "overdue", "amount": "80"})
+    pay(1, status="paid", method="pix", amount="100.10")
+    pay(2, status="paid", method="cash", amount="0.20")
+    pay(3)
+    pay(4, status="overdue", amount="80")
     body = api(owner).get(f"clients/{setup['client'].pk}/balance").json()
     assert body["paid"] == "100.30"
     assert body["pending"] == "150.00"
@@ -193,33 +212,31 @@ def test_assistant_takes_payment(api, assistant, setup):
     assert client.get(f"clients/{setup['client'].pk}/balance").json()["paid"] == "150.00"
 
 
-def test_access_is_checked(api, owner, assistant, outsider, setup, workspace):
-    from atendo.workspaces.models import Role
-
-    payment = services.payment_create(member=owner, session_id=setup["session"].pk, data={})
+def test_access_is_checked(api, owner, outsider, setup, workspace):
+    payment = PaymentFactory(session=setup["session"])
     session_id, client_id = setup["session"].pk, setup["client"].pk
+    front_desk = sorted(code for code in DEFAULT_ROLES["Assistant"] if not code.startswith("billing."))
     # A member without billing permissions: 403 on every endpoint.
-    role = Role.objects.get(workspace=workspace, name="Assistant")
-    role.permissions = [p for p in role.permissions if not p.startswith("billing.")]
-    role.save()
-    assistant.role.refresh_from_db()
-    client = api(assistant)
+    client = api(
+        MemberFactory(workspace=workspace, role=RoleFactory(workspace=workspace, permissions=front_desk))
+    )
     assert client.get("payments").status_code == 403
     assert client.get(f"payments/{payment.pk}").status_code == 403
     assert client.post("payments", {"session_id": session_id}).status_code == 403
     assert client.patch(f"payments/{payment.pk}", {"status": "paid"}).status_code == 403
     assert client.get(f"clients/{client_id}/balance").status_code == 403
     # billing.read without billing.manage: reads, cannot write
-    role.permissions = [*role.permissions, "billing.read"]
-    role.save()
+    reader = RoleFactory(workspace=workspace, permissions=[*front_desk, "billing.read"])
+    client = api(MemberFactory(workspace=workspace, role=reader))
     assert client.get(f"payments/{payment.pk}").status_code == 200
     assert client.patch(f"payments/{payment.pk}", {"status": "paid"}).status_code == 403
-    # Outsiders: 404, with our slug or with ids from their own workspace.
-    for other in (api(outsider, "serena"), api(outsider)):
-        assert other.get("payments").status_code in (404, 200)
+    # Outsiders: 404 with our slug; with their own slug, our ids are 404 and the list is theirs (empty).
+    ours, theirs = api(outsider, "serena"), api(outsider)
+    assert ours.get("payments").status_code == 404
+    listed = theirs.get("payments")
+    assert listed.status_code == 200 and listed.json()["items"] == []
+    for other in (ours, theirs):
         assert other.get(f"payments/{payment.pk}").status_code == 404
         assert other.post("payments", {"session_id": session_id}).status_code == 404
         assert other.patch(f"payments/{payment.pk}", {"status": "paid"}).status_code == 404
         assert other.get(f"clients/{client_id}/balance").status_code == 404
-    assert api(outsider, "serena").get("payments").status_code == 404
-    assert api(outsider).get("payments").json()["items"] == []

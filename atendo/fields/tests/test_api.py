@@ -268,3 +268,43 @@ def test_nested_fields_can_grow_but_not_break_once_values_exist(api, owner):
     assert "nested field date cannot be removed or change type" in retyped.json()["error"]["message"]
     removed = client.patch(f"fields/{field_id}", {"fields": [{"key": "note", "label": "N", "type": "text"}]})
     assert removed.status_code == 409
+
+
+def _field_manager_without_clinical_access(workspace, owner):
+    from atendo.workspaces.models import Membership
+    from atendo.workspaces.services import member_add, role_create
+
+    role_create(member=owner, name="Form designer", permissions=["session.read", "session.fields.manage"])
+    member_add(workspace=workspace, actor=owner, email="designer@serena.test", role_name="Form designer")
+    return Membership.objects.select_related("workspace", "role", "user").get(
+        workspace=workspace, user__email="designer@serena.test"
+    )
+
+
+def test_field_manager_without_clinical_access_cannot_make_a_clinical_field_administrative(
+    api, owner, workspace
+):
+    definition_id = create(api(owner)).json()["id"]
+    designer = _field_manager_without_clinical_access(workspace, owner)
+    response = api(designer).patch(f"fields/{definition_id}", {"clinical": False})
+    assert response.status_code == 403
+    assert response.json()["error"]["code"] == "clinical_forbidden"
+    assert FieldDefinition.objects.get(pk=definition_id).clinical is True
+    # The other way (administrative -> clinical) hides values: always allowed to a field manager.
+    room = {
+        "scope": "session",
+        "phase": "pre",
+        "key": "room",
+        "label": "Room",
+        "type": "text",
+        "clinical": False,
+    }
+    admin_id = api(owner).post("fields", room).json()["id"]
+    assert api(designer).patch(f"fields/{admin_id}", {"clinical": True}).status_code == 200
+
+
+def test_owner_may_make_a_clinical_field_administrative(api, owner):
+    definition_id = create(api(owner)).json()["id"]
+    response = api(owner).patch(f"fields/{definition_id}", {"clinical": False})
+    assert response.status_code == 200, response.json()
+    assert response.json()["clinical"] is False

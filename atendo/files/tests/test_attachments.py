@@ -9,9 +9,10 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from atendo.clients.clinical import assign_practitioner
 from atendo.clients.models import Client
+from atendo.clinical.models import ClientPractitioner
 from atendo.files.models import Attachment
+from tests.factories import unsealed
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -47,8 +48,9 @@ def test_upload_detects_type_from_content_and_stores_under_a_random_name(api, ow
     attachment = Attachment.objects.get(pk=body["id"])
     files = stored_files(attachments_root)
     assert len(files) == 1 and "photo" not in files[0].name
-    assert files[0].read_bytes() == png_bytes()
     assert attachment.storage_name in str(files[0])
+    # Clinical bytes are sealed on disk (clinical.crypto) and open to what was uploaded.
+    assert files[0].read_bytes() != png_bytes() and unsealed(attachment, "storage_name") == png_bytes()
 
 
 @pytest.mark.parametrize(
@@ -115,7 +117,7 @@ def test_clinical_attachment_obeys_the_barrier(
     api, owner, therapist, other_therapist, assistant, page_client
 ):
     person = Client.objects.create(workspace=owner.workspace, name="Bruna")
-    assign_practitioner(client_id=person.pk, member=therapist)
+    ClientPractitioner.objects.create(workspace=therapist.workspace, client=person, member=therapist)
     attachment_id = upload(api(owner), "x.png", png_bytes(), kind="image", client_id=person.pk).json()["id"]
     assert api(owner).get(f"attachments/{attachment_id}/content").status_code == 200
     assert api(therapist).get(f"attachments/{attachment_id}/content").status_code == 200
@@ -176,64 +178,6 @@ def test_a_rolled_back_delete_keeps_the_file(api, owner, attachments_root):
         raise RuntimeError("roll back")
     assert Attachment.objects.filter(pk=attachment_id).exists()
     assert len(stored_files(attachments_root)) == 1
-
-
-def _session(owner, person, practitioner, **fields):
-    import datetime as dt
-
-    from django.utils import timezone
-
-    from atendo.scheduling.models import Session
-
-    start = timezone.now()
-    return Session.objects.create(
-        workspace=owner.workspace,
-        name="S",
-        client=person,
-        practitioner=practitioner,
-        created_by=practitioner,
-        starts_at=start,
-        ends_at=start + dt.timedelta(hours=1),
-        duration_minutes=60,
-        **fields,
-    )
-
-
-def test_session_field_attachments_join_the_session_and_its_barrier(
-    api, owner, therapist, other_therapist, assistant
-):
-    from atendo.fields.models import FieldDefinition
-
-    FieldDefinition.objects.create(
-        workspace=owner.workspace,
-        scope="session",
-        phase="post",
-        key="consent",
-        label="Consent",
-        type="signature",
-    )
-    person = Client.objects.create(workspace=owner.workspace, name="Bruna")
-    assign_practitioner(client_id=person.pk, member=therapist)
-    mine = upload(api(therapist), "s.png", png_bytes(), kind="signature").json()["id"]
-    stranger_upload = upload(api(other_therapist), "t.png", png_bytes(), kind="signature").json()["id"]
-    session = _session(owner, person, therapist, post_fields={"consent": mine})
-    assert Attachment.objects.get(pk=mine).session_id == session.pk
-    # Someone else's upload is never adopted by referencing its id.
-    session.post_fields = {"consent": stranger_upload}
-    session.save()
-    assert Attachment.objects.get(pk=stranger_upload).session_id is None
-    assert api(owner).get(f"attachments/{mine}/content").status_code == 200
-    assert api(therapist).get(f"attachments/{mine}/content").status_code == 200
-    assert api(other_therapist).get(f"attachments/{mine}/content").status_code == 404
-    assert api(assistant).get(f"attachments/{mine}/content").status_code == 404
-
-
-def test_a_session_without_attachment_values_costs_no_extra_query(owner, django_assert_num_queries):
-    person = Client.objects.create(workspace=owner.workspace, name="Bruna")
-    session = _session(owner, person, owner, pre_fields={"mood": "good"})
-    session.name = "Renamed"
-    with django_assert_num_queries(1):
-        session.save()
 
 
 def test_client_field_uploads_join_the_client(api, owner, therapist):

@@ -1,5 +1,6 @@
 """Fixtures for the scheduling tests: clients of the `serena` workspace, a member without
-`session.read`, and a helper that books sessions through the real service."""
+`session.read`, and `book`, which books sessions through the real service with the start written
+as the API takes it (`tests.factories.SessionFactory` builds sessions everywhere else)."""
 
 from __future__ import annotations
 
@@ -10,33 +11,30 @@ import pytest
 
 from atendo.clients.models import Client
 from atendo.scheduling.services import session_create
-from atendo.workspaces.models import Membership, Role, Workspace
-from atendo.workspaces.services import member_add
+from atendo.workspaces.models import Membership, Workspace
+from tests.factories import ClientFactory, MemberFactory, RoleFactory
 
 
 @pytest.fixture
 def client_ana(workspace: Workspace) -> Client:
-    return Client.objects.create(workspace=workspace, name="Ana Cliente")
+    return ClientFactory(workspace=workspace, name="Ana Cliente")
 
 
 @pytest.fixture
 def client_bia(workspace: Workspace) -> Client:
-    return Client.objects.create(workspace=workspace, name="Bia Cliente")
+    return ClientFactory(workspace=workspace, name="Bia Cliente")
 
 
 @pytest.fixture
 def foreign_client(other_workspace: Workspace) -> Client:
-    return Client.objects.create(workspace=other_workspace, name="Outra Cliente")
+    return ClientFactory(workspace=other_workspace, name="Outra Cliente")
 
 
 @pytest.fixture
 def receptionist(workspace: Workspace) -> Membership:
     """A member whose role lacks `session.read` (sees clients, never sessions)."""
-    Role.objects.create(workspace=workspace, name="Reception", permissions=["client.read"])
-    member_add(workspace=workspace, actor=None, email="reception@serena.test", role_name="Reception")
-    return Membership.objects.select_related("workspace", "role", "user").get(
-        workspace=workspace, user__email="reception@serena.test"
-    )
+    role = RoleFactory(workspace=workspace, name="Reception", permissions=["client.read"])
+    return MemberFactory(workspace=workspace, email="reception@serena.test", role=role)
 
 
 @pytest.fixture

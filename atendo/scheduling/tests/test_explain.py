@@ -19,6 +19,7 @@ from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
+from atendo.core.pagination import Keyset
 from atendo.scheduling import selectors, serializers
 from atendo.scheduling.checks import MAX_SPAN
 from atendo.scheduling.models import Session, SessionStatus
@@ -162,7 +163,7 @@ def test_the_range_query_returns_exactly_the_intersecting_sessions(bench: dict[s
 
 def test_a_deep_cursor_page_starts_the_index_scan_at_the_cursor(bench: dict[str, Any]) -> None:
     middle = bench["middle"]
-    cursor = selectors._encode_cursor(middle.starts_at, middle.pk)
+    cursor = Keyset("starts_at").encode(middle.starts_at, middle.pk)
     with CaptureQueriesContext(connection) as queries:
         selectors.sessions_page(bench["owner"], cursor=cursor, limit=50)
     sql = next(q["sql"] for q in queries.captured_queries if "scheduling_session" in q["sql"])

@@ -9,8 +9,10 @@ from typing import Any
 import pytest
 from django.core.management import CommandError, call_command
 
-from atendo.clients.models import Client, ClientPractitioner
+from atendo.clients.models import Client
+from atendo.clinical.models import ClientPractitioner
 from atendo.fields import engine
+from atendo.scheduling import sealing
 from atendo.scheduling.models import Session
 from atendo.workspaces.models import Membership, Workspace
 
@@ -104,7 +106,7 @@ def test_values_are_valid_for_the_field_definitions() -> None:
             workspace=large,
             scope="session",
             phase="post",
-            values=s.post_fields,
+            values=sealing.open_phase(s, "post"),  # sealed like the services seal them
             path="fields.post",
             require_all=False,
         )
@@ -151,3 +153,22 @@ def test_bad_arguments_are_refused() -> None:
     with pytest.raises(CommandError, match="--sessions"):
         seed(sessions=0)
     assert not Workspace.objects.filter(slug__startswith="bench-").exists()
+
+
+def test_one_client_of_the_large_workspace_has_a_long_history() -> None:
+    """The bench's insights, briefing and export cases need a client with at least 500 sessions."""
+    from atendo.scheduling.management.commands.seed_bench import HEAVY_CLIENT_SESSIONS
+
+    seed(sessions=3000, workspaces=0, practitioners=3, clients=60)
+    large = Workspace.objects.get(slug="bench-large")
+    counts = {
+        cid: sum(1 for _ in group)
+        for cid, group in itertools.groupby(
+            Session.objects.filter(workspace=large).order_by("client_id").values_list("client_id", flat=True)
+        )
+    }
+    heavy = max(counts, key=lambda cid: counts[cid])
+    assert counts[heavy] >= HEAVY_CLIENT_SESSIONS
+    first = min(Session.objects.filter(workspace=large).values_list("practitioner_id", flat=True).distinct())
+    assert Session.objects.filter(client_id=heavy, practitioner_id=first).count() >= HEAVY_CLIENT_SESSIONS
+    assert ClientPractitioner.objects.filter(client_id=heavy, member_id=first).exists()

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 
 from atendo.audit.models import AuditEvent
-from atendo.clients.models import ClientPractitioner
+from atendo.clinical.models import ClientPractitioner
 from atendo.core.errors import Conflict, Forbidden, ValidationFailed
 from atendo.scheduling.models import Session, SessionStatusChange
 from atendo.scheduling.services import (
@@ -20,7 +20,7 @@ from atendo.scheduling.services import (
     session_update,
 )
 from atendo.scheduling.tests.conftest import local
-from atendo.therapies.models import TherapyType
+from tests.factories import AttachmentFactory, PaymentFactory, TherapyTypeFactory, pdf_bytes
 
 pytestmark = pytest.mark.django_db
 
@@ -46,7 +46,7 @@ def test_create_keeps_an_explicit_offset(owner, client_ana):
 
 
 def test_therapy_type_duration_is_the_default(owner, client_ana, workspace):
-    reiki = TherapyType.objects.create(workspace=workspace, name="Reiki", default_duration_minutes=45)
+    reiki = TherapyTypeFactory(workspace=workspace, name="Reiki", default_duration_minutes=45)
     s = session_create(
         member=owner, client_id=client_ana.pk, name="x", date="2026-03-10", therapy_type_id=reiki.pk
     ).session
@@ -171,9 +171,16 @@ def test_unknown_status_is_refused(owner, client_ana, book):
     assert info.value.fields[0].path == "status"
 
 
-def test_assistant_cannot_write_notes(assistant, client_ana):
+def test_assistant_cannot_write_notes(owner, assistant, client_ana):
     with pytest.raises(Forbidden):
-        session_create(member=assistant, client_id=client_ana.pk, name="x", date="2026-03-10", notes="secret")
+        session_create(
+            member=assistant,
+            client_id=client_ana.pk,
+            practitioner_id=owner.pk,
+            name="x",
+            date="2026-03-10",
+            notes="secret",
+        )
     assert not Session.objects.exists()
 
 
@@ -202,21 +209,12 @@ def test_phase_save_without_definitions_refuses_unknown_keys(owner, client_ana, 
 
 
 def test_delete_takes_payment_and_attachments_along(owner, client_ana, book):
-    from atendo.billing.services import payment_create
     from atendo.files.models import Attachment
 
     s = book(client_ana, "2026-03-10T10:00")
-    payment_create(member=owner, session_id=s.pk, data={"amount": "100.00"})
+    PaymentFactory(session=s, amount="100.00")
     for i in range(2):
-        Attachment.objects.create(
-            workspace=owner.workspace,
-            kind="file",
-            original_name=f"scan{i}.pdf",
-            content_type="application/pdf",
-            size=10,
-            storage_name=f"test/{s.pk}-{i}",
-            session=s,
-        )
+        AttachmentFactory(session=s, name=f"scan{i}.pdf", content=pdf_bytes())
     expected = {"attachments": 2, "payments": 1, "session_status_changes": 1, "sessions": 1}
     assert session_delete_preview(member=owner, session_id=s.pk) == expected
     assert session_delete(member=owner, session_id=s.pk) == expected

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from atendo.core.errors import ValidationFailed
+from atendo.core.times import exists_locally, isoformat_local, parse_date, parse_datetime
 from atendo.scheduling import series
-from atendo.scheduling.times import exists_locally, isoformat_local, parse_date, parse_datetime
 
 ZONES = ["America/New_York", "Europe/Lisbon", "America/Sao_Paulo", "Australia/Sydney", "UTC"]
 wall_times = st.datetimes(min_value=dt.datetime(2000, 1, 1), max_value=dt.datetime(2100, 1, 1)).map(

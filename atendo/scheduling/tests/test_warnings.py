@@ -79,8 +79,19 @@ def test_overlap_of_the_same_client_with_another_practitioner(owner, therapist, 
     result = _create(owner, client_ana, "2026-03-10T10:30", practitioner_id=therapist.pk)
     assert result.warnings[-1] == {
         "code": "overlap",
-        "message": "Overlaps 1 other session of the same client or practitioner.",
+        "message": "Overlaps another session of the same client or practitioner: "
+        "Ana Cliente, 10:00–11:00 with owner@serena.test.",
         "conflicts": [first.pk],
+        "details": [
+            {
+                "session_id": first.pk,
+                "client_name": "Ana Cliente",
+                "practitioner_name": "owner@serena.test",
+                "starts_at": "2026-03-10T10:00:00-03:00",
+                "ends_at": "2026-03-10T11:00:00-03:00",
+                "url": f"/w/serena/sessions/{first.pk}/",
+            }
+        ],
     }
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django import template
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -32,25 +32,14 @@ class SettingsSection:
     links: list[SettingsLink]
 
 
-def _url(name: str, slug: str, fallback: str) -> str:
-    try:
-        return reverse(name, kwargs={"workspace_slug": slug})
-    except NoReverseMatch:
-        return fallback
-
-
-def _url_plain(name: str, fallback: str) -> str:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return fallback
-
-
 def settings_sections(member: Any) -> list[SettingsSection]:
     if member is None:
         return []
-    slug = member.workspace.slug
-    base = f"/w/{slug}/settings/"
+    ws = {"workspace_slug": member.workspace.slug}
+
+    def page(name: str, **kwargs: Any) -> str:
+        return reverse(name, kwargs={**ws, **kwargs})
+
     codes = member.role.codes if member.is_active else frozenset()
     # (section, key, label, description, permission or None, url)
     entries = [
@@ -60,7 +49,7 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("General"),
             _("Name, time zone, currency, language and session defaults."),
             "workspace.manage",
-            f"{base}workspace/",
+            page("workspaces:settings_general"),
         ),
         (
             _("Workspace"),
@@ -68,7 +57,15 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("Working hours"),
             _("When the practice is open, day by day."),
             "workspace.manage",
-            f"{base}working-hours/",
+            page("workspaces:settings_hours"),
+        ),
+        (
+            _("Workspace"),
+            "pix",
+            _("PIX"),
+            _('The PIX key for the "copia e cola" code and QR shown on amounts due (BRL).'),
+            "workspace.manage",
+            page("billing:pix_settings"),
         ),
         (
             _("People and access"),
@@ -76,7 +73,7 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("Members"),
             _("Who works here and with which role."),
             "members.manage",
-            f"{base}members/",
+            page("workspaces:members"),
         ),
         (
             _("People and access"),
@@ -84,7 +81,7 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("Roles"),
             _("What each role may see and do."),
             "members.manage",
-            f"{base}roles/",
+            page("workspaces:roles"),
         ),
         (
             _("Forms and services"),
@@ -92,7 +89,7 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("Session fields"),
             _("What is recorded before, during and after a session."),
             "session.fields.manage",
-            f"{base}fields/session/",
+            page("fields:list", scope="session"),
         ),
         (
             _("Forms and services"),
@@ -100,7 +97,7 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("Client fields"),
             _("Extra information kept about each client."),
             "client.fields.manage",
-            f"{base}fields/client/",
+            page("fields:list", scope="client"),
         ),
         (
             _("Forms and services"),
@@ -108,7 +105,7 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("Evaluation fields"),
             _("The questions of client evaluations."),
             "evaluation.fields.manage",
-            f"{base}fields/evaluation/",
+            page("fields:list", scope="evaluation"),
         ),
         (
             _("Forms and services"),
@@ -116,7 +113,39 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("Therapy types"),
             _("Services offered, with colour, duration, price and their own fields."),
             "therapy_types.manage",
-            f"{base}therapy-types/",
+            page("therapies:list"),
+        ),
+        (
+            _("Reminders and calendar"),
+            "reminders",
+            _("Reminders"),
+            _("E-mail and WhatsApp reminders before each session, and the client's confirmation link."),
+            "workspace.manage",
+            page("reminders:settings"),
+        ),
+        (
+            _("Reminders and calendar"),
+            "notifications",
+            _("Reminders sent"),
+            _("What was sent to whom and whether it arrived."),
+            "session.read",
+            page("reminders:log"),
+        ),
+        (
+            _("Reminders and calendar"),
+            "calendar_feed",
+            _("Calendar feed"),
+            _("Your sessions in your phone's or computer's calendar, through a private link."),
+            None,
+            page("feeds:index"),
+        ),
+        (
+            _("Security and integrations"),
+            "security",
+            _("Sign-in security"),
+            _("Two-step verification and signing out idle sessions."),
+            "workspace.manage",
+            page("workspaces:settings_security"),
         ),
         (
             _("Security and integrations"),
@@ -124,7 +153,7 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("API tokens"),
             _("Keys that let other programs use the API as you."),
             None,
-            f"{base}api-tokens/",
+            page("workspaces:api_tokens"),
         ),
         (
             _("Security and integrations"),
@@ -132,7 +161,15 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("Audit trail"),
             _("Who changed or read what, and when."),
             "audit.read",
-            _url("audit:list", slug, f"{base}audit/"),
+            page("trail:list"),
+        ),
+        (
+            _("Your account"),
+            "profile",
+            _("Your profile"),
+            _("Your name and the professional details printed on your receipts."),
+            None,
+            page("workspaces:profile"),
         ),
         (
             _("Your account"),
@@ -140,7 +177,7 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("Your working hours"),
             _("When you see clients, if it differs from the workspace's hours."),
             None,
-            f"{base}members/{member.pk}/hours/",
+            page("workspaces:member_hours", membership_id=member.pk),
         ),
         (
             _("Your account"),
@@ -148,7 +185,15 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("Password"),
             _("Change the password you log in with."),
             None,
-            _url_plain("password_change", "/account/password/"),
+            reverse("password_change"),
+        ),
+        (
+            _("Your account"),
+            "account_security",
+            _("Two-step verification and sessions"),
+            _("A code from your phone when you log in; where you are signed in."),
+            None,
+            reverse("account_security"),
         ),
     ]
     sections: dict[str, SettingsSection] = {}

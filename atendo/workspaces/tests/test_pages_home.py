@@ -1,4 +1,5 @@
-"""Home: the last workspace used is remembered; the switcher appears for people in several."""
+"""Landing: a member lands on their workspace's home (the last workspace used is remembered); the
+switcher appears for people in several."""
 
 from __future__ import annotations
 
@@ -11,30 +12,30 @@ from atendo.workspaces.services import member_add
 pytestmark = pytest.mark.django_db
 
 
-def test_home_opens_the_calendar_of_the_only_workspace(owner, page_client):
+def test_home_opens_the_home_of_the_only_workspace(owner, page_client):
     response = page_client(owner).get("/")
     assert response.status_code == 302
-    assert response["Location"] == "/w/serena/sessions/"
+    assert response["Location"] == "/w/serena/"
 
 
 def test_home_opens_the_workspace_used_last_even_after_logging_out(owner, other_workspace, page_client):
     member_add(workspace=other_workspace, actor=None, email=owner.user.email, role_name="Therapist")
     client = page_client(owner)
     assert client.get("/w/outra/settings/").status_code == 200
-    assert client.get("/")["Location"] == "/w/outra/sessions/"
+    assert client.get("/")["Location"] == "/w/outra/"
     cookie = client.cookies["atendo_workspace"].value
     assert cookie == "outra"
     # A fresh session (logged out and in again) still has the cookie.
     fresh = Client()
     fresh.cookies["atendo_workspace"] = cookie
     fresh.force_login(owner.user)
-    assert fresh.get("/")["Location"] == "/w/outra/sessions/"
+    assert fresh.get("/")["Location"] == "/w/outra/"
 
 
 def test_a_remembered_workspace_one_has_left_is_ignored(owner, therapist, page_client):
     client = page_client(therapist)
     client.cookies["atendo_workspace"] = "outra"
-    assert client.get("/")["Location"] == "/w/serena/sessions/"
+    assert client.get("/")["Location"] == "/w/serena/"
 
 
 def test_someone_without_a_workspace_is_told_so(db):
@@ -52,7 +53,7 @@ def test_switcher_lists_every_workspace_of_the_user(owner, other_workspace, page
     member_add(workspace=other_workspace, actor=None, email=owner.user.email, role_name="Assistant")
     html = page_client(owner).get("/w/serena/settings/").content.decode()
     assert 'class="menu switcher"' in html
-    assert 'href="/w/outra/sessions/"' in html and 'href="/w/serena/sessions/" aria-current="true"' in html
+    assert 'href="/w/outra/"' in html and 'href="/w/serena/" aria-current="true"' in html
 
 
 def test_settings_index_runs_few_queries(owner, page_client, django_assert_max_num_queries):
@@ -69,9 +70,14 @@ def test_a_member_without_session_access_starts_where_they_may_go(owner, page_cl
         workspace=owner.workspace, actor=None, email="books@serena.test", role_name="Bookkeeper"
     )
     client = page_client(keeper)
-    assert client.get("/")["Location"] == "/w/serena/settings/"
+    assert client.get("/")["Location"] == "/w/serena/"  # the home has the payments due
     html = client.get("/w/serena/settings/").content.decode()
     assert 'href="/w/serena/sessions/"' not in html and 'href="/w/serena/clients/"' not in html
+    role_create(member=owner, name="Nothing much", permissions=[])
+    idle = member_add(
+        workspace=owner.workspace, actor=None, email="idle@serena.test", role_name="Nothing much"
+    )
+    assert page_client(idle).get("/")["Location"] == "/w/serena/settings/"
     role_create(member=owner, name="Desk", permissions=["client.read"])
     desk = member_add(workspace=owner.workspace, actor=None, email="desk@serena.test", role_name="Desk")
     assert page_client(desk).get("/")["Location"] == "/w/serena/clients/"

@@ -7,6 +7,7 @@ import re
 import pytest
 from django.core import mail
 
+from atendo.workspaces import permissions
 from atendo.workspaces.models import Membership, Role
 from atendo.workspaces.services import member_add
 
@@ -128,15 +129,16 @@ def test_roles_page_lists_roles_with_counts(owner, therapist, other_therapist, p
     html = page_client(owner).get("/w/serena/settings/roles/").content.decode()
     assert "Owner" in html and "Therapist" in html and "Assistant" in html
     assert "Every permission" in html
-    assert "11 permissions" in html
+    assert "12 permissions" in html
 
 
 def test_role_form_groups_and_labels_every_permission(owner, page_client):
     html = page_client(owner).get("/w/serena/settings/roles/new/").content.decode()
-    for legend in ["Sessions", "Clients", "Clinical content", "Billing", "Administration"]:
+    for legend in ["Sessions", "Clients", "Clinical content", "Billing and reports", "Administration"]:
         assert f"<legend>{legend}</legend>" in html
-    assert html.count('type="checkbox" name="permissions"') == 20
+    assert html.count('type="checkbox" name="permissions"') == len(permissions.CATALOGUE)
     assert "Read clinical content of own clients" in html
+    assert "Assign practitioners to clients" in html
 
 
 def test_owner_creates_and_edits_a_role(owner, page_client):

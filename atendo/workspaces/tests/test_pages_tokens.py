@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from atendo.accounts.models import ApiToken
-from atendo.accounts.services import api_token_create
+from atendo.workspaces.tokens import api_token_create
 
 pytestmark = pytest.mark.django_db
 

@@ -5,6 +5,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from atendo.billing.services import payments_mark_overdue
+from atendo.billing.tasks import mark_overdue_payments
+from atendo.core import periodic
 
 
 class Command(BaseCommand):
@@ -18,9 +20,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **opts: Any) -> None:
         if opts["schedule"]:
-            from atendo.billing.tasks import ensure_scheduled
-
-            queued = ensure_scheduled()
+            queued = periodic.ensure_one_waiting(periodic.periodic_of(mark_overdue_payments))
             self.stdout.write(
                 "Queued the overdue-payments task." if queued else "The task is already queued."
             )

@@ -6,7 +6,8 @@ many small workspaces (`bench-small-<i>`, a few members each, assorted time zone
 Sessions run over several years on weekdays at local business hours in the workspace zone
 (30–90 minutes, ~7 a day per practitioner, some before 09:00 or after 18:00, ~3% overlapping the
 previous one); past sessions are mostly completed (some cancelled, notes and recording on most),
-future ones scheduled (a few cancelled).
+future ones scheduled (a few cancelled). Notes and clinical values are sealed as the services seal
+them (`clinical.crypto`), so the benchmarks pay for opening them.
 
 Sessions go in with raw bulk inserts (executemany on SQLite, COPY on PostgreSQL) in start order, as
 a real calendar fills up; every constraint and index stays on. Columns this command does not know
@@ -33,10 +34,13 @@ from django.contrib.auth.hashers import make_password
 from django.core.exceptions import FieldDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from atendo.accounts.models import User
-from atendo.clients.models import Client, ClientPractitioner
+from atendo.clients.models import Client
+from atendo.clinical import crypto
+from atendo.clinical.models import ClientPractitioner
 from atendo.fields.models import FieldDefinition
 from atendo.scheduling.models import Session
 from atendo.therapies.models import TherapyType
@@ -318,6 +322,7 @@ class Command(BaseCommand):
             for start, duration, pid, cid, ttype in _practice_sessions(rng, practice, now.date()):
                 plan.append((start, duration, index, pid, cid, ttype, rng.randrange(1000)))
                 practice.pairs.add((cid, pid))
+        plan = _with_heavy_client(plan)
         plan.sort(key=lambda item: item[0])  # a calendar fills up roughly in time order
         writer = SessionWriter(now)
         inserted = 0
@@ -343,6 +348,7 @@ class Command(BaseCommand):
             inserted += len(rows)
             if self.verbosity >= 2:
                 self._log(f"  {inserted}/{len(plan)}")
+        writer.finish()
         return inserted
 
     def _insert_assignments(self, practices: list[Practice]) -> None:
@@ -355,6 +361,39 @@ class Command(BaseCommand):
             batch_size=5000,
             ignore_conflicts=True,
         )
+
+
+HEAVY_CLIENT_SESSIONS = 500  # `make bench`: insights, briefing and export of a 200- / 500-session client
+
+
+def _with_heavy_client(
+    plan: list[tuple[dt.datetime, int, int, int, int, int, int]],
+) -> list[tuple[dt.datetime, int, int, int, int, int, int]]:
+    """One client of the large workspace with a long history (at least HEAVY_CLIENT_SESSIONS, when the
+    data set is big enough): the first practitioner's clients, lowest ids first, are folded into the
+    first of them until that many sessions are theirs. Only that practitioner's sessions move, so the
+    practitioner's calendar is unchanged (the client keeps any sessions it had with others, as clients
+    here may). Deterministic."""
+    large = [item for item in plan if item[2] == 0]
+    if not large:
+        return plan
+    pid = min(item[3] for item in large)
+    counts: dict[int, int] = {}
+    for item in large:
+        if item[3] == pid:
+            counts[item[4]] = counts.get(item[4], 0) + 1
+    folded: set[int] = set()
+    total = 0
+    for cid in sorted(counts):
+        folded.add(cid)
+        total += counts[cid]
+        if total >= HEAVY_CLIENT_SESSIONS:
+            break
+    heavy = min(folded)
+    return [
+        (*item[:4], heavy, *item[5:]) if item[2] == 0 and item[3] == pid and item[4] in folded else item
+        for item in plan
+    ]
 
 
 def _client(rng: random.Random, workspace: Workspace, index: int) -> Client:
@@ -508,6 +547,7 @@ class SessionWriter:
     """Builds raw session rows and writes them with the fastest bulk path of the database."""
 
     KNOWN = [
+        "id",
         "created_at",
         "updated_at",
         "name",
@@ -534,6 +574,10 @@ class SessionWriter:
 
     def __init__(self, now: dt.datetime):
         self.postgres = connection.vendor == "postgresql"
+        # Notes and clinical values are sealed with the session's id (`clinical.crypto`), so the
+        # rows carry their ids: the next ones after every id taken (one transaction, no other writer).
+        self.next_id = (Session.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+        self.sealers: dict[int, crypto.Sealer] = {}
         meta = Session._meta
         self.table = meta.db_table
         fields = [f for f in meta.concrete_fields if not f.primary_key]
@@ -554,7 +598,6 @@ class SessionWriter:
         self.extra_values = tuple(value for _, value in self.extra)
         self.now = self._dt(now.astimezone(dt.UTC).replace(tzinfo=None))
         self.json = {m: json.dumps({"modality": m}) for m in MODALITIES}
-        self.post = [json.dumps({"mood": m, "homework": m % 2 == 0}) for m in range(1, 6)]
 
     def _dt(self, value: dt.datetime) -> str:
         return f"{value}+00" if self.postgres else str(value)
@@ -579,7 +622,26 @@ class SessionWriter:
             status = "cancelled" if dice < 40 else "scheduled"
         completed = status == "completed"
         ends = self._dt(end)
+        session_id = self.next_id
+        self.next_id += 1
+        seal = self.sealers.get(workspace_id)
+        if seal is None:
+            seal = self.sealers[workspace_id] = crypto.sealer(workspace_id)
+        # mood and homework are clinical post-session fields (`_create_field_definitions`): sealed.
+        post = (
+            json.dumps(
+                seal.values(
+                    crypto.SESSION_PHASES["post"],
+                    session_id,
+                    {"mood": dice % 5 + 1, "homework": dice % 2 == 1},
+                )
+            )
+            if completed
+            else "{}"
+        )
+        notes = NOTES[dice % 4] if completed and dice % 2 == 0 else ""
         return (
+            session_id,
             self.now,
             self.now,
             name,
@@ -589,9 +651,9 @@ class SessionWriter:
             status,
             self.json[MODALITIES[dice % 3]],
             "{}",
-            self.post[dice % 5] if completed else "{}",
+            post,
             "{}",
-            NOTES[dice % 4] if completed and dice % 2 == 0 else "",
+            seal.text(crypto.SESSION_NOTES, session_id, notes),
             "Paid in cash." if dice % 10 == 0 else "",
             duration if completed else None,
             ends if completed else None,
@@ -616,6 +678,14 @@ class SessionWriter:
             else:
                 marks = ", ".join(["%s"] * len(self.columns))
                 cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+
+    def finish(self) -> None:
+        """Move the id sequence past the ids given (PostgreSQL; SQLite's AUTOINCREMENT follows)."""
+        if self.postgres:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s, false)", [self.table, self.next_id]
+                )
 
 
 def analyze() -> None:

@@ -9,9 +9,13 @@
     in_progress: "#b54708",
     completed: "#067647",
     cancelled: "#98a2b3",
+    no_show: "#b42318",
   };
-  const VIEW_NAMES = { day: "timeGridDay", week: "timeGridWeek", month: "dayGridMonth" };
-  const VIEW_KEYS = { timeGridDay: "day", timeGridWeek: "week", dayGridMonth: "month" };
+  // Every status colour carries white text at WCAG AA (4.5:1 or more).
+  const VIEW_NAMES = { day: "timeGridDay", week: "timeGridWeek", month: "dayGridMonth", agenda: "listWeek" };
+  const VIEW_KEYS = { timeGridDay: "day", timeGridWeek: "week", dayGridMonth: "month", listWeek: "agenda" };
+  // The member's last view and filters (per workspace and member), restored on a bare visit.
+  const STORE_PREFIX = "atendo.calendar.";
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -29,6 +33,19 @@
     const configEl = document.getElementById("calendar-config");
     if (!root || !configEl || !window.FullCalendar) return;
     const cfg = JSON.parse(configEl.textContent);
+    // A bare visit (no view, date or filter in the URL) opens the member's last view and filters.
+    if (cfg.bare && cfg.store_key) {
+      let stored = null;
+      try {
+        stored = window.localStorage.getItem(STORE_PREFIX + cfg.store_key);
+      } catch (e) {
+        stored = null;
+      }
+      if (stored) {
+        window.location.replace(`${window.location.pathname}?${stored}`);
+        return;
+      }
+    }
     const t = cfg.i18n;
     const tz = cfg.timezone;
     const form = document.getElementById("calendar-filters");
@@ -83,6 +100,15 @@
       }
       url.search = params.toString();
       window.history.replaceState(null, "", url.toString());
+      try {
+        const kept = new URLSearchParams(params);
+        kept.delete("date"); // the view and filters come back, the day is today's
+        if (cfg.store_key) window.localStorage.setItem(STORE_PREFIX + cfg.store_key, kept.toString());
+      } catch (e) {
+        /* storage unavailable (private mode): the URL still carries the view */
+      }
+      const teamLink = document.getElementById("team-link");
+      if (teamLink && calendar) teamLink.search = `date=${TZ.wallDate(calendar.getDate())}`;
       const listLink = document.getElementById("list-link");
       if (listLink) {
         const listParams = new URLSearchParams(params);
@@ -95,22 +121,25 @@
 
     // ---- events ---------------------------------------------------------------------------------
     function toEvent(s) {
-      const color =
-        colorBy() === "status"
-          ? STATUS_COLORS[s.status] || STATUS_COLORS.scheduled
-          : s.therapy_type_color || cfg.default_color;
+      const byStatus = colorBy() === "status";
+      const color = byStatus
+        ? STATUS_COLORS[s.status] || STATUS_COLORS.scheduled
+        : s.therapy_type_color || cfg.default_color;
+      // Black or white, whichever reaches WCAG AA on the therapy colour (the server's core.colors).
+      const text = byStatus || !s.therapy_type_color ? "#ffffff" : s.therapy_type_text_color || "#ffffff";
       const classes = [`ev-status-${s.status}`];
       if (s.recorded_at) classes.push("ev-recorded");
       const movable = cfg.can_update && (s.status === "scheduled" || s.status === "in_progress");
       return {
         id: String(s.id),
-        title: s.name,
+        // The client's name leads (what a schedule is read by); the service is the second line.
+        title: s.client_name || s.name,
         start: TZ.wallFromIso(s.starts_at, tz),
         end: TZ.wallFromIso(s.ends_at, tz),
         url: cfg.detail_url.replace("/0/", `/${s.id}/`),
         backgroundColor: s.status === "cancelled" ? "#f2f4f7" : color,
         borderColor: color,
-        textColor: s.status === "cancelled" ? "#475467" : "#ffffff",
+        textColor: s.status === "cancelled" ? "#475467" : text,
         classNames: classes,
         startEditable: movable,
         durationEditable: movable,
@@ -142,9 +171,16 @@
       if (arg.timeText) nodes.push(el("div", { class: "ev-time" }, arg.timeText));
       const title = el("div", { class: "ev-title" });
       if (s.recorded_at) title.appendChild(el("span", { class: "ev-mark", "aria-hidden": "true" }, "✓ "));
-      title.appendChild(document.createTextNode(s.name));
+      title.appendChild(document.createTextNode(s.client_name || s.name));
       nodes.push(title);
-      if (s.client_name) nodes.push(el("div", { class: "ev-client" }, s.client_name));
+      const service = s.therapy_type_name || s.name;
+      if (service && service !== title.textContent) nodes.push(el("div", { class: "ev-service" }, service));
+      if (arg.view.type === "listWeek") {
+        // The agenda: who sees the client and the status, on one readable line.
+        const extra = [s.practitioner_name, cfg.status_labels[s.status] || s.status];
+        if (s.cancellation && s.cancellation.late) extra.push(t.late);
+        nodes.push(el("div", { class: "ev-meta muted" }, extra.filter(Boolean).join(" · ")));
+      }
       return { domNodes: nodes };
     }
 
@@ -155,8 +191,8 @@
       const end = TZ.wallFromIso(s.ends_at, tz);
       const parts = [
         `${start.slice(0, 10)} ${start.slice(11, 16)}–${end.slice(11, 16)}`,
-        s.name,
         s.client_name || "",
+        s.therapy_type_name || s.name,
         s.practitioner_name || "",
         cfg.status_labels[s.status] || s.status,
       ];
@@ -175,7 +211,7 @@
         body.replaceChildren();
         body.appendChild(el("p", {}, summary));
         const list = el("ul", { class: "warning-list" });
-        for (const w of warnings) list.appendChild(el("li", { class: "warning" }, w.message));
+        for (const w of warnings) list.appendChild(window.AtendoWarnings.node("li", w));
         body.appendChild(list);
         const ok = dialog.querySelector("[data-confirm]");
         const cancel = dialog.querySelector("[data-cancel]");
@@ -311,11 +347,7 @@
       try {
         const result = await Api.request("POST", cfg.check_url, body);
         box.replaceChildren(
-          ...(result.warnings || []).map((w) => {
-            const p = el("p", { class: "warning" }, w.message);
-            p.dataset.code = w.code;
-            return p;
-          })
+          ...(result.warnings || []).map((w) => window.AtendoWarnings.node("p", w))
         );
       } catch (err) {
         box.replaceChildren();
@@ -410,7 +442,7 @@
       locale: cfg.locale,
       initialView,
       initialDate: cfg.initial_date || undefined,
-      headerToolbar: { left: "prev,next today", center: "title", right: "timeGridDay,timeGridWeek,dayGridMonth" },
+      headerToolbar: { left: "prev,next today", center: "title", right: "timeGridDay,timeGridWeek,dayGridMonth,listWeek" },
       buttonText: cfg.button_text,
       height: "100%",
       firstDay: 1,
@@ -510,6 +542,7 @@
         d: () => calendar.changeView("timeGridDay"),
         w: () => calendar.changeView("timeGridWeek"),
         m: () => calendar.changeView("dayGridMonth"),
+        a: () => calendar.changeView("listWeek"),
         j: () => calendar.next(),
         k: () => calendar.prev(),
         ArrowRight: () => calendar.next(),

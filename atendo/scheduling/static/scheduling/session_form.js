@@ -36,13 +36,7 @@
       try {
         const result = await Api.request("POST", checkUrl, body, controller.signal);
         box.replaceChildren();
-        for (const warning of result.warnings || []) {
-          const p = document.createElement("p");
-          p.className = "warning";
-          p.dataset.code = warning.code;
-          p.textContent = warning.message;
-          box.appendChild(p);
-        }
+        for (const warning of result.warnings || []) box.appendChild(window.AtendoWarnings.node("p", warning));
       } catch (err) {
         if (err.name === "AbortError") return;
         box.replaceChildren();

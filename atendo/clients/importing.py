@@ -1,0 +1,709 @@
+"""Import of clients from a spreadsheet (CSV): read the file, map its columns to client fields,
+check every row with the client service's own rules, then create them all or none.
+
+    table = read_table(raw_bytes)                        -> headers and rows (413/415/422 if unreadable)
+    targets = import_targets(member)                     -> what a column may fill, for this member
+    mapping = auto_mapping(table.headers, targets)       -> {header: target} from common headers
+    report = clients_import(member=m, raw=raw_bytes, mapping=None | {...}, dry_run=True)
+
+- The file: UTF-8 (with or without a BOM), else Windows-1252 / Latin-1; `;`, `,` or tab as the
+  delimiter, whichever the header line uses most; at most `MAX_BYTES` (413) and `MAX_ROWS` data
+  rows (422). XLSX is refused with a hint to save as CSV (no spreadsheet library is installed).
+- Targets: `name`, `email`, `phone`, `birth_date`, `fields.<key>` for each live custom client field
+  of a type a cell can hold, and `practitioners` (members' e-mails) for a member with
+  `client.assign` only. Clinical fields are offered to, and accepted from, only a member who may
+  write them (`clinical.access.may_write`); anyone else mapping one gets 403 `clinical_forbidden`.
+- Cells become values as a person wrote them: dates as YYYY-MM-DD or dd/mm/aaaa, numbers with a
+  decimal comma or point, yes/no in English or Portuguese, choices by value or label. What cannot
+  be read is passed on as written, so the service's own message names the problem.
+- Every row goes through `services.client_check` (the rules of `client_create`); errors carry the
+  spreadsheet's row number (the header is row 1), the field path and the column's header.
+- Duplicates (the e-mail or the phone's digits of an existing client of the workspace, or of an
+  earlier row) are skipped and reported, never created twice.
+- The commit creates every row through `services.client_create` in one transaction, or nothing when
+  any row has an error (422 `import_invalid` with the report), and records one `client.import`
+  audit event with the counts (besides each client's own `client.create`).
+- Text is stored as text: a cell starting with `=`, `+`, `-` or `@` is never evaluated (the CSV
+  downloads quote such cells, `core.csvs`). A leading apostrophe that a spreadsheet or Atendo's own
+  CSV put before such a cell is removed, so an exported file imports as it was.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+
+from atendo.audit.services import audit_record
+from atendo.clients import services
+from atendo.clients.models import Client
+from atendo.clients.serializers import client_definitions
+from atendo.clinical.access import may_write
+from atendo.clinical.redact import administrative_keys
+from atendo.core.csvs import FORMULA_STARTS
+from atendo.core.errors import DomainError, FieldError, Forbidden, ValidationFailed
+from atendo.fields.models import FieldDefinition
+from atendo.workspaces.access import require
+from atendo.workspaces.models import Membership
+
+MAX_BYTES = 5 * 1024 * 1024
+MAX_ROWS = 10_000
+MAX_COLUMNS = 200
+# Field types a spreadsheet cell can hold (files, signatures, members, lists and groups cannot).
+CELL_TYPES = frozenset(
+    {"text", "textarea", "number", "boolean", "date", "datetime", "select", "multi_select"}
+)
+PRACTITIONERS = "practitioners"
+
+BASIC_LABELS = {
+    "name": gettext_lazy("Name"),
+    "email": gettext_lazy("E-mail"),
+    "phone": gettext_lazy("Phone"),
+    "birth_date": gettext_lazy("Birth date"),
+    PRACTITIONERS: gettext_lazy("Practitioners (members' e-mails)"),
+}
+
+# Headers as other products and people's own spreadsheets spell them, normalised (`_norm`).
+SYNONYMS = {
+    "name": {
+        "name",
+        "nome",
+        "nomecompleto",
+        "fullname",
+        "clientname",
+        "patientname",
+        "nomedocliente",
+        "nomedopaciente",
+        "cliente",
+        "paciente",
+        "client",
+        "patient",
+    },
+    "email": {"email", "emailaddress", "correioeletronico", "enderecodeemail", "mail"},
+    "phone": {
+        "phone",
+        "telephone",
+        "phonenumber",
+        "mobile",
+        "mobilephone",
+        "cellphone",
+        "cell",
+        "telefone",
+        "celular",
+        "fone",
+        "whatsapp",
+        "telefonecelular",
+        "numerodetelefone",
+    },
+    "birth_date": {
+        "birthdate",
+        "dateofbirth",
+        "dob",
+        "birthday",
+        "datadenascimento",
+        "nascimento",
+        "datanascimento",
+        "dtnascimento",
+        "aniversario",
+    },
+    # A tax id has no column of its own: it maps to a custom field keyed or labelled cpf/tax_id.
+    "cpf": {"cpf", "taxid", "cpfcnpj", "documento"},
+}
+
+_ISO_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(:00(\.0+)?)?$")
+_BR_DAY = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_BR_MOMENT = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})[ T](\d{1,2}):(\d{2})$")
+_NUMBER = re.compile(r"^[+-]?(\d+|\d{1,3}([.,]\d{3})+)([.,]\d+)?$")
+YES = {"yes", "y", "true", "1", "sim", "s", "x", "verdadeiro"}
+NO = {"no", "n", "false", "0", "nao", "falso"}
+
+
+class ImportTooLarge(DomainError):
+    def __init__(self, message: str):
+        super().__init__(message=message, code="too_large", status=413, fields=[FieldError("file", message)])
+
+
+def too_large() -> ImportTooLarge:
+    return ImportTooLarge(
+        _("The file is larger than {size} MB; split it into smaller files.").format(
+            size=MAX_BYTES // (1024 * 1024)
+        )
+    )
+
+
+class ImportInvalid(DomainError):
+    """A commit refused because rows have errors: nothing was written; the report says why."""
+
+
+@dataclass(frozen=True)
+class Target:
+    key: str  # "name", "email", "phone", "birth_date", "practitioners", "fields.<key>"
+    label: str
+    type: str
+    clinical: bool = False
+    definition: FieldDefinition | None = None
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    rows: list[tuple[int, list[str]]]  # (spreadsheet row number, cells)
+    encoding: str
+    delimiter: str
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    headers: list[str]
+    mapping: dict[str, str]
+    created: int = 0
+    rows: int = 0
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    errors: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "created": self.created,
+            "rows": self.rows,
+            "mapping": self.mapping,
+            "skipped": self.skipped,
+            "errors": self.errors,
+        }
+
+
+# --- reading the file ------------------------------------------------------------------------------
+
+
+def _decode(raw: bytes) -> tuple[str, str]:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        return raw[3:].decode("utf-8", errors="replace"), "utf-8-sig"
+    try:
+        return raw.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("cp1252"), "windows-1252"
+    except UnicodeDecodeError:
+        return raw.decode("latin-1"), "latin-1"
+
+
+def _delimiter(text: str) -> str:
+    first = text.split("\n", 1)[0]
+    counts = {d: first.count(d) for d in (";", ",", "\t")}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def read_table(raw: bytes) -> Table:
+    """The file's header and rows. 413 over `MAX_BYTES`, 415 for a workbook, 422 when empty, over
+    `MAX_ROWS` rows or unreadable as CSV."""
+    if len(raw) > MAX_BYTES:
+        raise too_large()
+    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        message = _("This is an Excel workbook; save it as CSV (File › Save as › CSV) and upload that.")
+        raise DomainError(
+            message=message, code="unsupported_type", status=415, fields=[FieldError("file", message)]
+        )
+    text, encoding = _decode(raw)
+    if "\x00" in text:
+        raise ValidationFailed.single("file", _("The file is not a CSV text file."), code="unreadable_file")
+    delimiter = _delimiter(text)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    headers: list[str] | None = None
+    rows: list[tuple[int, list[str]]] = []
+    number = 0
+    try:
+        # Every record counts, blank ones too: `number` is the row a spreadsheet shows.
+        for number, cells in enumerate(reader, start=1):
+            if not any(c.strip() for c in cells):
+                continue
+            if headers is None:
+                headers = [" ".join(c.split()) for c in cells]
+                continue
+            if len(rows) >= MAX_ROWS:
+                raise ValidationFailed.single(
+                    "file",
+                    _("The file has more than {limit} rows; split it into smaller files.").format(
+                        limit=MAX_ROWS
+                    ),
+                    code="too_many_rows",
+                )
+            rows.append((number, cells))
+    except csv.Error:
+        raise ValidationFailed.single(
+            "file",
+            _("The file could not be read as CSV (row {row}).").format(row=number + 1),
+            code="unreadable_file",
+        ) from None
+    if headers is None:
+        raise ValidationFailed.single("file", _("The file is empty."), code="unreadable_file")
+    if len(headers) > MAX_COLUMNS:
+        raise ValidationFailed.single(
+            "file", _("The file has more than {limit} columns.").format(limit=MAX_COLUMNS)
+        )
+    seen: set[str] = set()
+    for header in headers:
+        if header and header in seen:
+            raise ValidationFailed.single(
+                "file",
+                _("The column '{header}' appears twice; give each column its own title.").format(
+                    header=header[:60]
+                ),
+            )
+        seen.add(header)
+    return Table(headers=headers, rows=rows, encoding=encoding, delimiter=delimiter)
+
+
+# --- what a column may fill ------------------------------------------------------------------------
+
+
+def import_targets(member: Membership, definitions: Sequence[FieldDefinition] | None = None) -> list[Target]:
+    """The client fields a column may be mapped to by `member`, in form order. Clinical custom
+    fields only for a member who may write them on a new client (`clinical.access.may_write`);
+    practitioners only with `client.assign`."""
+    if definitions is None:
+        definitions = client_definitions(member.workspace)
+    targets = [Target(key, str(BASIC_LABELS[key]), "basic") for key in services.BASIC]
+    writes_clinical = may_write(member, None)
+    for definition in definitions:
+        if definition.archived or definition.type not in CELL_TYPES:
+            continue
+        if definition.clinical and not writes_clinical:
+            continue
+        targets.append(
+            Target(
+                f"fields.{definition.key}",
+                definition.label,
+                definition.type,
+                clinical=definition.clinical,
+                definition=definition,
+            )
+        )
+    if member.has_perm("client.assign"):
+        targets.append(Target(PRACTITIONERS, str(BASIC_LABELS[PRACTITIONERS]), "basic"))
+    return targets
+
+
+def _norm(text: str) -> str:
+    """'Data de Nascimento' -> 'datadenascimento', 'E-mail' -> 'email'."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(ch for ch in folded if ch.isalnum() and not unicodedata.combining(ch))
+
+
+def auto_mapping(headers: Sequence[str], targets: Sequence[Target]) -> dict[str, str]:
+    """{header: target key} for the headers recognised: a custom field by its key or label, the
+    basic fields by their common names in English and Portuguese. Each target once, first column
+    wins; unrecognised headers are left out (not imported)."""
+    by_name: dict[str, str] = {}
+    for target in targets:
+        if target.definition is not None:
+            by_name.setdefault(_norm(target.definition.key), target.key)
+            by_name.setdefault(_norm(target.label), target.key)
+    for target in targets:
+        for synonym in SYNONYMS.get(target.key, set()):
+            by_name.setdefault(synonym, target.key)
+        by_name.setdefault(_norm(target.label), target.key)
+    # A tax-id column maps to a custom field keyed or labelled like one (cpf, tax_id...).
+    tax_id = next((by_name[s] for s in sorted(SYNONYMS["cpf"]) if s in by_name), None)
+    if tax_id:
+        for synonym in SYNONYMS["cpf"]:
+            by_name.setdefault(synonym, tax_id)
+    mapping: dict[str, str] = {}
+    used: set[str] = set()
+    for header in headers:
+        key = by_name.get(_norm(header))
+        if header and key and key not in used:
+            mapping[header] = key
+            used.add(key)
+    return mapping
+
+
+def clean_mapping(
+    member: Membership,
+    headers: Sequence[str],
+    raw: Any,
+    targets: Sequence[Target],
+    definitions: Sequence[FieldDefinition],
+) -> dict[str, str]:
+    """A mapping given by the importer, checked: `{header: target key or null/""}`. 422 naming the
+    header for an unknown column or target, a target chosen twice, or no name column; 403
+    `clinical_forbidden` for a clinical field the member may not write."""
+    if not isinstance(raw, Mapping):
+        raise ValidationFailed.single(
+            "mapping", _("The mapping must be an object: column title -> client field.")
+        )
+    offered = {t.key: t for t in targets}
+    administrative = administrative_keys(definitions)
+    errors: list[FieldError] = []
+    mapping: dict[str, str] = {}
+    used: dict[str, str] = {}
+    for header, key in raw.items():
+        path = f"mapping.{header}"
+        if header not in headers:
+            errors.append(
+                FieldError(path, _("The file has no column '{header}'.").format(header=str(header)[:60]))
+            )
+            continue
+        if key in (None, ""):
+            continue
+        if not isinstance(key, str):
+            errors.append(FieldError(path, _("Choose a client field for this column, or none.")))
+            continue
+        if key not in offered:
+            _refuse_hidden(member, key, administrative)
+            errors.append(
+                FieldError(path, _("'{key}' is not a client field you can import.").format(key=key[:60]))
+            )
+            continue
+        if key in used:
+            errors.append(
+                FieldError(
+                    path,
+                    _("{field} is already filled from the column '{header}'.").format(
+                        field=offered[key].label, header=used[key][:60]
+                    ),
+                )
+            )
+            continue
+        used[key] = header
+        mapping[header] = key
+    if not errors and "name" not in used:
+        errors.append(FieldError("mapping", _("Choose the column that holds the clients' names.")))
+    if errors:
+        raise ValidationFailed(errors)
+    return mapping
+
+
+def _refuse_hidden(member: Membership, key: str, administrative: set[str]) -> None:
+    """A clinical field or the practitioners, asked for by a member who may not write them: 403.
+    As in `services`, any key but an administrative field's counts as clinical (unknown ones too)."""
+    if key == PRACTITIONERS:
+        raise Forbidden(
+            _("Assigning practitioners to clients needs the client.assign permission."),
+            code="assign_forbidden",
+        )
+    if (
+        key.startswith("fields.")
+        and key[len("fields.") :] not in administrative
+        and not may_write(member, None)
+    ):
+        raise Forbidden(
+            _("You may not write clinical content for this client (fields.{first}).").format(
+                first=key[len("fields.") :]
+            ),
+            code="clinical_forbidden",
+        )
+
+
+# --- cells to values -------------------------------------------------------------------------------
+
+
+def _text(cell: str) -> str:
+    cell = cell.strip()
+    if cell.startswith("'") and cell[1:2] and cell[1:].startswith(FORMULA_STARTS):
+        return cell[1:]
+    return cell
+
+
+def _day(cell: str) -> str:
+    """dd/mm/aaaa (or with . or -) and Excel's midnight ISO as YYYY-MM-DD; anything else as written."""
+    match = _BR_DAY.match(cell)
+    if match:
+        day, month, year = (int(g) for g in match.groups())
+        return f"{year:04d}-{month:02d}-{day:02d}"
+    match = _ISO_MIDNIGHT.match(cell)
+    return match.group(1) if match else cell
+
+
+def _moment(cell: str) -> str:
+    match = _BR_MOMENT.match(cell)
+    if match:
+        day, month, year, hour, minute = (int(g) for g in match.groups())
+        return f"{year:04d}-{month:02d}-{day:02d}T{hour:02d}:{minute:02d}"
+    return cell
+
+
+def _number(cell: str) -> Any:
+    """'3,5', '3.5', '1.234,50', '1,234.50' as numbers (a single comma is a decimal comma, as in
+    Brazil); anything else as written."""
+    compact = cell.replace(" ", "").replace("\u00a0", "")
+    if not _NUMBER.match(compact):
+        return cell
+    sign = "-" if compact.startswith("-") else ""
+    compact = compact.lstrip("+-")
+    if "," in compact and "." in compact:
+        decimal = "," if compact.rfind(",") > compact.rfind(".") else "."
+    elif compact.count(",") == 1:
+        decimal = ","
+    elif compact.count(".") == 1:
+        decimal = "."
+    else:
+        decimal = ""  # only thousands separators
+    whole, fraction = compact.rsplit(decimal, 1) if decimal else (compact, "")
+    digits = whole.replace(",", "").replace(".", "")
+    if len(digits) + len(fraction) > 15:
+        return cell  # beyond what a number field stores exactly
+    if fraction:
+        number = float(f"{sign}{digits}.{fraction}")
+        return int(number) if number.is_integer() and abs(number) < 2**53 else number
+    return int(f"{sign}{digits}")
+
+
+def _option(definition: FieldDefinition, cell: str) -> str:
+    for option in definition.options or []:
+        value = str(option.get("value", ""))
+        if cell == value or _norm(cell) in (_norm(value), _norm(str(option.get("label", "")))):
+            return value
+    return cell
+
+
+def cell_value(target: Target, cell: str) -> Any:
+    """The value a cell gives its target (None for an empty cell)."""
+    text = _text(cell)
+    if not text:
+        return None
+    kind = target.type
+    if target.key == "birth_date" or kind == "date":
+        return _day(text)
+    if kind == "datetime":
+        return _moment(text)
+    if kind == "number":
+        return _number(text)
+    if kind == "boolean":
+        folded = _norm(text)
+        return True if folded in YES else False if folded in NO else text
+    if kind == "select" and target.definition is not None:
+        return _option(target.definition, text)
+    if kind == "multi_select" and target.definition is not None:
+        return [_option(target.definition, part.strip()) for part in re.split(r"[;,|]", text) if part.strip()]
+    if kind == "textarea":
+        return cell.strip()
+    return text
+
+
+# --- the import ------------------------------------------------------------------------------------
+
+
+def _members_by_email(member: Membership) -> dict[str, int]:
+    return {
+        email.casefold(): pk
+        for pk, email in Membership.objects.for_workspace(member.workspace)
+        .filter(is_active=True)
+        .values_list("pk", "user__email")
+    }
+
+
+def _row_data(
+    cells: list[str],
+    columns: list[tuple[int, Target]],
+    members: dict[str, int] | None,
+) -> tuple[dict[str, Any], list[FieldError]]:
+    """A row as `client_create`'s input, and the errors found reading it (unknown practitioners)."""
+    data: dict[str, Any] = {"name": ""}
+    fields: dict[str, Any] = {}
+    errors: list[FieldError] = []
+    for index, target in columns:
+        cell = cells[index] if index < len(cells) else ""
+        if target.key == PRACTITIONERS:
+            ids = []
+            for email in re.split(r"[;,\s]+", _text(cell)):
+                if not email:
+                    continue
+                pk = (members or {}).get(email.casefold())
+                if pk is None:
+                    errors.append(
+                        FieldError(
+                            "practitioner_ids",
+                            _("No active member of this workspace has the e-mail {email}.").format(
+                                email=email[:80]
+                            ),
+                        )
+                    )
+                else:
+                    ids.append(pk)
+            data["practitioner_ids"] = ids
+            continue
+        value = cell_value(target, cell)
+        if target.definition is not None:
+            if value is not None:
+                fields[target.definition.key] = value
+        else:
+            data[target.key] = value if value is not None else ""
+    if data.get("birth_date") == "":
+        data["birth_date"] = None
+    data["fields"] = fields
+    return data, errors
+
+
+def _column_of(path: str, by_target: dict[str, str]) -> str:
+    """The header of the column a service error path came from ('' when no column fills it)."""
+    head = path.split("[", 1)[0]
+    if head.startswith("fields."):
+        head = "fields." + head[len("fields.") :].split(".", 1)[0]
+    elif head == "practitioner_ids":
+        head = PRACTITIONERS
+    return by_target.get(head, "")
+
+
+def _dedupe_keys(data: Mapping[str, Any]) -> tuple[str, str]:
+    email = str(data.get("email") or "").strip().lower()
+    digits = "".join(ch for ch in str(data.get("phone") or "") if ch.isdigit())
+    return email, phone_key(digits)
+
+
+def phone_key(digits: str) -> str:
+    """What two phone numbers share when they are the same line: the last 10 digits, so
+    +55 (11) 98888-7777 meets (11) 98888-7777. Fewer than 8 digits are no phone to compare."""
+    return digits[-10:] if len(digits) >= 8 else ""
+
+
+def clients_import(
+    *,
+    member: Membership,
+    raw: bytes,
+    mapping: Mapping[str, Any] | None = None,
+    dry_run: bool = True,
+) -> ImportReport:
+    """Check (and unless `dry_run`, create) the clients of a CSV file. `mapping` None maps the
+    columns automatically. A commit with any row in error writes nothing: 422 `import_invalid`,
+    with the report in the error body (`created` 0, `skipped`, `errors`)."""
+    require(member, "client.read")
+    require(member, "client.create")
+    table = read_table(raw)
+    definitions = client_definitions(member.workspace)
+    targets = import_targets(member, definitions)
+    chosen = (
+        auto_mapping(table.headers, targets)
+        if mapping is None
+        else clean_mapping(member, table.headers, mapping, targets, definitions)
+    )
+    if "name" not in chosen.values():
+        raise ValidationFailed.single("mapping", _("Choose the column that holds the clients' names."))
+    offered = {t.key: t for t in targets}
+    columns = [(table.headers.index(header), offered[key]) for header, key in chosen.items()]
+    by_target = {key: header for header, key in chosen.items()}
+    members = _members_by_email(member) if PRACTITIONERS in by_target else None
+    report = ImportReport(dry_run=dry_run, headers=table.headers, mapping=chosen, rows=len(table.rows))
+
+    existing_emails: dict[str, int] = {}
+    existing_phones: dict[str, int] = {}
+    for pk, email, digits in Client.objects.for_workspace(member.workspace).values_list(
+        "pk", "email", "phone_digits"
+    ):
+        if email:
+            existing_emails.setdefault(email.lower(), pk)
+        if phone_key(digits):
+            existing_phones.setdefault(phone_key(digits), pk)
+    row_emails: dict[str, int] = {}
+    row_phones: dict[str, int] = {}
+    created = 0
+
+    def record(number: int, errors: list[FieldError]) -> None:
+        report.errors += [
+            {"row": number, "path": e.path, "column": _column_of(e.path, by_target), "message": e.message}
+            for e in errors
+        ]
+
+    # One pass. A commit creates each row through `client_create` (its own check) while no row has
+    # failed; from the first error on, the rest are only checked, and everything is rolled back.
+    with transaction.atomic():
+        for number, cells in table.rows:
+            data, errors = _row_data(cells, columns, members)
+            email, digits = _dedupe_keys(data)
+            duplicate = _duplicate(
+                email, digits, existing_emails, existing_phones, row_emails, row_phones, by_target
+            )
+            if duplicate is not None:
+                report.skipped.append({"row": number, **duplicate})
+                continue
+            if email:
+                row_emails[email] = number
+            if digits:
+                row_phones[digits] = number
+            try:
+                if errors or dry_run or report.errors:
+                    services.client_check(member=member, data=data, definitions=definitions)
+                else:
+                    services.client_create(member=member, data=data, definitions=definitions)
+            except ValidationFailed as exc:
+                errors += exc.fields
+            if errors:
+                record(number, errors)
+            else:
+                created += 1
+        if dry_run:
+            report.created = created
+            return report
+        if report.errors:
+            raise _invalid(report)  # leaving the block rolls back every row created
+        report.created = created
+        audit_record(
+            workspace=member.workspace,
+            actor=member,
+            action="client.import",
+            object_type="client",
+            changes={"created": report.created, "skipped": len(report.skipped), "rows": report.rows},
+        )
+    return report
+
+
+def _duplicate(
+    email: str,
+    digits: str,
+    existing_emails: dict[str, int],
+    existing_phones: dict[str, int],
+    row_emails: dict[str, int],
+    row_phones: dict[str, int],
+    by_target: dict[str, str],
+) -> dict[str, Any] | None:
+    """Why a row is a duplicate (of an existing client or an earlier row), or None."""
+    checks = (
+        ("email", email, existing_emails, row_emails),
+        ("phone", digits, existing_phones, row_phones),
+    )
+    for path, key, existing, earlier in checks:
+        if not key:
+            continue
+        column = by_target.get(path, "")
+        if key in existing:
+            message = (
+                _("A client with this e-mail already exists; the row was skipped.")
+                if path == "email"
+                else _("A client with this phone number already exists; the row was skipped.")
+            )
+            return {"path": path, "column": column, "message": message, "client_id": existing[key]}
+        if key in earlier:
+            message = (
+                _("Row {row} has the same e-mail; this row was skipped.")
+                if path == "email"
+                else _("Row {row} has the same phone number; this row was skipped.")
+            ).format(row=earlier[key])
+            return {"path": path, "column": column, "message": message, "duplicate_of_row": earlier[key]}
+    return None
+
+
+def _invalid(report: ImportReport) -> ImportInvalid:
+    count = len({e["row"] for e in report.errors})
+    message = ngettext(
+        "{count} row has errors; nothing was imported. Correct it and try again.",
+        "{count} rows have errors; nothing was imported. Correct them and try again.",
+        count,
+    ).format(count=count)
+    first = report.errors[:50]
+    return ImportInvalid(
+        message=message,
+        code="import_invalid",
+        status=422,
+        fields=[FieldError(f"rows[{e['row']}].{e['path']}", e["message"]) for e in first],
+        extra={"created": 0, "skipped": report.skipped, "errors": report.errors},
+    )

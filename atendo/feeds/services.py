@@ -1,0 +1,214 @@
+"""Calendar feeds: making, revoking and reading them.
+
+- A member makes a feed of their own sessions (`session.read`). A feed of every session needs
+  `workspace.manage`, or is for a member who schedules for others and offers no sessions (the
+  front desk). A feed for another member needs `members.manage`.
+- The feed answers as its member: their permissions now, not when it was made (a member who lost
+  `session.read` or left gets 404), and a therapist's feed holds only their sessions.
+- An event says when, the client's first name and last initial (or initials only, or nothing
+  without `client.read`), the practitioner on a workspace feed, and the practice's address: never a
+  session's name, notes or any field value, so no feed carries clinical content whoever reads it.
+- A session's video-call link (administrative, `Session.video_url`) is the event's LOCATION (an
+  online session takes place there; the address otherwise) and a line of its DESCRIPTION.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+import icalendar
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from atendo.audit.services import audit_record
+from atendo.core.clean import clean_bool, clean_choice
+from atendo.core.errors import Forbidden, NotFound
+from atendo.feeds.models import CalendarFeed, FeedScope
+from atendo.scheduling.models import Session, SessionStatus
+from atendo.scheduling.selectors import sessions_for
+from atendo.workspaces.access import require
+from atendo.workspaces.models import Membership
+
+PAST = dt.timedelta(days=90)
+FUTURE = dt.timedelta(days=400)
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def feed_url(token: str) -> str:
+    return settings.ATENDO_PUBLIC_URL.rstrip("/") + reverse("feeds_public:ics", args=[token])
+
+
+def may_feed_workspace(member: Membership) -> bool:
+    return member.has_perm("session.read") and (
+        member.has_perm("workspace.manage") or not member.offers_sessions
+    )
+
+
+def feeds_for(member: Membership) -> QuerySet[CalendarFeed]:
+    """The member's own live feeds; with `members.manage`, everyone's."""
+    require(member, "session.read")
+    qs = (
+        CalendarFeed.objects.for_workspace(member.workspace)
+        .filter(revoked_at__isnull=True)
+        .select_related("member__user")
+    )
+    return qs if member.has_perm("members.manage") else qs.filter(member=member)
+
+
+@transaction.atomic
+def feed_create(
+    *,
+    member: Membership,
+    member_id: int | None = None,
+    scope: object = FeedScope.MINE,
+    initials_only: object = False,
+) -> tuple[CalendarFeed, str]:
+    """A new feed. -> (feed, its URL: shown this once)."""
+    require(member, "session.read")
+    scope = clean_choice(scope, "scope", FeedScope.values)
+    initials = clean_bool(initials_only, "initials_only")
+    target = member
+    if member_id is not None and member_id != member.pk:
+        require(member, "members.manage")
+        found = (
+            Membership.objects.for_workspace(member.workspace).filter(pk=member_id, is_active=True).first()
+        )
+        if found is None:
+            raise NotFound(_("No such member."))
+        target = found
+    if scope == FeedScope.WORKSPACE and not may_feed_workspace(target):
+        raise Forbidden(_("A feed of every session is for the practice's owner and front desk."))
+    token = secrets.token_urlsafe(32)
+    feed = CalendarFeed.objects.create(
+        workspace=member.workspace,
+        member=target,
+        scope=scope,
+        initials_only=initials,
+        token_hash=_hash(token),
+        token_hint=token[:6],
+    )
+    audit_record(
+        workspace=member.workspace,
+        actor=member,
+        action="calendar_feed.create",
+        object_type="calendar_feed",
+        object_id=str(feed.pk),
+        object_label=_("Calendar feed of %(name)s") % {"name": target.user.display_name},
+        changes={"member_id": target.pk, "scope": scope, "initials_only": initials},
+    )
+    return feed, feed_url(token)
+
+
+@transaction.atomic
+def feed_revoke(*, member: Membership, feed_id: int) -> None:
+    feed = feeds_for(member).filter(pk=feed_id).first()
+    if feed is None:
+        raise NotFound(_("No such feed."))
+    feed.revoked_at = timezone.now()
+    feed.save(update_fields=["revoked_at", "updated_at"])
+    audit_record(
+        workspace=member.workspace,
+        actor=member,
+        action="calendar_feed.revoke",
+        object_type="calendar_feed",
+        object_id=str(feed.pk),
+        object_label=_("Calendar feed of %(name)s") % {"name": feed.member.user.display_name},
+    )
+
+
+def feed_by_token(token: str) -> CalendarFeed:
+    feed = (
+        CalendarFeed.objects.filter(token_hash=_hash(token), revoked_at__isnull=True)
+        .select_related("member__user", "member__role", "workspace")
+        .first()
+    )
+    if feed is None or not feed.member.is_active or not feed.member.has_perm("session.read"):
+        raise NotFound(_("No such feed."))
+    if feed.scope == FeedScope.WORKSPACE and not may_feed_workspace(feed.member):
+        raise NotFound(_("No such feed."))
+    return feed
+
+
+def feed_sessions(feed: CalendarFeed, now: dt.datetime | None = None) -> QuerySet[Session]:
+    now = now or timezone.now()
+    qs = sessions_for(feed.member).filter(starts_at__gte=now - PAST, starts_at__lt=now + FUTURE)
+    if feed.scope == FeedScope.MINE:
+        qs = qs.filter(practitioner=feed.member)
+    return qs.order_by("starts_at", "pk")
+
+
+@dataclass
+class Version:
+    etag: str
+    last_modified: dt.datetime | None
+
+
+def feed_version(feed: CalendarFeed, qs: QuerySet[Session]) -> Version:
+    agg = qs.order_by().aggregate(n=Count("pk"), last=Max("updated_at"))
+    last = max(filter(None, [agg["last"], feed.updated_at]))
+    raw = f"{feed.pk}:{feed.initials_only}:{agg['n']}:{last.isoformat()}"
+    return Version(etag='"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"', last_modified=last)
+
+
+def client_label(name: str, initials_only: bool) -> str:
+    words = [w for w in name.split() if w]
+    if not words:
+        return ""
+    if initials_only:
+        return " ".join(f"{w[0].upper()}." for w in words[:3])
+    return words[0] + (f" {words[-1][0].upper()}." if len(words) > 1 else "")
+
+
+def feed_ics(feed: CalendarFeed, sessions: QuerySet[Session]) -> bytes:
+    workspace = feed.workspace
+    tz = workspace.tz
+    can_name_clients = feed.member.has_perm("client.read")
+    cal = icalendar.Calendar()
+    cal.add("prodid", "-//Atendo//Calendar feed//EN")
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", f"{workspace.name} · {feed.member.user.display_name}")
+    cal.add("x-wr-timezone", workspace.timezone)
+    host = f"{workspace.slug}.atendo"
+    for session in sessions:
+        who = client_label(session.client.name, feed.initials_only) if can_name_clients else ""
+        summary = who or _("Session")
+        if feed.scope == FeedScope.WORKSPACE:
+            summary += f" · {session.practitioner.user.display_name}"
+        event = icalendar.Event()
+        event.add("uid", f"session-{session.pk}@{host}")
+        event.add("sequence", session.version)
+        event.add("dtstamp", session.updated_at)
+        event.add("last-modified", session.updated_at)
+        event.add("dtstart", session.starts_at.astimezone(tz))
+        event.add("dtend", session.ends_at.astimezone(tz))
+        event.add("summary", summary)
+        if session.video_url:
+            event.add("location", session.video_url)
+            event.add("description", _("Video call: %(url)s") % {"url": session.video_url})
+        elif workspace.address:
+            event.add("location", workspace.address.replace("\n", ", "))
+        if session.status == SessionStatus.CANCELLED:
+            event.add("status", "CANCELLED")
+        elif session.confirmed_at is not None:
+            event.add("status", "CONFIRMED")
+        else:
+            event.add("status", "TENTATIVE")
+        event.add(
+            "url",
+            settings.ATENDO_PUBLIC_URL.rstrip("/")
+            + reverse("scheduling:detail", args=[workspace.slug, session.pk]),
+        )
+        cal.add_component(event)
+    cal.add_missing_timezones()
+    return cal.to_ical()
