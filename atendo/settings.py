@@ -274,6 +274,11 @@ WHATSAPP_TOKEN = os.environ.get("WHATSAPP_TOKEN", "")
 WHATSAPP_PHONE_NUMBER_ID = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "")
 WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
 WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
+# SMS through any gateway behind a webhook (see reminders/channels.py): where to POST, an optional
+# bearer token, and an optional secret the body is signed with (X-Atendo-Signature).
+SMS_WEBHOOK_URL = os.environ.get("SMS_WEBHOOK_URL", "")
+SMS_WEBHOOK_TOKEN = os.environ.get("SMS_WEBHOOK_TOKEN", "")
+SMS_WEBHOOK_SECRET = os.environ.get("SMS_WEBHOOK_SECRET", "")
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -308,6 +313,10 @@ CONTENT_SECURITY_POLICY = {
 # --- API ------------------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
 WHITENOISE_USE_FINDERS = not PRODUCTION
+# Tests build a new handler (and so a new WhiteNoise middleware) for every test client; looking
+# files up per request instead of scanning all static files each time keeps that cheap.
+if TESTING:
+    WHITENOISE_AUTOREFRESH = True
 
 LOGGING = {
     "version": 1,

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema
 
 from atendo.core.api_schemas import Id, InputSchema
-from atendo.core.pagination import DEFAULT_PAGE
+from atendo.core.pagination import DEFAULT_PAGE, keyset_page
 from atendo.reminders import services
 from atendo.workspaces.api_auth import api_member
 
@@ -24,6 +24,7 @@ class QuietHours(Schema):
 class TemplateText(Schema):
     subject: str
     body: str
+    sms: str
 
 
 class ReminderSettingsOut(Schema):
@@ -45,17 +46,18 @@ class QuietHoursIn(InputSchema):
 class TemplateTextIn(InputSchema):
     subject: str | None = None
     body: str | None = None
+    sms: str | None = None
 
 
 class ReminderSettingsIn(InputSchema):
     enabled: bool | None = None
-    channels: list[str] | None = Field(None, description='"email", "whatsapp"')
+    channels: list[str] | None = Field(None, description='"email", "whatsapp", "sms"')
     offsets_minutes: list[int] | None = Field(None, description="Minutes before the start, e.g. [1440, 120]")
     quiet_hours: QuietHoursIn | None = Field(
-        None, description='No WhatsApp between these local times ("HH:mm")'
+        None, description='No WhatsApp or SMS between these local times ("HH:mm")'
     )
     templates: dict[str, TemplateTextIn] | None = Field(
-        None, description="Per language (pt-BR, en): subject and body with {placeholders}"
+        None, description="Per language (pt-BR, en): subject, body and SMS text with {placeholders}"
     )
     whatsapp_template: str | None = None
 
@@ -160,8 +162,16 @@ class NotificationList(Schema):
 
 
 @router.get(f"{WS}/notifications", response=NotificationList)
-def notifications_list(request: HttpRequest, workspace_slug: str, session_id: Id | None = None) -> Any:
-    """What was sent, newest first (`session.read`): channel, kind, status, never the message."""
+def notifications_list(
+    request: HttpRequest,
+    workspace_slug: str,
+    session_id: Id | None = None,
+    cursor: str | None = None,
+    limit: int = DEFAULT_PAGE,
+) -> Any:
+    """What was planned or sent, newest first (`session.read`): channel, kind, status, never the
+    message; `next_cursor` gives the next page."""
     member = api_member(request, workspace_slug)
-    rows = services.notifications_for(member=member, session_id=session_id)[:DEFAULT_PAGE]
-    return {"items": [services.notification_to_json(n) for n in rows], "next_cursor": None}
+    qs = services.notifications_for(member=member, session_id=session_id)
+    rows, next_cursor = keyset_page(qs, cursor=cursor, limit=limit)
+    return {"items": [services.notification_to_json(n) for n in rows], "next_cursor": next_cursor}

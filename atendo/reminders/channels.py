@@ -5,6 +5,11 @@
 - `WhatsAppChannel`: the WhatsApp Cloud API, `POST {WHATSAPP_API_URL}/{phone-number-id}/messages`
   with a bearer token, a *template* message (the only kind a business may start a conversation
   with), the placeholders as the body's text parameters.
+- `SmsWebhookChannel`: any SMS gateway behind a small webhook, `POST {SMS_WEBHOOK_URL}` with JSON
+  `{"to", "text", "language", "reference"}`, a bearer token (`SMS_WEBHOOK_TOKEN`) when set, and an
+  HMAC-SHA256 of the body (`X-Atendo-Signature: sha256=…`, `SMS_WEBHOOK_SECRET`) when set, so the
+  gateway can tell the request is ours. A 2xx answer is sent; its JSON `id` (or `message_id`) is the
+  provider id, else our reference.
 
 A failure raises `SendFailed` with `transient` set when trying again later may work (a rate limit, a
 5xx, a network error); otherwise the message is marked failed for good.
@@ -12,7 +17,10 @@ A failure raises `SendFailed` with `transient` set when trying again later may w
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import secrets
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
@@ -138,9 +146,51 @@ def _whatsapp_error(status: int, body: bytes) -> SendFailed:
     return SendFailed(f"whatsapp_{code or status}", text, transient=transient)
 
 
+class SmsWebhookChannel:
+    name = "sms"
+
+    def payload(self, message: Message, reference: str) -> dict[str, Any]:
+        return {"to": message.to, "text": message.body, "language": message.language, "reference": reference}
+
+    def send(self, message: Message) -> str:
+        url = settings.SMS_WEBHOOK_URL
+        if not url:
+            raise SendFailed("not_configured", "SMS is not configured (SMS_WEBHOOK_URL).", transient=False)
+        if not url.startswith(("https://", "http://")):
+            raise SendFailed("not_configured", "SMS_WEBHOOK_URL must be an http(s) URL.", transient=False)
+        reference = f"atendo-{secrets.token_hex(12)}"
+        body = json.dumps(self.payload(message, reference)).encode()
+        headers = {"Content-Type": "application/json", "User-Agent": "Atendo reminders"}
+        if settings.SMS_WEBHOOK_TOKEN:
+            headers["Authorization"] = f"Bearer {settings.SMS_WEBHOOK_TOKEN}"
+        if settings.SMS_WEBHOOK_SECRET:
+            digest = hmac.new(settings.SMS_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+            headers["X-Atendo-Signature"] = f"sha256={digest}"
+        request = urllib.request.Request(url, data=body, method="POST", headers=headers)  # noqa: S310
+        try:
+            with urllib.request.urlopen(request, timeout=settings.REMINDERS_SEND_TIMEOUT) as response:  # noqa: S310
+                raw = response.read()
+        except urllib.error.HTTPError as exc:
+            transient = exc.code in (408, 425, 429) or exc.code >= 500
+            raise SendFailed(
+                f"sms_{exc.code}", f"The SMS gateway answered HTTP {exc.code}.", transient=transient
+            ) from exc
+        except OSError as exc:
+            raise SendFailed("network", str(exc) or exc.__class__.__name__, transient=True) from exc
+        try:
+            answer = json.loads(raw) if raw.strip() else {}
+        except ValueError:
+            answer = {}
+        provider_id = answer.get("id") or answer.get("message_id") if isinstance(answer, dict) else None
+        return str(provider_id or reference)
+
+
+BACKENDS: dict[str, type[EmailChannel] | type[WhatsAppChannel] | type[SmsWebhookChannel]] = {
+    "email": EmailChannel,
+    "whatsapp": WhatsAppChannel,
+    "sms": SmsWebhookChannel,
+}
+
+
 def backend(name: str) -> ChannelBackend:
-    if name == "whatsapp":
-        return WhatsAppChannel()
-    if name == "email":
-        return EmailChannel()
-    raise KeyError(name)
+    return BACKENDS[name]()

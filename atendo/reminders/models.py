@@ -1,7 +1,7 @@
 """Reminders: a workspace's settings, each client's preferences and consent, and every message.
 
 - `ReminderSettings`: one row per workspace (made on first use): on/off, the channels, the offsets
-  before a session, quiet hours for WhatsApp, the texts per language.
+  before a session, quiet hours for WhatsApp and SMS, the texts per language.
 - `ClientReminderPrefs`: one row per client who has any: the preferred channel and language, and
   the opt-out per channel with when and how it was recorded (LGPD: consent is provable).
 - `Notification`: one message to send or sent. Its unique key (session, channel, kind, offset,
@@ -23,6 +23,7 @@ from atendo.core.models import TenantModel
 class Channel(models.TextChoices):
     EMAIL = "email", _("E-mail")
     WHATSAPP = "whatsapp", _("WhatsApp")
+    SMS = "sms", _("SMS")
 
 
 class Kind(models.TextChoices):
@@ -57,10 +58,11 @@ class ReminderSettings(TenantModel):
     enabled = models.BooleanField(_("send reminders"), default=False)
     channels = models.JSONField(_("channels"), default=default_channels)
     offsets_minutes = models.JSONField(_("when"), default=default_offsets)
-    # No WhatsApp inside [quiet_start, quiet_end) local time: it waits for the end (e-mail does not).
+    # No WhatsApp or SMS inside [quiet_start, quiet_end) local time: they wait for the end (e-mail
+    # does not).
     quiet_start = models.TimeField(_("quiet hours from"), default=DEFAULT_QUIET_START)
     quiet_end = models.TimeField(_("quiet hours until"), default=DEFAULT_QUIET_END)
-    # {"pt-BR": {"subject": "...", "body": "..."}, "en": {...}}; empty: the built-in text.
+    # {"pt-BR": {"subject": "...", "body": "...", "sms": "..."}, "en": {...}}; empty: the built-in text.
     templates = models.JSONField(_("texts"), default=dict, blank=True)
     # The approved WhatsApp template's name (its body takes the placeholders in `WHATSAPP_PARAMS`).
     whatsapp_template = models.CharField(
@@ -83,6 +85,8 @@ class ClientReminderPrefs(TenantModel):
     email_opt_out_how = models.CharField(max_length=200, blank=True, default="")
     whatsapp_opt_out_at = models.DateTimeField(null=True, blank=True)
     whatsapp_opt_out_how = models.CharField(max_length=200, blank=True, default="")
+    sms_opt_out_at = models.DateTimeField(null=True, blank=True)
+    sms_opt_out_how = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         indexes = [models.Index(fields=["workspace", "client"], name="reminder_prefs_ws_client")]

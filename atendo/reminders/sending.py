@@ -154,7 +154,7 @@ def plan_workspace(rs: ReminderSettings, now: dt.datetime) -> int:
             if due > now or now - due > dt.timedelta(minutes=offset / 2):
                 continue
             for channel in channels:
-                send_at = after_quiet_hours(due, rs, tz) if channel == Channel.WHATSAPP else due
+                send_at = due if channel == Channel.EMAIL else after_quiet_hours(due, rs, tz)
                 skipped = send_at >= session.starts_at
                 rows.append(
                     Notification(
@@ -241,10 +241,21 @@ def compose(
         language=language,
         video_link=session.video_url,
     )
+    return _message(rs, channel, to=to, language=language, values=values)
+
+
+def _message(
+    rs: ReminderSettings, channel: str, *, to: str, language: str, values: dict[str, str]
+) -> Message:
+    """The message by `channel` of the workspace's texts: an SMS carries the short text as its body."""
+    if channel == Channel.SMS:
+        body = texts.fill(texts.text_of(rs.templates, language, "sms"), values)[: texts.MAX_SMS_SENT]
+    else:
+        body = texts.fill(texts.text_of(rs.templates, language, "body"), values)
     return Message(
         to=to,
         subject=texts.fill(texts.text_of(rs.templates, language, "subject"), values),
-        body=texts.fill(texts.text_of(rs.templates, language, "body"), values),
+        body=body,
         language=language,
         template=rs.whatsapp_template,
         params=[values[name] for name in texts.WHATSAPP_PARAMS],
@@ -370,11 +381,4 @@ def test_message(rs: ReminderSettings, *, to: str, channel: str, language: str, 
         language=language,
         video_link="https://video.example.com/ana",
     )
-    return Message(
-        to=to,
-        subject=texts.fill(texts.text_of(rs.templates, language, "subject"), values),
-        body=texts.fill(texts.text_of(rs.templates, language, "body"), values),
-        language=language,
-        template=rs.whatsapp_template,
-        params=[values[name] for name in texts.WHATSAPP_PARAMS],
-    )
+    return _message(rs, channel, to=to, language=language, values=values)

@@ -58,7 +58,7 @@ def settings_to_json(rs: ReminderSettings) -> dict[str, Any]:
         "offsets_minutes": list(rs.offsets_minutes),
         "quiet_hours": {"start": rs.quiet_start.strftime("%H:%M"), "end": rs.quiet_end.strftime("%H:%M")},
         "templates": {
-            lang: {part: texts.text_of(rs.templates, lang, part) for part in ("subject", "body")}
+            lang: {part: texts.text_of(rs.templates, lang, part) for part in texts.PARTS}
             for lang in texts.LANGUAGES
         },
         "customized": sorted(rs.templates),
@@ -119,12 +119,7 @@ def reminder_settings_update(*, member: Membership, changes: dict[str, Any]) -> 
     if "templates" in changes:
         cleaned = errors.check(texts.clean_templates, changes["templates"])
         if cleaned is not None:
-            # A text equal to the built-in one is no customisation.
-            new["templates"] = {
-                lang: {p: t for p, t in parts.items() if t != texts.DEFAULTS[lang][p]}
-                for lang, parts in cleaned.items()
-            }
-            new["templates"] = {k: v for k, v in new["templates"].items() if v}
+            new["templates"] = texts.merge_templates(rs.templates, cleaned)
     if "whatsapp_template" in changes:
         name = errors.check(clean_text, changes["whatsapp_template"], "whatsapp_template", max_length=100)
         if name and not TEMPLATE_NAME.match(name):
@@ -248,7 +243,10 @@ def prefs_set(*, member: Membership, client_id: int, changes: dict[str, Any]) ->
     if "reminders_opt_out" in changes:
         given = changes["reminders_opt_out"]
         if not isinstance(given, dict):
-            errors.add("reminders_opt_out", _('Give {"email": true|false, "whatsapp": true|false}.'))
+            errors.add(
+                "reminders_opt_out",
+                _('Give {"email": true|false, "whatsapp": true|false, "sms": true|false}.'),
+            )
         else:
             for key, value in given.items():
                 if key not in CHANNELS:
@@ -293,7 +291,7 @@ def notifications_for(*, member: Membership, session_id: int | None = None) -> Q
     qs = Notification.objects.for_workspace(member.workspace).select_related("session")
     if session_id is not None:
         qs = qs.filter(session_id=session_id)
-    return qs.order_by("-created_at", "-pk")
+    return qs.order_by("-pk")
 
 
 def notification_to_json(n: Notification) -> dict[str, Any]:

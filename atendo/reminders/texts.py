@@ -27,6 +27,10 @@ PLACEHOLDERS = ("first_name", "date", "time", "practitioner", "practice", "addre
 WHATSAPP_PARAMS = ("first_name", "date", "time", "practitioner", "practice", "link")
 MAX_SUBJECT = 200
 MAX_BODY = 2000
+# An SMS text: three concatenated messages at most (a filled text is cut to `MAX_SMS_SENT`).
+MAX_SMS = 400
+MAX_SMS_SENT = 459
+PARTS = {"subject": MAX_SUBJECT, "body": MAX_BODY, "sms": MAX_SMS}
 
 DEFAULTS: dict[str, dict[str, str]] = {
     "en": {
@@ -38,6 +42,10 @@ DEFAULTS: dict[str, dict[str, str]] = {
             "Video call: {video_link}\n\n"
             "Please confirm or cancel here: {link}\n"
         ),
+        "sms": (
+            "Hi {first_name}, a reminder of your session with {practitioner} ({practice}) on {date} "
+            "at {time}. Confirm or cancel: {link}"
+        ),
     },
     "pt-BR": {
         "subject": "Lembrete: sua sessão em {date} às {time}",
@@ -47,6 +55,10 @@ DEFAULTS: dict[str, dict[str, str]] = {
             "{address}\n"
             "Link da videochamada: {video_link}\n\n"
             "Confirme ou cancele aqui: {link}\n"
+        ),
+        "sms": (
+            "Olá, {first_name}! Lembrete da sua sessão com {practitioner} ({practice}) em {date} "
+            "às {time}. Confirme ou cancele: {link}"
         ),
     },
 }
@@ -77,7 +89,7 @@ def check_text(text: str, path: str) -> list[FieldError]:
 def clean_templates(value: Any, path: str = "templates") -> dict[str, dict[str, str]]:
     if not isinstance(value, dict):
         raise ValidationFailed.single(
-            path, _('Give the texts per language, e.g. {"en": {"subject", "body"}}.')
+            path, _('Give the texts per language, e.g. {"en": {"subject", "body", "sms"}}.')
         )
     errors: list[FieldError] = []
     out: dict[str, dict[str, str]] = {}
@@ -87,11 +99,13 @@ def clean_templates(value: Any, path: str = "templates") -> dict[str, dict[str, 
             errors.append(FieldError(where, _("Languages are pt-BR and en.")))
             continue
         if not isinstance(parts, dict):
-            errors.append(FieldError(where, _("Give a subject and a body.")))
+            errors.append(FieldError(where, _("Give a subject, a body and an SMS text.")))
             continue
         out[language] = {}
-        for key, limit in (("subject", MAX_SUBJECT), ("body", MAX_BODY)):
-            text = parts.get(key, "")
+        for key, limit in PARTS.items():
+            if key not in parts:
+                continue
+            text = parts[key]
             if not isinstance(text, str):
                 errors.append(FieldError(f"{where}.{key}", _("Must be text.")))
                 continue
@@ -100,14 +114,27 @@ def clean_templates(value: Any, path: str = "templates") -> dict[str, dict[str, 
                 errors.append(FieldError(f"{where}.{key}", _("At most %(n)d characters.") % {"n": limit}))
                 continue
             errors += check_text(text, f"{where}.{key}")
-            if text:
-                out[language][key] = text
-        extra = sorted(set(parts) - {"subject", "body"})
+            out[language][key] = text  # "" puts the built-in text back
+        extra = sorted(set(parts) - set(PARTS))
         if extra:
             errors.append(FieldError(f"{where}.{extra[0]}", _("Unknown field.")))
     if errors:
         raise ValidationFailed(errors)
-    return {k: v for k, v in out.items() if v}
+    return out
+
+
+def merge_templates(current: dict[str, dict[str, str]], given: dict[str, dict[str, str]]) -> dict[str, Any]:
+    """A workspace's texts with the `given` parts changed (the others kept); a part that is empty
+    or the same as the built-in text is no customisation and is not stored."""
+    merged = {lang: dict(parts) for lang, parts in current.items()}
+    for lang, parts in given.items():
+        mine = merged.setdefault(lang, {})
+        for part, text in parts.items():
+            if text and text != DEFAULTS[lang][part]:
+                mine[part] = text
+            else:
+                mine.pop(part, None)
+    return {lang: parts for lang, parts in merged.items() if parts}
 
 
 def text_of(templates: dict[str, dict[str, str]], language: str, part: str) -> str:

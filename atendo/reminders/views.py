@@ -19,12 +19,16 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from atendo.core.clean import id_or_none
 from atendo.core.errors import DomainError, ValidationFailed
 from atendo.core.http import PageRequest
+from atendo.core.pagination import keyset_page
 from atendo.reminders import sending, services, texts
 from atendo.reminders.channels import SendFailed
 from atendo.reminders.models import Channel, NotificationStatus
 from atendo.workspaces.pages import workspace_page
+
+PAGE = 100  # notifications per page of the log
 
 OFFSET_CHOICES = [
     (2880, gettext_lazy("2 days before")),
@@ -51,7 +55,8 @@ class SettingsForm(forms.Form):
         required=False,
     )
     quiet_start = forms.TimeField(
-        label=gettext_lazy("No WhatsApp from"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=gettext_lazy("No WhatsApp or SMS from"),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     quiet_end = forms.TimeField(
         label=gettext_lazy("until"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -71,6 +76,12 @@ class SettingsForm(forms.Form):
     body_en = forms.CharField(
         label=gettext_lazy("Message (English)"), widget=forms.Textarea(attrs={"rows": 7}), required=False
     )
+    sms_pt = forms.CharField(
+        label=gettext_lazy("SMS (Português)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
+    sms_en = forms.CharField(
+        label=gettext_lazy("SMS (English)"), widget=forms.Textarea(attrs={"rows": 2}), required=False
+    )
 
 
 FORM_PATHS = {
@@ -84,6 +95,8 @@ FORM_PATHS = {
     "templates.pt-BR.body": "body_pt",
     "templates.en.subject": "subject_en",
     "templates.en.body": "body_en",
+    "templates.pt-BR.sms": "sms_pt",
+    "templates.en.sms": "sms_en",
 }
 
 
@@ -99,6 +112,8 @@ def _initial(data: dict[str, Any]) -> dict[str, Any]:
         "body_pt": data["templates"]["pt-BR"]["body"],
         "subject_en": data["templates"]["en"]["subject"],
         "body_en": data["templates"]["en"]["body"],
+        "sms_pt": data["templates"]["pt-BR"]["sms"],
+        "sms_en": data["templates"]["en"]["sms"],
     }
 
 
@@ -110,8 +125,8 @@ def _changes(cd: dict[str, Any]) -> dict[str, Any]:
         "quiet_hours": {"start": cd["quiet_start"], "end": cd["quiet_end"]},
         "whatsapp_template": cd["whatsapp_template"],
         "templates": {
-            "pt-BR": {"subject": cd["subject_pt"], "body": cd["body_pt"]},
-            "en": {"subject": cd["subject_en"], "body": cd["body_en"]},
+            "pt-BR": {"subject": cd["subject_pt"], "body": cd["body_pt"], "sms": cd["sms_pt"]},
+            "en": {"subject": cd["subject_en"], "body": cd["body_en"], "sms": cd["sms_en"]},
         },
     }
 
@@ -147,14 +162,13 @@ def settings_page(request: PageRequest, workspace_slug: str) -> HttpResponse:
     rs = services.reminder_settings_get(member=member)
     previews = []
     for language, label in (("pt-BR", "Português"), ("en", "English")):
-        message = sending.test_message(
-            rs,
-            to=member.user.email,
-            channel="email",
-            language=language,
-            practitioner=member.user.display_name,
+        message, sms = (
+            sending.test_message(
+                rs, to="", channel=channel, language=language, practitioner=member.user.display_name
+            )
+            for channel in (Channel.EMAIL, Channel.SMS)
         )
-        previews.append({"label": label, "subject": message.subject, "body": message.body})
+        previews.append({"label": label, "subject": message.subject, "body": message.body, "sms": sms.body})
     context = {
         "nav": "settings",
         "settings_active": "reminders",
@@ -162,6 +176,8 @@ def settings_page(request: PageRequest, workspace_slug: str) -> HttpResponse:
         "previews": previews,
         "placeholders": texts.PLACEHOLDERS,
         "whatsapp_configured": bool(settings.WHATSAPP_TOKEN and settings.WHATSAPP_PHONE_NUMBER_ID),
+        "sms_configured": bool(settings.SMS_WEBHOOK_URL),
+        "channels": Channel.choices,
         "email_to_console": settings.EMAIL_BACKEND.endswith("console.EmailBackend"),
     }
     return render(request, "reminders/settings.html", context)
@@ -170,15 +186,14 @@ def settings_page(request: PageRequest, workspace_slug: str) -> HttpResponse:
 @workspace_page("session.read")
 def log_page(request: PageRequest, workspace_slug: str) -> HttpResponse:
     member = request.member
-    session_id = request.GET.get("session_id")
-    rows = list(
-        services.notifications_for(
-            member=member,
-            session_id=int(session_id)
-            if session_id and session_id.isdigit() and len(session_id) < 10
-            else None,
-        ).select_related("session__practitioner__user")[:200]
+    session_id = id_or_none(request.GET.get("session_id"))
+    qs = services.notifications_for(member=member, session_id=session_id).select_related(
+        "session__practitioner__user"
     )
+    try:
+        rows, next_cursor = keyset_page(qs, cursor=request.GET.get("cursor"), limit=PAGE)
+    except ValidationFailed:  # a stale or edited cursor: the first page
+        rows, next_cursor = keyset_page(qs, cursor=None, limit=PAGE)
     return render(
         request,
         "reminders/log.html",
@@ -186,6 +201,8 @@ def log_page(request: PageRequest, workspace_slug: str) -> HttpResponse:
             "nav": "settings",
             "settings_active": "notifications",
             "rows": rows,
+            "next_cursor": next_cursor,
+            "session_id": session_id,
             "failed": NotificationStatus.FAILED,
         },
     )

@@ -7,7 +7,14 @@ from typing import Any
 import pytest
 
 from atendo.reminders.models import ReminderSettings
-from atendo.reminders.tests.servers import FakeWhatsApp, SmtpServer, smtp_server, whatsapp_server
+from atendo.reminders.tests.servers import (
+    FakeSmsGateway,
+    FakeWhatsApp,
+    SmtpServer,
+    sms_gateway,
+    smtp_server,
+    whatsapp_server,
+)
 
 
 @pytest.fixture
@@ -29,6 +36,15 @@ def whatsapp(settings: Any) -> Iterator[FakeWhatsApp]:
         settings.WHATSAPP_TOKEN = fake.token
         settings.WHATSAPP_PHONE_NUMBER_ID = fake.phone_number_id
         settings.WHATSAPP_APP_SECRET = "app-secret"
+        yield fake
+
+
+@pytest.fixture
+def sms(settings: Any) -> Iterator[FakeSmsGateway]:
+    for fake in sms_gateway():
+        settings.SMS_WEBHOOK_URL = fake.url
+        settings.SMS_WEBHOOK_TOKEN = fake.token
+        settings.SMS_WEBHOOK_SECRET = fake.secret
         yield fake
 
 

@@ -1,12 +1,15 @@
 """Real servers on loopback for the reminders' tests: an SMTP server (aiosmtpd) that keeps what it
 receives, and a small WhatsApp Cloud API (`POST /{phone-number-id}/messages`) that checks the
 bearer token and the template message's shape, answers like the real one (a `wamid`), and can be
-told to answer errors or rate limits for the next requests."""
+told to answer errors or rate limits for the next requests; and an SMS gateway's webhook that checks
+the bearer token and the body's HMAC signature."""
 
 from __future__ import annotations
 
 import email
 import email.policy
+import hashlib
+import hmac
 import json
 import socket
 import threading
@@ -131,6 +134,68 @@ def whatsapp_server() -> Iterator[FakeWhatsApp]:
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     fake.url = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+@dataclass
+class FakeSmsGateway:
+    """An SMS gateway's webhook: checks the bearer token and the body's signature, keeps what it
+    receives, answers `{"id": …}` or what `script` says for the next requests."""
+
+    token: str = "sms-test-token"
+    secret: str = "sms-test-secret"
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    signatures: list[str] = field(default_factory=list)
+    script: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    url: str = ""
+
+    def answer(self, headers: Any, body: bytes) -> tuple[int, dict[str, Any]]:
+        if headers.get("Authorization") != f"Bearer {self.token}":
+            return 401, {"error": "unauthorized"}
+        expected = "sha256=" + hmac.new(self.secret.encode(), body, hashlib.sha256).hexdigest()
+        if not hmac.compare_digest(headers.get("X-Atendo-Signature", ""), expected):
+            return 403, {"error": "bad signature"}
+        try:
+            payload = json.loads(body)
+        except ValueError:
+            return 400, {"error": "invalid JSON"}
+        if not str(payload.get("to", "")).startswith("+") or not payload.get("text"):
+            return 422, {"error": "to and text are required"}
+        with self.lock:
+            self.requests.append(payload)
+            self.signatures.append(headers["X-Atendo-Signature"])
+            if self.script:
+                return self.script.pop(0)
+            n = len(self.requests)
+        return 202, {"id": f"sms-{n:04d}", "status": "queued"}
+
+
+def sms_gateway() -> Iterator[FakeSmsGateway]:
+    fake = FakeSmsGateway()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            status, answer = fake.answer(self.headers, body)
+            data = json.dumps(answer).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    fake.url = f"http://127.0.0.1:{server.server_address[1]}/sms/send"
     try:
         yield fake
     finally:

@@ -198,7 +198,7 @@ def test_settings_api_for_every_persona(api, owner, therapist, assistant, outsid
 @pytest.mark.parametrize(
     ("body", "path"),
     [
-        ({"channels": ["sms"]}, "channels.0"),
+        ({"channels": ["fax"]}, "channels.0"),
         ({"offsets_minutes": [5]}, "offsets_minutes.0"),
         ({"quiet_hours": {"start": "25:00"}}, "quiet_hours.start"),
         ({"templates": {"en": {"body": "Your notes: {notes}"}}}, "templates.en.body"),
@@ -229,8 +229,8 @@ def test_client_preferences_and_consent(api, owner, therapist, assistant, worksp
         "Ana Assistant" in data["reminders_opt_out"]["email"]["how"]
         and data["reminders_opt_out"]["email"]["changed_at"]
     )
-    bad = api(owner).put(f"clients/{client.pk}/reminders", {"reminders_opt_out": {"sms": True}})
-    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["path"] == "reminders_opt_out.sms"
+    bad = api(owner).put(f"clients/{client.pk}/reminders", {"reminders_opt_out": {"fax": True}})
+    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["path"] == "reminders_opt_out.fax"
 
 
 def test_the_log_for_every_persona(api, page_client, owner, therapist, assistant, outsider, workspace):
@@ -251,6 +251,40 @@ def test_the_log_for_every_persona(api, page_client, owner, therapist, assistant
         assert [(i["session_id"], i["status"]) for i in items] == [(session.pk, "failed")]
         assert page_client(member).get("/w/serena/notifications/").status_code == 200
     assert api(outsider, "serena").get("notifications").status_code == 404
+
+
+def test_the_log_pages_through_every_notification(api, page_client, owner, therapist, workspace):
+    session = _future(workspace, therapist)
+    Notification.objects.bulk_create(
+        Notification(
+            workspace=workspace,
+            session=session,
+            channel="email",
+            offset_minutes=15 + i,
+            planned_start=session.starts_at,
+            due_at=session.starts_at,
+            next_attempt_at=session.starts_at,
+            status="sent",
+        )
+        for i in range(130)
+    )
+    seen, cursor = [], None
+    while True:
+        page = api(owner).get("notifications", limit=50, **({"cursor": cursor} if cursor else {})).json()
+        seen += [i["id"] for i in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert len(seen) == 130 == len(set(seen)) and seen == sorted(seen, reverse=True)
+    assert api(owner).get("notifications", cursor="forged").status_code == 422
+    assert api(owner).get("notifications", limit=0).status_code == 422
+    http = page_client(owner)
+    first = http.get("/w/serena/notifications/").content.decode()
+    assert first.count("<tr>") == 101  # the header row and a page of 100
+    older = first.split('href="?cursor=')[1].split('"')[0]
+    second = http.get(f"/w/serena/notifications/?cursor={older}").content.decode()
+    assert second.count("<tr>") == 31 and "Older notifications" not in second
+    assert http.get("/w/serena/notifications/?cursor=forged").status_code == 200  # the first page
 
 
 def test_the_settings_page_saves_and_sends_a_test(page_client, owner, therapist, assistant, smtp):
