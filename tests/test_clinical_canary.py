@@ -471,10 +471,10 @@ def test_every_page_is_crawled(planted):
 
 
 def test_reminders_and_feeds_never_carry_clinical_content(planted):
-    """The messages a client gets (e-mail and the WhatsApp template's parameters, in both languages)
+    """The messages a client gets (e-mail, SMS and the WhatsApp template's parameters, in both languages)
     and every kind of calendar feed, built from the planted sessions whatever their date: no marker."""
     from atendo.feeds import services as feeds
-    from atendo.reminders.channels import WhatsAppChannel
+    from atendo.reminders.channels import SmsWebhookChannel, WhatsAppChannel
     from atendo.reminders.models import ClientReminderPrefs
     from atendo.reminders.sending import compose, settings_of
     from atendo.scheduling.models import Session
@@ -487,13 +487,15 @@ def test_reminders_and_feeds_never_carry_clinical_content(planted):
     for session in sessions:
         session.client.email, session.client.phone = "alice@example.com", "+55 11 98765-4321"
         for language in ("pt-BR", "en"):
-            for channel in ("email", "whatsapp"):
+            for channel in ("email", "whatsapp", "sms"):
                 message = compose(session, channel, rs, ClientReminderPrefs(language=language))
                 assert message is not None
                 out.append(Response(channel, 200, "text/plain", f"{message.subject}\n{message.body}"))
                 out.append(
                     Response(channel, 200, "application/json", json.dumps(WhatsAppChannel().payload(message)))
                 )
+                sms = SmsWebhookChannel().payload(message, "ref")
+                out.append(Response(channel, 200, "application/json", json.dumps(sms)))
     for feed, _url in _feeds(planted):
         ics = feeds.feed_ics(feed, feeds.sessions_for(feed.member).filter(pk__in=[s.pk for s in sessions]))
         out.append(Response("feed", 200, "text/calendar", ics.decode()))

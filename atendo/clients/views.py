@@ -172,6 +172,8 @@ def client_detail(request: PageRequest, workspace_slug: str, client_id: int) -> 
         "balance_url": reverse("billing:client_balance", kwargs=tab_kwargs)
         if member.has_perm("billing.read")
         else None,
+        # How the client gets reminders and their consent (the reminders app's card).
+        "reminders_url": reverse("reminders:client_prefs", kwargs=tab_kwargs),
         "progress_url": reverse("insights:client_progress", kwargs=tab_kwargs)
         if member.has_perm("insights.read") and member.has_perm("session.read")
         else None,

@@ -19,7 +19,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-import icalendar
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, Max, QuerySet
@@ -31,7 +30,8 @@ from atendo.audit.services import audit_record
 from atendo.core.clean import clean_bool, clean_choice
 from atendo.core.errors import Forbidden, NotFound
 from atendo.feeds.models import CalendarFeed, FeedScope
-from atendo.scheduling.models import Session, SessionStatus
+from atendo.scheduling.ics import new_calendar, session_event
+from atendo.scheduling.models import Session
 from atendo.scheduling.selectors import sessions_for
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership
@@ -171,44 +171,19 @@ def client_label(name: str, initials_only: bool) -> str:
 
 def feed_ics(feed: CalendarFeed, sessions: QuerySet[Session]) -> bytes:
     workspace = feed.workspace
-    tz = workspace.tz
     can_name_clients = feed.member.has_perm("client.read")
-    cal = icalendar.Calendar()
-    cal.add("prodid", "-//Atendo//Calendar feed//EN")
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("x-wr-calname", f"{workspace.name} · {feed.member.user.display_name}")
-    cal.add("x-wr-timezone", workspace.timezone)
-    host = f"{workspace.slug}.atendo"
+    cal = new_calendar(
+        prodid="-//Atendo//Calendar feed//EN",
+        name=f"{workspace.name} · {feed.member.user.display_name}",
+        timezone_name=workspace.timezone,
+    )
+    base = settings.ATENDO_PUBLIC_URL.rstrip("/")
     for session in sessions:
         who = client_label(session.client.name, feed.initials_only) if can_name_clients else ""
         summary = who or _("Session")
         if feed.scope == FeedScope.WORKSPACE:
             summary += f" · {session.practitioner.user.display_name}"
-        event = icalendar.Event()
-        event.add("uid", f"session-{session.pk}@{host}")
-        event.add("sequence", session.version)
-        event.add("dtstamp", session.updated_at)
-        event.add("last-modified", session.updated_at)
-        event.add("dtstart", session.starts_at.astimezone(tz))
-        event.add("dtend", session.ends_at.astimezone(tz))
-        event.add("summary", summary)
-        if session.video_url:
-            event.add("location", session.video_url)
-            event.add("description", _("Video call: %(url)s") % {"url": session.video_url})
-        elif workspace.address:
-            event.add("location", workspace.address.replace("\n", ", "))
-        if session.status == SessionStatus.CANCELLED:
-            event.add("status", "CANCELLED")
-        elif session.confirmed_at is not None:
-            event.add("status", "CONFIRMED")
-        else:
-            event.add("status", "TENTATIVE")
-        event.add(
-            "url",
-            settings.ATENDO_PUBLIC_URL.rstrip("/")
-            + reverse("scheduling:detail", args=[workspace.slug, session.pk]),
-        )
-        cal.add_component(event)
+        url = base + reverse("scheduling:detail", args=[workspace.slug, session.pk])
+        cal.add_component(session_event(session, summary=summary, url=url))
     cal.add_missing_timezones()
     return cal.to_ical()

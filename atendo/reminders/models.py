@@ -28,6 +28,8 @@ class Channel(models.TextChoices):
 
 class Kind(models.TextChoices):
     REMINDER = "reminder", _("Reminder")
+    # The e-mail a client gets after confirming from their link, with the session's .ics invite.
+    CONFIRMATION = "confirmation", _("Confirmation")
 
 
 class NotificationStatus(models.TextChoices):

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from django.conf import settings as django_settings
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from atendo.audit.services import audit_record
 from atendo.clients.models import Client
@@ -50,6 +50,7 @@ from atendo.reminders.models import (
     ReminderSettings,
 )
 from atendo.reminders.phones import region_of, to_e164
+from atendo.scheduling.ics import new_calendar, session_event
 from atendo.scheduling.models import Session, SessionStatus
 from atendo.workspaces.models import Workspace
 
@@ -218,12 +219,18 @@ class Composed:
 
 
 def compose(
-    session: Session, channel: str, rs: ReminderSettings, prefs: ClientReminderPrefs | None
+    session: Session,
+    channel: str,
+    rs: ReminderSettings,
+    prefs: ClientReminderPrefs | None,
+    kind: str = Kind.REMINDER,
 ) -> Message | None:
-    """The message of a reminder of `session` by `channel`, or None when the client has no address.
+    """The message of a reminder (or confirmation) of `session` by `channel`, or None when the
+    client has no address.
 
     It carries the client's first name, the date and time, the practitioner, the practice and its
     address, the link and the session's video-call link: nothing else of the session or the client.
+    A confirmation is an e-mail with the session's invite (.ics) attached.
     """
     workspace = session.workspace
     to = address_of(session.client, channel, workspace)
@@ -241,7 +248,61 @@ def compose(
         language=language,
         video_link=session.video_url,
     )
+    if kind == Kind.CONFIRMATION:
+        parts = texts.CONFIRMATION[language]
+        with translation.override(language):
+            invite = invite_ics(session, link=values["link"])
+        return Message(
+            to=to,
+            subject=texts.fill(parts["subject"], values),
+            body=texts.fill(parts["body"], values),
+            language=language,
+            attachments=[(INVITE_NAME[language], invite, "text/calendar; method=PUBLISH; charset=utf-8")],
+        )
     return _message(rs, channel, to=to, language=language, values=values)
+
+
+INVITE_NAME = {"pt-BR": "sessao.ics", "en": "session.ics"}
+
+
+def invite_ics(session: Session, *, link: str) -> bytes:
+    """The client's invite: one event (the feeds' UID and SEQUENCE, so a calendar updates it), named
+    after the practitioner and the practice, its URL the client's link page."""
+    workspace = session.workspace
+    cal = new_calendar(
+        prodid="-//Atendo//Session invite//EN",
+        name=workspace.name,
+        timezone_name=workspace.timezone,
+        method="PUBLISH",
+    )
+    summary = f"{session.practitioner.user.display_name} · {workspace.name}"
+    cal.add_component(session_event(session, summary=summary, url=link))
+    cal.add_missing_timezones()
+    return bytes(cal.to_ical())
+
+
+def plan_confirmation(session: Session, now: dt.datetime | None = None) -> bool:
+    """The confirmation e-mail of a session its client just confirmed: one row, sent by the worker
+    like a reminder (so exactly once, retried, logged). -> whether a row was made."""
+    if not session.client.email:
+        return False
+    now = now or timezone.now()
+    made = Notification.objects.bulk_create(
+        [
+            Notification(
+                workspace=session.workspace,
+                session=session,
+                channel=Channel.EMAIL,
+                kind=Kind.CONFIRMATION,
+                offset_minutes=0,
+                planned_start=session.starts_at,
+                due_at=now,
+                next_attempt_at=now,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+    return bool(made)
 
 
 def _message(
@@ -283,7 +344,7 @@ def deliver(pk: int, token: str, now: dt.datetime) -> bool:
     prefs = (
         ClientReminderPrefs.objects.for_workspace(row.workspace).filter(client_id=session.client_id).first()
     )
-    message = compose(session, row.channel, rs, prefs)
+    message = compose(session, row.channel, rs, prefs, kind=row.kind)
     if (prefs and prefs.opted_out(row.channel)) or message is None or not rs.enabled:
         _finish(
             pk,

@@ -30,7 +30,7 @@ from atendo.reminders import texts
 from atendo.reminders.channels import backend
 from atendo.reminders.links import LinkExpired, LinkInvalid, read_token
 from atendo.reminders.models import Channel, ClientReminderPrefs, Notification, ReminderSettings
-from atendo.reminders.sending import settings_of, test_message
+from atendo.reminders.sending import plan_confirmation, settings_of, test_message
 from atendo.scheduling.models import Session, SessionStatus
 from atendo.scheduling.services.status import session_cancel, session_confirm
 from atendo.workspaces.access import require
@@ -391,6 +391,8 @@ def link_respond(token: str, action: str) -> LinkState:
     after = link_state(token)
     if after.session is not None:
         _tell_practitioner(after.session, workspace, action)
+        if action == "confirm":
+            plan_confirmation(after.session)
     return after
 
 

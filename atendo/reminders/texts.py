@@ -64,6 +64,33 @@ DEFAULTS: dict[str, dict[str, str]] = {
 }
 
 
+# The e-mail after a client confirms (built-in: it says only that the session is confirmed).
+CONFIRMATION: dict[str, dict[str, str]] = {
+    "en": {
+        "subject": "Confirmed: your session on {date} at {time}",
+        "body": (
+            "Hello {first_name},\n\n"
+            "Your session with {practitioner} at {practice} on {date} at {time} is confirmed.\n"
+            "The attached invitation adds it to your calendar.\n"
+            "{address}\n"
+            "Video call: {video_link}\n\n"
+            "If you cannot come, please cancel here: {link}\n"
+        ),
+    },
+    "pt-BR": {
+        "subject": "Confirmada: sua sessão em {date} às {time}",
+        "body": (
+            "Olá, {first_name}!\n\n"
+            "Sua sessão com {practitioner} em {practice} no dia {date} às {time} está confirmada.\n"
+            "O convite anexo a adiciona à sua agenda.\n"
+            "{address}\n"
+            "Link da videochamada: {video_link}\n\n"
+            "Se não puder comparecer, cancele aqui: {link}\n"
+        ),
+    },
+}
+
+
 def language_of(value: str) -> str:
     return value if value in LANGUAGES else ("pt-BR" if (value or "").lower().startswith("pt") else "en")
 
@@ -165,6 +192,8 @@ def values_for(
 ) -> dict[str, str]:
     with translation.override(language):
         date = formats.date_format(starts_local, "DATE_FORMAT")
+    if language == "pt-BR":
+        date = date.lower()  # "6 de dezembro de 2026": Portuguese writes months in lower case
     return {
         "first_name": first_name,
         "date": date,

@@ -208,6 +208,53 @@ def log_page(request: PageRequest, workspace_slug: str) -> HttpResponse:
     )
 
 
+@workspace_page("client.read")
+@require_http_methods(["GET", "POST"])
+def client_prefs(request: PageRequest, workspace_slug: str, client_id: int) -> HttpResponse:
+    """The client page's "Reminders" card: how this client gets reminders and their consent per
+    channel (when and who recorded an opt-out); saved by members who may update clients."""
+    member = request.member
+    error = ""
+    if request.method == "POST":
+        changes = {
+            "reminder_channel": request.POST.get("reminder_channel", ""),
+            "language": request.POST.get("language", ""),
+            "reminders_opt_out": {c: request.POST.get(f"opt_out_{c}") == "on" for c in services.CHANNELS},
+        }
+        try:
+            services.prefs_set(member=member, client_id=client_id, changes=changes)
+        except ValidationFailed as exc:
+            error = exc.fields[0].message if exc.fields else exc.message
+        else:
+            if not request.htmx:
+                return redirect("clients:detail", workspace_slug=workspace_slug, client_id=client_id)
+    client, prefs = services.prefs_get(member=member, client_id=client_id)
+    data = services.prefs_to_json(client, prefs)
+    rs = services.settings_of(member.workspace)
+    channels = [
+        {
+            "value": value,
+            "label": label,
+            "opted_out": data["reminders_opt_out"][value]["opted_out"],
+            "since": getattr(prefs, f"{value}_opt_out_at", None) if prefs else None,
+            "how": data["reminders_opt_out"][value]["how"],
+        }
+        for value, label in Channel.choices
+    ]
+    context = {
+        "client": client,
+        "prefs": {**data, "opted_out_any": any(c["opted_out"] for c in channels)},
+        "channels": channels,
+        "languages": [("pt-BR", "Português"), ("en", "English")],
+        "enabled": rs.enabled,
+        "workspace_channels": [label for value, label in Channel.choices if value in rs.channels],
+        "can_update": member.has_perm("client.update"),
+        "error": error,
+        "saved": request.method == "POST" and not error,
+    }
+    return render(request, "reminders/_client_prefs.html", context, status=422 if error else 200)
+
+
 # --- no log-in: the client's link and the provider's webhook ---------------------------------------------
 
 

@@ -66,3 +66,24 @@ def test_a_therapist_downloads_their_feed(page, login, owner, therapist, shot):
     events = list(icalendar.Calendar.from_ical(response.body()).walk("VEVENT"))
     assert [str(e["summary"]) for e in events] == ["Maria S."]
     assert events[0].decoded("dtstart") == session.starts_at
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_the_assistant_records_how_a_client_gets_reminders(page, login, owner, assistant, shot, width):
+    client = ClientFactory(workspace=owner.workspace, name="Maria Souza", phone="(11) 98765-4321")
+    page.set_viewport_size(WIDTHS[width])
+    login(page, assistant)
+    page.goto(f"/w/serena/clients/{client.pk}/")
+    card = page.locator("#client-reminders")
+    expect(card.get_by_label("Preferred channel")).to_be_visible()
+    card.get_by_label("Preferred channel").select_option("sms")
+    card.get_by_label("WhatsApp", exact=True).check()
+    card.get_by_role("button", name="Save reminder preferences").click()
+    expect(page.get_by_text("Reminder preferences saved.")).to_be_visible()
+    expect(page.locator("#client-reminders").get_by_text("recorded by Ana Assistant")).to_be_visible()
+    page.locator("#client-reminders").scroll_into_view_if_needed()
+    shot(page, "client-reminders" if width == "desktop" else "client-reminders-phone")
+    prefs = client.reminder_prefs
+    prefs.refresh_from_db()
+    assert prefs.channel == "sms" and prefs.whatsapp_opt_out_at is not None and prefs.email_opt_out_at is None
+    assert page.js_errors == []

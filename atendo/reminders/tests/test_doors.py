@@ -313,3 +313,33 @@ def test_the_settings_page_saves_and_sends_a_test(page_client, owner, therapist,
     http.post("/w/serena/settings/reminders/", {"test": "1", "test_channel": "email"})
     assert [m["To"] for m in smtp.messages] == ["owner@serena.test"]
     assert sending.settings_of(owner.workspace).enabled is True
+
+
+def test_the_client_page_shows_and_saves_reminder_preferences(
+    page_client, owner, therapist, assistant, outsider, workspace, reminders_on
+):
+    client = ClientFactory(workspace=workspace, name="Maria Souza", phone="(11) 98765-4321")
+    url = f"/w/serena/clients/{client.pk}/reminders/"
+    detail = page_client(owner).get(f"/w/serena/clients/{client.pk}/").content.decode()
+    assert f'hx-get="{url}"' in detail
+    for member in (owner, therapist, assistant):
+        card = page_client(member).get(url)
+        assert card.status_code == 200
+        assert "Preferred channel" in card.content.decode() and 'name="opt_out_sms"' in card.content.decode()
+    assert page_client(outsider).get(url).status_code == 404
+    saved = page_client(assistant).post(
+        url,
+        {"reminder_channel": "sms", "language": "pt-BR", "opt_out_email": "on"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert saved.status_code == 200 and "Reminder preferences saved." in saved.content.decode()
+    prefs = ClientReminderPrefs.objects.get(client=client)
+    assert (prefs.channel, prefs.language) == ("sms", "pt-BR")
+    assert prefs.email_opt_out_at is not None and "Ana Assistant" in prefs.email_opt_out_how
+    assert prefs.sms_opt_out_at is None and prefs.whatsapp_opt_out_at is None
+    assert "since " in saved.content.decode()  # when and who recorded the opt-out
+    bad = page_client(owner).post(url, {"reminder_channel": "fax"}, HTTP_HX_REQUEST="true")
+    assert bad.status_code == 422 and 'role="alert"' in bad.content.decode()
+    assert ClientReminderPrefs.objects.get(client=client).channel == "sms"  # unchanged
+    plain = page_client(owner).post(url, {"reminder_channel": ""})
+    assert plain.status_code == 302 and plain["Location"] == f"/w/serena/clients/{client.pk}/"

@@ -336,3 +336,46 @@ def test_the_workspace_language_chooses_the_text(workspace, therapist, reminders
     _run(session.starts_at - dt.timedelta(hours=2))
     assert str(smtp.messages[0]["Subject"]).strip().startswith("Lembrete: sua sessão em")
     assert whatsapp.requests[0]["template"]["language"]["code"] == "pt_BR"
+
+
+def test_confirming_sends_the_client_an_invite_once(workspace, therapist, reminders_on, smtp):
+    import icalendar
+    from django.test import Client as HttpClient
+
+    from atendo.reminders.links import make_token
+
+    workspace.language = "pt-BR"
+    workspace.save()
+    session = _session(workspace, therapist)
+    session.video_url = "https://meet.example.com/maria"
+    session.save()
+    link = (
+        "/r/"
+        + make_token(workspace_id=workspace.pk, session_id=session.pk, starts_at=session.starts_at)
+        + "/"
+    )
+    assert HttpClient().post(link, {"action": "confirm"}).status_code == 200
+    HttpClient().post(link, {"action": "confirm"})  # a second click makes no second e-mail
+    now = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1)
+    assert sending.send_due(now) == 1 and sending.send_due(now) == 0
+    [mail] = [m for m in smtp.messages if m["To"] == "maria@example.com"]
+    subject = str(mail["Subject"]).strip()
+    months = "janeiro fevereiro março abril maio junho julho agosto setembro outubro novembro dezembro"
+    local = session.starts_at.astimezone(SP)
+    month = months.split()[local.month - 1]
+    assert subject == f"Confirmada: sua sessão em {local.day} de {month} de {local.year} às 10:00"
+    body = mail.get_body(preferencelist=("plain",)).get_content()
+    assert "está confirmada" in body and "https://meet.example.com/maria" in body and "/r/" in body
+    [invite] = [part for part in mail.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert invite.get_filename() == "sessao.ics"
+    cal = icalendar.Calendar.from_ical(invite.get_content())
+    assert cal["method"] == "PUBLISH"
+    [event] = cal.walk("VEVENT")
+    assert str(event["uid"]) == f"session-{session.pk}@serena.atendo"
+    assert event["dtstart"].dt == session.starts_at and str(event["dtstart"].dt.tzinfo) == "America/Sao_Paulo"
+    assert str(event["status"]) == "CONFIRMED" and str(event["location"]) == "https://meet.example.com/maria"
+    assert str(event["summary"]) == "Theo Therapist · Clínica Serena"
+    assert cal.walk("VTIMEZONE")  # the zone travels with the invite
+    assert "QZX" not in mail.as_string()  # neither the session's name nor its notes
+    row = Notification.objects.get(session=session, kind="confirmation")
+    assert (row.channel, row.status) == ("email", "sent")
