@@ -464,7 +464,17 @@ def availability_run(ctx: Context, p: dict[str, Any]) -> list[int]:
 
 
 def feed_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    """A practitioner's feed built afresh: the feeds' body cache emptied first."""
+    cache.clear()
     return {"member": rng.choice(ctx.practitioners)}
+
+
+def feed_cached_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    """The same feed polled again unchanged (a calendar app's next poll without If-None-Match): read
+    once before the timed request, so the timed one finds its body in the cache."""
+    p = {"member": rng.choice(ctx.practitioners)}
+    feed_run(ctx, p)
+    return p
 
 
 def feed_run(ctx: Context, p: dict[str, Any]) -> list[int]:
@@ -601,6 +611,7 @@ EXTRAS = {"client_export_500": export_memory}
 MAX_REPS = {
     "availability_week_all": 40,
     "feed_year": 40,
+    "feed_year_cached": 60,
     "insights_200": 60,
     "briefing_200": 60,
     "client_export_500": 20,
@@ -620,6 +631,7 @@ CASES: dict[str, tuple[Callable[..., Any], Callable[..., list[int]], Callable[..
     "attendance_year": (income_params, attendance_run, None),
     "availability_week_all": (availability_params, availability_run, None),
     "feed_year": (feed_params, feed_run, feed_floor),
+    "feed_year_cached": (feed_cached_params, feed_run, feed_floor),
     "insights_200": (insights_params, insights_run, None),
     "briefing_200": (briefing_params, briefing_run, None),
     "notes_search": (search_params, search_run, None),

@@ -32,8 +32,10 @@ CASE_LABELS = {
     "attendance_year": "attendance report over a year by month (no floor: composite)",
     "availability_week_all": "free 50-min slots for a week of all 50 practitioners, one request each "
     "(no floor)",
-    "feed_year": "a practitioner's private calendar feed (.ics, 90 days back + 400 ahead; floor: the "
-    "same sessions)",
+    "feed_year": "a practitioner's private calendar feed (.ics, 90 days back + 400 ahead), built afresh "
+    "(the body cache emptied; floor: the same sessions)",
+    "feed_year_cached": "the same feed polled again unchanged: its version checked, its body from the "
+    "cache (floor: the same sessions)",
     "insights_200": "insights (summary, themes, trends) over 200 sessions of one client, cache cold "
     "(no floor)",
     "briefing_200": "pre-session briefing of a client with ≥200 earlier sessions, cache cold (no floor)",
@@ -53,6 +55,7 @@ P95_TARGETS = {
     "income_year_by_month": 200.0,
     "availability_week_all": 1000.0,
     "feed_year": 500.0,
+    "feed_year_cached": 50.0,
     "insights_200": 200.0,
     "briefing_200": 200.0,
     "notes_search": 200.0,

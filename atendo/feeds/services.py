@@ -20,6 +20,7 @@ import secrets
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Max, QuerySet
 from django.urls import reverse
@@ -154,10 +155,27 @@ class Version:
 
 
 def feed_version(feed: CalendarFeed, qs: QuerySet[Session]) -> Version:
-    agg = qs.order_by().aggregate(n=Count("pk"), last=Max("updated_at"))
-    last = max(filter(None, [agg["last"], feed.updated_at]))
-    raw = f"{feed.pk}:{feed.initials_only}:{agg['n']}:{last.isoformat()}"
+    """The feed's version: it changes when any of its sessions, their clients (a name in a title),
+    the workspace (its address), the feed's settings or what its member may read changes."""
+    agg = qs.order_by().aggregate(n=Count("pk"), last=Max("updated_at"), clients=Max("client__updated_at"))
+    last = max(filter(None, [agg["last"], agg["clients"], feed.updated_at, feed.workspace.updated_at]))
+    names = feed.member.has_perm("client.read")
+    raw = f"{feed.pk}:{feed.initials_only}:{names}:{agg['n']}:{last.isoformat()}"
     return Version(etag='"' + hashlib.sha256(raw.encode()).hexdigest()[:32] + '"', last_modified=last)
+
+
+BODY_CACHE_SECONDS = 6 * 3600
+
+
+def feed_body(feed: CalendarFeed, sessions: QuerySet[Session], version: Version) -> bytes:
+    """The feed's iCalendar text, kept in the cache under its version: calendar apps poll often and
+    `icalendar` takes about a millisecond per event, so an unchanged year is not built again."""
+    key = f"feeds:ics:{feed.pk}:{version.etag.strip(chr(34))}"
+    body = cache.get(key)
+    if body is None:
+        body = feed_ics(feed, sessions.select_related("client", "practitioner__user", "workspace"))
+        cache.set(key, body, BODY_CACHE_SECONDS)
+    return bytes(body)
 
 
 def client_label(name: str, initials_only: bool) -> str:

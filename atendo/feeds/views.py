@@ -65,7 +65,7 @@ def feed_ics(request: HttpRequest, token: str) -> HttpResponse:
         and "If-None-Match" not in request.headers
     ):
         return HttpResponseNotModified()
-    body = services.feed_ics(feed, sessions.select_related("client", "practitioner__user"))
+    body = services.feed_body(feed, sessions, version)
     CalendarFeed.objects.filter(pk=feed.pk).update(last_used_at=timezone.now())
     response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
     response["ETag"] = version.etag

@@ -131,3 +131,32 @@ def test_the_page_makes_shows_and_revokes(page_client, therapist, assistant, boo
     feed.refresh_from_db()
     assert feed.revoked_at is not None
     assert "Every session" in page_client(assistant).get("/w/serena/settings/calendar-feed/").content.decode()
+
+
+def test_an_unchanged_feed_is_served_from_the_cache_and_a_change_shows(api, therapist, booked, workspace):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    mine, _theirs = booked
+    url = _path(api(therapist).post("calendar-feeds", {}).json()["url"])
+    with CaptureQueriesContext(connection) as built:
+        first = HttpClient().get(url)
+    with CaptureQueriesContext(connection) as cached:
+        second = HttpClient().get(url)
+    assert second.content == first.content and second["ETag"] == first["ETag"]
+    assert len(cached.captured_queries) == len(built.captured_queries) - 1  # no read of the events
+    # A renamed client is a new version: the title follows at once.
+    client = mine.client
+    client.name = "Mariana Costa"
+    client.save()
+    renamed = HttpClient().get(url)
+    assert renamed["ETag"] != first["ETag"]
+    assert [str(e["summary"]) for e in _events(renamed)] == ["Mariana C."]
+    # A member who can no longer read clients gets titles without names, not the cached ones.
+    role = therapist.role
+    role.permissions = [p for p in role.permissions if p != "client.read"]
+    role.save()
+    therapist.refresh_from_db()
+    nameless = HttpClient().get(url)
+    assert nameless.status_code == 200 and nameless["ETag"] != renamed["ETag"]
+    assert [str(e["summary"]) for e in _events(nameless)] == ["Session"]
