@@ -446,6 +446,11 @@
       buttonText: cfg.button_text,
       height: "100%",
       firstDay: 1,
+      // English days spell their month ("Wed 2 Dec"): 02/12 is 2 December to some readers and
+      // February 12 to others, as the pages' dates spell it too.
+      views: cfg.locale.startsWith("en")
+        ? { timeGridWeek: { dayHeaderFormat: { weekday: "short", day: "numeric", month: "short" } } }
+        : {},
       expandRows: true,
       stickyHeaderDates: true,
       slotDuration,
