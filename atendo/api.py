@@ -17,6 +17,7 @@ from atendo.insights import api as insights_api
 from atendo.recording import api as recording_api
 from atendo.reminders import api as reminders_api
 from atendo.reports import api as reports_api
+from atendo.retention import api as retention_api
 from atendo.scheduling import api as scheduling_api
 from atendo.therapies import api as therapies_api
 from atendo.trail import api as trail_api
@@ -59,5 +60,6 @@ for _router in (
     exports_api.router,
     reminders_api.router,
     feeds_api.router,
+    retention_api.router,
 ):
     api.add_router("/", _router)

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "atendo.exports",
     "atendo.reminders",
     "atendo.feeds",
+    "atendo.retention",
     "atendo.demo",
 ]
 

@@ -20,6 +20,7 @@ from atendo.recording import urls as recording_urls
 from atendo.reminders import public_urls as reminders_public_urls
 from atendo.reminders import urls as reminders_urls
 from atendo.reports import urls as reports_urls
+from atendo.retention import urls as retention_urls
 from atendo.scheduling import urls as scheduling_urls
 from atendo.therapies import urls as therapies_urls
 from atendo.trail import urls as trail_urls
@@ -59,5 +60,6 @@ urlpatterns += [
         exports_urls,
         reminders_urls,
         feeds_urls,
+        retention_urls,
     )
 ]

@@ -20,6 +20,9 @@ CATALOGUE: dict[str, str | Promise] = {
     # choosing who is assigned is its own privilege, never a side effect of editing or booking.
     "client.assign": _("Assign practitioners to clients"),
     "client.fields.manage": _("Manage client fields"),
+    # Anonymising a client on request (LGPD art. 18) and keeping the log of such requests
+    # (atendo/retention). Owner by default; an erasure also needs clinical access to the client.
+    "client.erase": _("Erase clients' identifying data and keep the data-subject request log"),
     "clinical.read_own": _("Read clinical content of own clients"),
     "clinical.read_all": _("Read all clinical content"),
     "billing.read": _("See payments and invoices"),
