@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from atendo.billing import api as billing_api
+from atendo.booking import api as booking_api
 from atendo.clients import api as clients_api
 from atendo.core import api_errors
 from atendo.evaluations import api as evaluations_api
@@ -61,5 +62,6 @@ for _router in (
     reminders_api.router,
     feeds_api.router,
     retention_api.router,
+    booking_api.router,
 ):
     api.add_router("/", _router)

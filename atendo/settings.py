@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "atendo.reminders",
     "atendo.feeds",
     "atendo.retention",
+    "atendo.booking",
     "atendo.demo",
 ]
 

@@ -7,6 +7,8 @@ from django.urls import include, path
 from atendo.accounts import urls as accounts_urls
 from atendo.api import api
 from atendo.billing import urls as billing_urls
+from atendo.booking import public_urls as booking_public_urls
+from atendo.booking import urls as booking_urls
 from atendo.clients import urls as clients_urls
 from atendo.evaluations import urls as evaluations_urls
 from atendo.exports import urls as exports_urls
@@ -37,6 +39,7 @@ urlpatterns = [
     # No log-in: a client's reminder link, the WhatsApp webhook, calendar feeds (the URL is the secret).
     path("", include(reminders_public_urls)),
     path("", include(feeds_public_urls)),
+    path("", include(booking_public_urls)),
 ]
 
 # Each app's pages under /w/<workspace_slug>/, in the namespace its `app_name` gives (e.g.
@@ -61,5 +64,6 @@ urlpatterns += [
         reminders_urls,
         feeds_urls,
         retention_urls,
+        booking_urls,
     )
 ]

@@ -1,0 +1,209 @@
+"""API: the workspace's booking settings (members), and the public booking doors (no log-in).
+
+Public: `/public/book/{workspace_slug}/services`, `…/practitioners`, `…/slots`, `POST …/bookings`.
+They answer 404 alike for an unknown workspace and one whose booking is off, name no client, no
+session and no staff e-mail, and are rate-limited per address (and bookings per e-mail too).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema, Status
+
+from atendo.accounts.forms import client_ip
+from atendo.booking import selectors, services, throttle
+from atendo.core.api_schemas import ErrorOut, Id, InputSchema
+from atendo.workspaces.api_auth import api_member
+
+router = Router(tags=["online booking"])
+WS = "/workspaces/{workspace_slug}"
+PUBLIC = "/public/book/{workspace_slug}"
+PUBLIC_ERRORS: dict[int, Any] = {404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
+
+
+class BookingSettingsOut(Schema):
+    enabled: bool
+    therapy_type_ids: list[int]
+    practitioner_ids: list[int]
+    lead_minutes: int = Field(description="Minimum notice before a bookable start")
+    horizon_days: int = Field(description="How many days ahead clients may book")
+    buffer_minutes: int = Field(description="Kept free before and after each session of the practitioner")
+    new_clients: bool = Field(description="Whether people not yet clients may book (else known e-mails only)")
+    needs_approval: bool = Field(
+        description="Always false: bookings are not held for approval (docs/booking.md)"
+    )
+    public_url: str
+
+
+class BookingSettingsIn(InputSchema):
+    enabled: bool | None = None
+    therapy_type_ids: list[int] | None = None
+    practitioner_ids: list[int] | None = None
+    lead_minutes: int | None = None
+    horizon_days: int | None = None
+    buffer_minutes: int | None = None
+    new_clients: bool | None = None
+
+
+def _settings_json(bs: Any) -> dict[str, Any]:
+    return {**services.settings_to_json(bs), "public_url": services.public_url(bs.workspace.slug)}
+
+
+@router.get(f"{WS}/booking-settings", response=BookingSettingsOut)
+def booking_settings_get(request: HttpRequest, workspace_slug: str) -> Any:
+    """The workspace's online booking settings (`workspace.manage`)."""
+    member = api_member(request, workspace_slug)
+    return _settings_json(services.booking_settings_get(member=member))
+
+
+@router.patch(f"{WS}/booking-settings", response=BookingSettingsOut)
+def booking_settings_patch(request: HttpRequest, workspace_slug: str, payload: BookingSettingsIn) -> Any:
+    """Change some settings (only the keys sent)."""
+    member = api_member(request, workspace_slug)
+    changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
+    return _settings_json(services.booking_settings_update(member=member, changes=changes))
+
+
+# --- public ---------------------------------------------------------------------------------------
+
+
+class ServiceOut(Schema):
+    id: int
+    name: str
+    duration_minutes: int
+
+
+class PractitionerOut(Schema):
+    id: int
+    name: str
+
+
+class ServiceList(Schema):
+    practice: str
+    timezone: str
+    items: list[ServiceOut]
+    next_cursor: str | None
+
+
+class PractitionerList(Schema):
+    items: list[PractitionerOut]
+    next_cursor: str | None
+
+
+class SlotOut(Schema):
+    starts_at: str = Field(description="ISO 8601 with the practice's offset")
+    ends_at: str
+    practitioner_ids: list[int] = Field(description="Who is free then")
+
+
+class SlotList(Schema):
+    items: list[SlotOut]
+    next_cursor: str | None
+
+
+class SlotQuery(Schema):
+    therapy_type_id: Id
+    practitioner_id: Id | None = Field(None, description="Omit for anyone")
+    start: str = Field(description="First day, YYYY-MM-DD (practice's time zone)")
+    end: str | None = Field(None, description="Last day, YYYY-MM-DD (default: start; at most 14 days)")
+
+
+class BookingIn(InputSchema):
+    therapy_type_id: Id
+    practitioner_id: Id | None = Field(None, description="Omit (or null) for anyone free then")
+    starts_at: str = Field(description="One of the slots' starts_at")
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=254)
+    phone: str = Field("", max_length=40)
+    consent: bool = Field(description="The privacy notice was accepted (must be true)")
+    language: str = Field("", description='"en" or "pt-br" for the e-mail (default: the request\'s)')
+
+
+class BookingOut(Schema):
+    status: str = Field(description='Always "check_email": the e-mail tells the rest')
+    starts_at: str
+    ends_at: str
+    practitioner: str
+    service: str
+    message: str
+
+
+def _read(request: HttpRequest) -> None:
+    throttle.hit("read_ip", client_ip(request) or "unknown")
+
+
+@router.get(f"{PUBLIC}/services", auth=None, response={200: ServiceList, **PUBLIC_ERRORS})
+def public_services(request: HttpRequest, workspace_slug: str) -> Any:
+    """The services that can be booked online (404 when booking is off)."""
+    _read(request)
+    offer = selectors.offer_for(workspace_slug)
+    return {
+        "practice": offer.workspace.name,
+        "timezone": offer.workspace.timezone,
+        "items": [
+            {"id": t.pk, "name": t.name, "duration_minutes": offer.duration(t)} for t in offer.services
+        ],
+        "next_cursor": None,
+    }
+
+
+@router.get(f"{PUBLIC}/practitioners", auth=None, response={200: PractitionerList, **PUBLIC_ERRORS})
+def public_practitioners(request: HttpRequest, workspace_slug: str) -> Any:
+    """Who can be booked online: display names only."""
+    _read(request)
+    offer = selectors.offer_for(workspace_slug)
+    return {"items": [{"id": p.pk, "name": p.display_name} for p in offer.practitioners], "next_cursor": None}
+
+
+@router.get(f"{PUBLIC}/slots", auth=None, response={200: SlotList, **PUBLIC_ERRORS})
+def public_slots(request: HttpRequest, workspace_slug: str, query: Query[SlotQuery]) -> Any:
+    """Free slots for a service on the days [start, end] (at most 14), with one practitioner or anyone."""
+    _read(request)
+    offer = selectors.offer_for(workspace_slug)
+    first, last = selectors.parse_days(offer, query.start, query.end)
+    slots = selectors.open_slots(
+        offer,
+        therapy_type_id=query.therapy_type_id,
+        practitioner_id=query.practitioner_id,
+        first=first,
+        last=last,
+    )
+    return {"items": [services.slot_json(offer, s) for s in slots], "next_cursor": None}
+
+
+@router.post(f"{PUBLIC}/bookings", auth=None, response={202: BookingOut, 409: ErrorOut, **PUBLIC_ERRORS})
+def public_book(request: HttpRequest, workspace_slug: str, payload: BookingIn) -> Any:
+    """Book a slot. The answer is the same for every e-mail address; the e-mail says the rest (a
+    link to confirm, valid for the hold). A slot taken meanwhile: 409 `slot_taken` with `next_slots`."""
+    language = payload.language if payload.language in services.LANGUAGES else _request_language(request)
+    answer = services.booking_create(
+        workspace_slug=workspace_slug,
+        therapy_type_id=payload.therapy_type_id,
+        practitioner_id=payload.practitioner_id,
+        starts_at=payload.starts_at,
+        name=payload.name,
+        email=payload.email,
+        phone=payload.phone,
+        consent=payload.consent,
+        ip=client_ip(request) or "unknown",
+        language=language,
+    )
+    tz = answer.offer.workspace.tz
+    return Status(
+        202,
+        {
+            "status": "check_email",
+            "starts_at": answer.starts_at.astimezone(tz).isoformat(timespec="seconds"),
+            "ends_at": answer.ends_at.astimezone(tz).isoformat(timespec="seconds"),
+            "practitioner": answer.practitioner.display_name,
+            "service": answer.therapy_type.name,
+            "message": services.done_message(),
+        },
+    )
+
+
+def _request_language(request: HttpRequest) -> str:
+    language = (getattr(request, "LANGUAGE_CODE", "") or "en").lower()
+    return "pt-br" if language.startswith("pt") else "en"

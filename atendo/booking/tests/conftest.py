@@ -1,0 +1,54 @@
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from atendo.booking.models import BookingSettings
+from atendo.reminders.tests.servers import SmtpServer, smtp_server
+from tests.factories import TherapyTypeFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters() -> Iterator[None]:
+    """Rate-limit counters live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[SmtpServer]:
+    for server in smtp_server():
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = server.host
+        settings.EMAIL_PORT = server.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        yield server
+
+
+@pytest.fixture
+def booking_on(workspace: Any, therapist: Any, other_therapist: Any) -> BookingSettings:
+    """Online booking on in serena: one 50-minute service, Theo and Olga bookable, no notice."""
+    service = TherapyTypeFactory(workspace=workspace, name="Psicoterapia", default_duration_minutes=50)
+    bs, _created = BookingSettings.objects.get_or_create(workspace=workspace)
+    bs.enabled = True
+    bs.therapy_type_ids = [service.pk]
+    bs.practitioner_ids = [therapist.pk, other_therapist.pk]
+    bs.lead_minutes = 60
+    bs.horizon_days = 60
+    bs.save()
+    return bs
+
+
+def next_weekday(days: int = 7) -> dt.date:
+    """A Wednesday at least `days` ahead (inside the default working hours)."""
+    day = dt.date.today() + dt.timedelta(days=days)
+    while day.weekday() != 2:
+        day += dt.timedelta(days=1)
+    return day
