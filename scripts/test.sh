@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 PY=${VENV:-.venv}/bin/python
 PG_URL=${TEST_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}
 WORKERS=${TEST_WORKERS:-2}
+# Compiled modules are written (and so shared by every worker and the second database's run) even
+# where the environment says not to: otherwise each of the four processes compiles the whole code.
+unset PYTHONDONTWRITEBYTECODE
 
 run_pytest() {  # $1 = label; the rest = environment assignments then pytest arguments
   local label=$1
@@ -46,12 +49,17 @@ else
   echo "WARNING: PostgreSQL is not reachable; only SQLite runs (CI=true would fail here)." >&2
 fi
 
-run_pytest SQLite -u DATABASE_URL "$PY" -m pytest -n "$WORKERS" "$@"
+# loadgroup: tests spread one by one, except those marked with an xdist_group, which stay on one
+# worker (the modules whose costly module fixture would otherwise be built on both).
+DIST=(-n "$WORKERS")
+[ "$WORKERS" = 0 ] || DIST+=(--dist loadgroup)
+
+run_pytest SQLite -u DATABASE_URL "$PY" -m pytest "${DIST[@]}" "$@"
 sqlite_rc=$?
 
 pg_rc=0
 if [ $pg = yes ]; then
-  run_pytest PostgreSQL DATABASE_URL="$PG_URL" "$PY" -m pytest -n "$WORKERS" "$@"
+  run_pytest PostgreSQL DATABASE_URL="$PG_URL" "$PY" -m pytest "${DIST[@]}" "$@"
   pg_rc=$?
 fi
 

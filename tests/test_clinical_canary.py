@@ -37,6 +37,7 @@ from pypdf import PdfReader
 
 from atendo.accounts.models import ApiToken
 from atendo.api import api as ninja_api
+from atendo.booking.tests.canary import booking_token
 from atendo.workspaces.models import Role
 from conftest import ApiClient
 from tests.canary_data import NUMBERS, PREFIX, SLUG, STRUCTURAL_KEYS, YEARS, Planted, marker, planted_practice
@@ -95,7 +96,7 @@ def _ids(planted: Planted) -> dict[str, list[Any]]:
         # and a reminder's link to the clinical session: doors without a log-in, crawled by all.
         "feed_id": [f.pk for f, _url in _feeds(planted)],
         "token": [url.rsplit("/", 1)[-1].removesuffix(".ics") for _f, url in _feeds(planted)]
-        + [_reminder_token(planted)],
+        + [_reminder_token(planted), booking_token(planted)],
         "token_id": [token],
         "field_id": [planted.field_ids["pre_list"], planted.field_ids["c_group"]],
         "therapy_type_id": [planted.therapy_type_id],
@@ -407,7 +408,13 @@ def leaks(response: Response) -> list[str]:
 # --- the tests --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("who", ["assistant", "other_therapist", "auditor"])
+# The tests that read the same persona's crawl share an xdist group, so one worker crawls it once
+# (`make test` runs `--dist loadgroup`); each persona's crawl is the costly part of this module.
+AUDITOR = pytest.mark.xdist_group("canary-auditor")
+OWNER = pytest.mark.xdist_group("canary-owner")
+
+
+@pytest.mark.parametrize("who", ["assistant", "other_therapist", pytest.param("auditor", marks=AUDITOR)])
 def test_a_non_reader_never_receives_clinical_content(planted, crawled, who):
     responses = crawled(who)
     found = {r.url: leaks(r) for r in responses}
@@ -416,7 +423,7 @@ def test_a_non_reader_never_receives_clinical_content(planted, crawled, who):
     assert sum(r.status == 200 for r in responses) > 50
 
 
-@pytest.mark.parametrize("who", ["owner", "therapist"])
+@pytest.mark.parametrize("who", [pytest.param("owner", marks=OWNER), "therapist"])
 def test_a_reader_receives_every_marker_somewhere(planted, crawled, who):
     responses = crawled(who)
     text = "\n".join(r.text for r in responses)
@@ -427,6 +434,7 @@ def test_a_reader_receives_every_marker_somewhere(planted, crawled, who):
     assert missing == []
 
 
+@AUDITOR
 def test_the_auditor_reads_the_trail_with_neutral_labels(planted, crawled):
     trail = [r for r in crawled("auditor") if "/audit" in r.url and r.status == 200]
     assert trail, "the auditor's crawl reached the audit trail"
@@ -511,6 +519,7 @@ def test_a_clinical_field_filter_answers_a_non_reader_the_same_for_any_guess(pla
         assert (right.status_code, right.json()) == (wrong.status_code, wrong.json())
 
 
+@OWNER
 def test_the_trail_changes_never_carry_clinical_text(planted, crawled):
     """Even to the owner: an event records *that* notes or values changed, never what they say."""
     events = [

@@ -50,7 +50,8 @@ from atendo.workspaces.models import Membership, Role
 from conftest import ApiClient
 from tests.canary_data import PREFIX, SLUG, STRUCTURAL_KEYS, Planted, planted_practice
 
-pytestmark = pytest.mark.django_db
+# One worker builds the module's planted practice once (`make test` runs `--dist loadgroup`).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("canary-writes")]
 
 API_PREFIX = "/api/v1"
 WRITE_METHODS = ("post", "put", "patch", "delete")

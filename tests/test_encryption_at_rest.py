@@ -25,7 +25,8 @@ from tests.encryption_canary import (
     raw_database,
 )
 
-pytestmark = pytest.mark.django_db
+# One worker builds the module's planted practice once (`make test` runs `--dist loadgroup`).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("encryption-at-rest")]
 
 
 @pytest.fixture(scope="module")

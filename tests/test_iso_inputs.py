@@ -22,7 +22,8 @@ from conftest import ApiClient
 from tests.canary_data import Planted, planted_practice
 from tests.test_clinical_canary import _links, page_urls
 
-pytestmark = pytest.mark.django_db
+# One worker builds the module's planted practice once (`make test` runs `--dist loadgroup`).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("iso-inputs")]
 
 PATTERNS = {
     "date": re.compile(r"^\d{4}-\d{2}-\d{2}$"),

@@ -195,25 +195,40 @@ def pix_txid(payment: Payment) -> str:
     return pix.clean_txid(f"ATENDO{payment.pk}")
 
 
-def payment_pix(workspace: Any, payment: Payment, settings: PixSettings | None) -> PixCode | None:
-    """The PIX code of an amount due (pending or overdue, above zero) of a BRL workspace with a
-    PIX key; None otherwise. The caller has checked `billing.read` on this payment."""
+def _pix_code(
+    workspace: Any, settings: PixSettings | None, *, owner_id: int, currency: str, amount: Any, txid: str
+) -> str:
+    """The one check of every PIX code: a BRL workspace with a key, an amount of its own above zero
+    in reais. -> the BR Code payload, or "" when there is none to give."""
     if settings is None or not settings.key or workspace.currency != PIX_CURRENCY:
-        return None
-    if payment.workspace_id != workspace.pk or payment.status not in OUTSTANDING_STATUSES:
-        return None
-    if payment.currency != PIX_CURRENCY or payment.amount <= 0:
-        return None
-    txid = pix_txid(payment)
-    payload = pix.static_payload(
+        return ""
+    if owner_id != workspace.pk or currency != PIX_CURRENCY or amount <= 0:
+        return ""
+    return pix.static_payload(
         key=settings.key,
         name=settings.merchant_name,
         city=settings.city,
-        amount=payment.amount,
+        amount=amount,
         txid=txid,
         description=settings.description,
     )
-    return PixCode(payload=payload, amount=payment.amount, txid=txid)
+
+
+def payment_pix(workspace: Any, payment: Payment, settings: PixSettings | None) -> PixCode | None:
+    """The PIX code of an amount due (pending or overdue, above zero) of a BRL workspace with a
+    PIX key; None otherwise. The caller has checked `billing.read` on this payment."""
+    if payment.status not in OUTSTANDING_STATUSES:
+        return None
+    txid = pix_txid(payment)
+    payload = _pix_code(
+        workspace,
+        settings,
+        owner_id=payment.workspace_id,
+        currency=payment.currency,
+        amount=payment.amount,
+        txid=txid,
+    )
+    return PixCode(payload=payload, amount=payment.amount, txid=txid) if payload else None
 
 
 def payment_pix_for(member: Membership, payment_id: int) -> PixCode:
@@ -231,19 +246,13 @@ def payment_pix_for(member: Membership, payment_id: int) -> PixCode:
 def invoice_pix_payload(member: Membership, invoice: Invoice) -> str:
     """The PIX code printed on an issued, unpaid invoice of a BRL workspace with a PIX key (its
     total; txid from the invoice number), else "". The caller read the invoice with `billing.read`."""
-    settings = pix_settings_for(member)
-    workspace = member.workspace
-    if settings is None or not settings.key or workspace.currency != PIX_CURRENCY:
+    if invoice.status != InvoiceStatus.ISSUED:
         return ""
-    if invoice.workspace_id != workspace.pk or invoice.status != InvoiceStatus.ISSUED:
-        return ""
-    if invoice.currency != PIX_CURRENCY or invoice.total <= 0:
-        return ""
-    return pix.static_payload(
-        key=settings.key,
-        name=settings.merchant_name,
-        city=settings.city,
+    return _pix_code(
+        member.workspace,
+        pix_settings_for(member),
+        owner_id=invoice.workspace_id,
+        currency=invoice.currency,
         amount=invoice.total,
         txid=pix.clean_txid(f"ATENDOF{invoice.number}"),
-        description=settings.description,
     )

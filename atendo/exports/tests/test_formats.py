@@ -34,7 +34,8 @@ from conftest import ApiClient
 from tests.canary_data import EXPORT_FORMATS, NUMBERS, Planted, marker, planted_practice
 from tests.test_clinical_canary import Response, leaks
 
-pytestmark = pytest.mark.django_db
+# One worker builds the module's planted practice once (`make test` runs `--dist loadgroup`).
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("export-formats")]
 
 READERS = ("owner", "therapist")
 NON_READERS = ("assistant", "other_therapist", "auditor")
