@@ -188,7 +188,7 @@ def erasure_plan(member: Membership, client: Client) -> ErasurePlan:
         .filter(client_id=client.pk)
         .exists(),
         upcoming_sessions=Session.objects.for_workspace(member.workspace_id)
-        .filter(client_id=client.pk, starts_at__gte=timezone.now())
+        .filter(client_id=client.pk, starts_at__gte=timezone.now(), status="scheduled")
         .count(),
     )
 

@@ -176,3 +176,9 @@ def test_the_purge_of_one_workspace_leaves_another_alone(
         purge_expired_clients.call()
     assert Client.objects.filter(pk=theirs.pk).exists()
     assert not DataRequest.objects.filter(workspace=outsider.workspace).exists()
+
+
+def test_the_purge_runs_daily():
+    from atendo.core.periodic import periodic_of
+
+    assert periodic_of(purge_expired_clients).interval == dt.timedelta(days=1)
