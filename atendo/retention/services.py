@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from atendo.accounts.signin import require_recent_sign_in
 from atendo.audit.services import audit_record
 from atendo.billing.models import Invoice, InvoiceStatus, Payment
+from atendo.booking.models import Booking
 from atendo.clients.models import Client
 from atendo.clients.serializers import client_definitions
 from atendo.clinical import crypto
@@ -282,6 +283,13 @@ def client_erase(
         else (0, {})
     )
     ClientReminderPrefs.objects.for_workspace(workspace).filter(client_id=client.pk).delete()
+    # The address an online booking was made for (its provenance stays: when, confirmed or not).
+    bookings = (
+        Booking.objects.for_workspace(workspace)
+        .filter(client_id=client.pk)
+        .exclude(email="")
+        .update(email="")
+    )
     exports = _delete_exports(workspace, client.pk)
     if plan.field_keys:
         content_changed(workspace_id=workspace.pk, client_ids=[client.pk])
@@ -291,6 +299,7 @@ def client_erase(
         "cleared": cleared,
         "attachments": attachments,
         "exports": exports,
+        "bookings": bookings,
         "reminder_prefs": plan.reminder_prefs,
         "kept": ["sessions", "evaluations", "payments", "invoices", "clinical_fields"],
     }

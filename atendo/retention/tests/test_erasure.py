@@ -9,6 +9,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from atendo.audit.models import AuditEvent
+from atendo.booking.models import Booking
 from atendo.clients.models import Client
 from atendo.clients.services import client_create
 from atendo.files.models import Attachment
@@ -67,6 +68,9 @@ def record(workspace: Workspace, owner: Membership, therapist: Membership) -> di
     )
     ClientReminderPrefs.objects.create(workspace=workspace, client=client, channel="email", language="pt-BR")
     session = SessionFactory(client=client, practitioner=therapist, notes=NOTES)
+    Booking.objects.create(
+        workspace=workspace, session=session, client=client, email=EMAIL, confirmed_at=session.created_at
+    )
     upload.refresh_from_db()
     return {"client": client, "session": session, "upload": upload}
 
@@ -106,6 +110,9 @@ def test_erasure_anonymises_exactly_the_identifying_data(
     assert not Attachment.objects.filter(pk=record["upload"].pk).exists()
     assert not attachment_storage().exists(stored_name)
     assert not ClientReminderPrefs.objects.filter(client_id=client.pk).exists()
+    booking = Booking.objects.get(client_id=client.pk)
+    assert booking.email == "" and booking.confirmed_at is not None
+    assert body["details"]["bookings"] == 1
 
 
 def test_the_clinical_record_stays_readable_to_its_readers(api, owner, therapist, record):
