@@ -152,27 +152,33 @@ def unconfirmed(
 def payments_due(
     member: Membership, practitioner_id: int | None, *, limit: int = TODO_LIMIT
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Pending and overdue payments (of the practitioner's sessions), the oldest due first."""
-    qs = Payment.objects.for_workspace(member.workspace).filter(
-        status__in=(PaymentStatus.PENDING, PaymentStatus.OVERDUE)
-    )
+    """Pending and overdue payments (of the practitioner's sessions), the oldest due first.
+
+    One query per status, each reading the (workspace, status, due date) index in its order and
+    stopping at `limit + 1` rows, then merged: a single query over both statuses must sort every
+    outstanding payment of the practice (hundreds of thousands in a large one) to find the first few."""
+    qs = Payment.objects.for_workspace(member.workspace)
     if practitioner_id is not None:
         qs = qs.filter(session__practitioner_id=practitioner_id)
-    rows, more = _capped(
-        qs.order_by("due_date", "id").values(
-            "id",
-            "session_id",
-            "session__client_id",
-            "session__client__name",
-            "session__starts_at",
-            "amount",
-            "currency",
-            "status",
-            "due_date",
-            "fee",
-        ),
-        limit,
+    columns = (
+        "id",
+        "session_id",
+        "session__client_id",
+        "session__client__name",
+        "session__starts_at",
+        "amount",
+        "currency",
+        "status",
+        "due_date",
+        "fee",
     )
+    merged = [
+        row
+        for status in (PaymentStatus.PENDING, PaymentStatus.OVERDUE)
+        for row in qs.filter(status=status).order_by("due_date", "id").values(*columns)[: limit + 1]
+    ]
+    merged.sort(key=lambda r: (r["due_date"], r["id"]))
+    rows, more = merged[:limit], len(merged) > limit
     tz = member.workspace.tz
     return [
         {
