@@ -104,7 +104,7 @@ class SlotList(Schema):
 
 
 class SlotQuery(Schema):
-    therapy_type_id: Id
+    therapy_type_id: Id | None = Field(None, description="The service (optional when one is offered)")
     practitioner_id: Id | None = Field(None, description="Omit for anyone")
     start: str = Field(description="First day, YYYY-MM-DD (practice's time zone)")
     end: str | None = Field(None, description="Last day, YYYY-MM-DD (default: start; at most 14 days)")
@@ -130,15 +130,28 @@ class BookingOut(Schema):
     message: str
 
 
-def _read(request: HttpRequest) -> None:
-    throttle.hit("read_ip", client_ip(request) or "unknown")
+BOOKING_RESPONSES: dict[int, Any] = {202: BookingOut, 409: ErrorOut, **PUBLIC_ERRORS}
 
 
-@router.get(f"{PUBLIC}/services", auth=None, response={200: ServiceList, **PUBLIC_ERRORS})
+def _open_door(request: HttpRequest) -> selectors.Offer:
+    """The public operations' gate, run before any input is read (Ninja runs `auth` first): reads
+    are counted per address, and an unknown workspace or one whose booking is off is 404 whatever
+    the request carries. No log-in: the "auth" is only this check (and documents no scheme)."""
+    if request.method == "GET":
+        throttle.hit("read_ip", client_ip(request) or "unknown")
+    match = request.resolver_match
+    return selectors.offer_for(match.kwargs.get("workspace_slug") if match else None)
+
+
+def _offer(request: HttpRequest) -> selectors.Offer:
+    offer = getattr(request, "auth", None)
+    return offer if isinstance(offer, selectors.Offer) else _open_door(request)
+
+
+@router.get(f"{PUBLIC}/services", auth=_open_door, response={200: ServiceList, **PUBLIC_ERRORS})
 def public_services(request: HttpRequest, workspace_slug: str) -> Any:
     """The services that can be booked online (404 when booking is off)."""
-    _read(request)
-    offer = selectors.offer_for(workspace_slug)
+    offer = _offer(request)
     return {
         "practice": offer.workspace.name,
         "timezone": offer.workspace.timezone,
@@ -149,23 +162,22 @@ def public_services(request: HttpRequest, workspace_slug: str) -> Any:
     }
 
 
-@router.get(f"{PUBLIC}/practitioners", auth=None, response={200: PractitionerList, **PUBLIC_ERRORS})
+@router.get(f"{PUBLIC}/practitioners", auth=_open_door, response={200: PractitionerList, **PUBLIC_ERRORS})
 def public_practitioners(request: HttpRequest, workspace_slug: str) -> Any:
     """Who can be booked online: display names only."""
-    _read(request)
-    offer = selectors.offer_for(workspace_slug)
+    offer = _offer(request)
     return {"items": [{"id": p.pk, "name": p.display_name} for p in offer.practitioners], "next_cursor": None}
 
 
-@router.get(f"{PUBLIC}/slots", auth=None, response={200: SlotList, **PUBLIC_ERRORS})
+@router.get(f"{PUBLIC}/slots", auth=_open_door, response={200: SlotList, **PUBLIC_ERRORS})
 def public_slots(request: HttpRequest, workspace_slug: str, query: Query[SlotQuery]) -> Any:
     """Free slots for a service on the days [start, end] (at most 14), with one practitioner or anyone."""
-    _read(request)
-    offer = selectors.offer_for(workspace_slug)
+    offer = _offer(request)
     first, last = selectors.parse_days(offer, query.start, query.end)
+    only = offer.services[0].pk if len(offer.services) == 1 else None
     slots = selectors.open_slots(
         offer,
-        therapy_type_id=query.therapy_type_id,
+        therapy_type_id=query.therapy_type_id if query.therapy_type_id is not None else only,
         practitioner_id=query.practitioner_id,
         first=first,
         last=last,
@@ -173,7 +185,7 @@ def public_slots(request: HttpRequest, workspace_slug: str, query: Query[SlotQue
     return {"items": [services.slot_json(offer, s) for s in slots], "next_cursor": None}
 
 
-@router.post(f"{PUBLIC}/bookings", auth=None, response={202: BookingOut, 409: ErrorOut, **PUBLIC_ERRORS})
+@router.post(f"{PUBLIC}/bookings", auth=_open_door, response=BOOKING_RESPONSES)
 def public_book(request: HttpRequest, workspace_slug: str, payload: BookingIn) -> Any:
     """Book a slot. The answer is the same for every e-mail address; the e-mail says the rest (a
     link to confirm, valid for the hold). A slot taken meanwhile: 409 `slot_taken` with `next_slots`."""
