@@ -21,6 +21,7 @@ from atendo.billing.models import (
 )
 from atendo.clients.models import Client
 from atendo.core.errors import NotFound, ValidationFailed
+from atendo.scheduling.models import Session
 from atendo.workspaces.access import require
 from atendo.workspaces.models import Membership
 
@@ -41,6 +42,15 @@ def _check_choice(parameter: str, value: str, choices: list[str]) -> None:
 OUTSTANDING = "outstanding"
 OUTSTANDING_STATUSES = (PaymentStatus.PENDING.value, PaymentStatus.OVERDUE.value)
 STATUS_FILTERS = [*PaymentStatus.values, OUTSTANDING]
+
+
+def client_payments(workspace: Any, client_id: int) -> Any:
+    """A client's payments, found through the client's sessions (their (workspace, client) index)
+    and each session's one payment: joining payments to sessions to filter by client makes SQLite
+    read every payment of the practice first (0.8 s in a practice of 1,000,000 sessions). The
+    caller checks what the member may read."""
+    sessions = Session.objects.for_workspace(workspace).filter(client_id=client_id).values("id")
+    return Payment.objects.for_workspace(workspace).filter(session_id__in=sessions)
 
 
 def payments_for(
@@ -71,7 +81,7 @@ def payments_for(
             _check_choice("method", method, PaymentMethod.values)
         qs = qs.filter(method=method)
     if client_id is not None:
-        qs = qs.filter(session__client_id=client_id)
+        qs = qs & client_payments(member.workspace, client_id)
     if session_id is not None:
         qs = qs.filter(session_id=session_id)
     if practitioner_id is not None:
@@ -123,8 +133,7 @@ def client_balance(member: Membership, client_id: int) -> dict[str, Any]:
     if not Client.objects.for_workspace(member.workspace).filter(pk=client_id).exists():
         raise NotFound()
     rows = (
-        Payment.objects.for_workspace(member.workspace)
-        .filter(session__client_id=client_id)
+        client_payments(member.workspace, client_id)
         .values("status")
         .annotate(total=Sum("amount"), count=Count("id"))
         .order_by()

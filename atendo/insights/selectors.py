@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from atendo.audit.reads import read_record
-from atendo.billing.models import Payment
+from atendo.billing.selectors import client_payments
 from atendo.clients.models import Client
 from atendo.clients.selectors import client_get_for
 from atendo.clinical.access import can_read_clinical
@@ -329,8 +329,8 @@ def _attendance_rows(qs: Any) -> list[tuple[str, dt.datetime, bool]]:
 def outstanding(member: Membership, client_id: int) -> dict[str, Any]:
     """Pending and overdue payments of the client: how many, how much (a decimal string)."""
     row = (
-        Payment.objects.for_workspace(member.workspace)
-        .filter(session__client_id=client_id, status__in=["pending", "overdue"])
+        client_payments(member.workspace, client_id)
+        .filter(status__in=["pending", "overdue"])
         .aggregate(count=Count("id"), amount=Sum("amount"), overdue=Count("id", filter=Q(status="overdue")))
     )
     amount = Decimal(row["amount"] or 0).quantize(Decimal("0.01"))
