@@ -406,3 +406,22 @@ def test_the_page_walks_through_the_steps_and_books(booking_on, therapist, smtp)
 def test_the_page_speaks_portuguese(booking_on, therapist):
     r = HttpClient(HTTP_ACCEPT_LANGUAGE="pt-BR").get(f"/book/serena/?service={_service_id(booking_on)}")
     assert r.status_code == 200 and 'lang="pt-br"' in r.content.decode().lower()
+
+
+def test_two_weeks_of_slots_take_a_constant_number_of_queries(
+    booking_on, therapist, other_therapist, django_assert_max_num_queries
+):
+    day = next_weekday()
+    for hour in (9, 11, 14):  # sessions do not add queries
+        SessionFactory(
+            client=ClientFactory(workspace=therapist.workspace, name="Busy"),
+            practitioner=therapist,
+            starts_at=dt.datetime.combine(day, dt.time(hour, 0), tzinfo=therapist.workspace.tz),
+        )
+    booking_on.buffer_minutes = 10
+    booking_on.save()
+    last = day + dt.timedelta(days=13)
+    url = f"{PUBLIC}/slots?therapy_type_id={_service_id(booking_on)}&start={day}&end={last}"
+    with django_assert_max_num_queries(12):
+        r = HttpClient().get(url)
+    assert r.status_code == 200 and len(r.json()["items"]) > 50
