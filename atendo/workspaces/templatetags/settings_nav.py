@@ -117,9 +117,17 @@ def settings_sections(member: Any) -> list[SettingsSection]:
         ),
         (
             _("Reminders and calendar"),
+            "booking",
+            _("Online booking"),
+            _("A public page where clients book a free time themselves."),
+            "workspace.manage",
+            page("booking:settings"),
+        ),
+        (
+            _("Reminders and calendar"),
             "reminders",
             _("Reminders"),
-            _("E-mail and WhatsApp reminders before each session, and the client's confirmation link."),
+            _("E-mail, WhatsApp and SMS reminders before each session, and the client's confirmation link."),
             "workspace.manage",
             page("reminders:settings"),
         ),
@@ -162,6 +170,14 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             _("Who changed or read what, and when."),
             "audit.read",
             page("trail:list"),
+        ),
+        (
+            _("Security and integrations"),
+            "retention",
+            _("Retention and data requests"),
+            _("How long records are kept (CFP, LGPD), clients' erasure requests and their log."),
+            "client.erase",
+            page("retention:index"),
         ),
         (
             _("Your account"),
