@@ -28,6 +28,20 @@ def _attachments_in_a_temporary_directory(tmp_path_factory: Any) -> Iterator[Non
     settings.ATTACHMENTS_ROOT, settings.EXPORTS_ROOT = previous
 
 
+@pytest.fixture(autouse=True)
+def _nothing_carries_over_between_tests() -> Iterator[None]:
+    """Each test starts from an empty cache (rate-limit counters, cached feeds and insights live
+    there, and would otherwise count one test's requests against the next) and the default
+    language (a request through the test client leaves its language active in the thread)."""
+    from django.core.cache import cache
+    from django.utils import translation
+
+    cache.clear()
+    yield
+    cache.clear()
+    translation.deactivate()
+
+
 @pytest.fixture
 def workspace(db: Any) -> Workspace:
     return WorkspaceFactory(
