@@ -170,7 +170,7 @@ BODY_CACHE_SECONDS = 6 * 3600
 def feed_body(feed: CalendarFeed, sessions: QuerySet[Session], version: Version) -> bytes:
     """The feed's iCalendar text, kept in the cache under its version: calendar apps poll often and
     `icalendar` takes about a millisecond per event, so an unchanged year is not built again."""
-    key = f"feeds:ics:{feed.pk}:{version.etag.strip(chr(34))}"
+    key = f"feeds:ics:{feed.pk}:{version.etag}"
     body = cache.get(key)
     if body is None:
         body = feed_ics(feed, sessions.select_related("client", "practitioner__user", "workspace"))

@@ -23,6 +23,7 @@ import json
 import secrets
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import make_msgid
 from typing import Any, Protocol
@@ -181,11 +182,11 @@ class SmsWebhookChannel:
             answer = json.loads(raw) if raw.strip() else {}
         except ValueError:
             answer = {}
-        provider_id = answer.get("id") or answer.get("message_id") if isinstance(answer, dict) else None
+        provider_id = (answer.get("id") or answer.get("message_id")) if isinstance(answer, dict) else None
         return str(provider_id or reference)
 
 
-BACKENDS: dict[str, type[EmailChannel] | type[WhatsAppChannel] | type[SmsWebhookChannel]] = {
+BACKENDS: dict[str, Callable[[], ChannelBackend]] = {
     "email": EmailChannel,
     "whatsapp": WhatsAppChannel,
     "sms": SmsWebhookChannel,

@@ -281,13 +281,13 @@ def invite_ics(session: Session, *, link: str) -> bytes:
     return bytes(cal.to_ical())
 
 
-def plan_confirmation(session: Session, now: dt.datetime | None = None) -> bool:
-    """The confirmation e-mail of a session its client just confirmed: one row, sent by the worker
-    like a reminder (so exactly once, retried, logged). -> whether a row was made."""
+def plan_confirmation(session: Session, now: dt.datetime | None = None) -> None:
+    """The confirmation e-mail of a session its client just confirmed: one row (a second confirm of
+    the same start makes none), sent by the worker like a reminder (so exactly once, retried, logged)."""
     if not session.client.email:
-        return False
+        return
     now = now or timezone.now()
-    made = Notification.objects.bulk_create(
+    Notification.objects.bulk_create(
         [
             Notification(
                 workspace=session.workspace,
@@ -302,7 +302,6 @@ def plan_confirmation(session: Session, now: dt.datetime | None = None) -> bool:
         ],
         ignore_conflicts=True,
     )
-    return bool(made)
 
 
 def _message(

@@ -30,7 +30,8 @@ from django.utils.translation import gettext as _
 
 from atendo.accounts.signin import require_recent_sign_in
 from atendo.audit.services import audit_record
-from atendo.billing.models import Invoice, InvoiceStatus, Payment
+from atendo.billing.models import Invoice, InvoiceStatus
+from atendo.billing.selectors import client_payments
 from atendo.booking.models import Booking
 from atendo.clients.models import Client
 from atendo.clients.serializers import client_definitions
@@ -438,7 +439,7 @@ def purge_counts(workspace: Workspace, client_id: int) -> dict[str, Any]:
     invoices = Invoice.objects.for_workspace(workspace).filter(client_id=client_id)
     return {
         "sessions": sessions.count(),
-        "payments": Payment.objects.for_workspace(workspace).filter(session__client_id=client_id).count(),
+        "payments": client_payments(workspace, client_id).count(),
         "invoices": invoices.count(),
         "invoice_numbers": sorted(n for n in invoices.values_list("number", flat=True) if n is not None),
         "evaluations": Evaluation.objects.for_workspace(workspace).filter(client_id=client_id).count(),
