@@ -7,6 +7,7 @@ screenshot under docs/screenshots/ when SCREENSHOTS=1, or always under var/scree
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -66,6 +67,10 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.js_errors = errors  # type: ignore[attr-defined]
     yield pg
+    # Requests the last page started (an htmx partial loading after a redirect) finish before the
+    # test's database is emptied: a request still writing then deadlocks PostgreSQL's TRUNCATE.
+    with contextlib.suppress(Exception):
+        pg.wait_for_load_state("networkidle", timeout=5_000)
     context.close()
 
 

@@ -4,6 +4,7 @@ fills its duration and suggests a name; "book the next one" lands a week later."
 
 from __future__ import annotations
 
+import contextlib
 import re
 
 import pytest
@@ -35,6 +36,8 @@ def page(browser, live_server):
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.js_errors = errors
     yield pg
+    with contextlib.suppress(Exception):  # as the shared `page` fixture: the last requests finish
+        pg.wait_for_load_state("networkidle", timeout=5_000)
     context.close()
 
 
