@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "atendo.feeds",
     "atendo.retention",
     "atendo.booking",
+    "atendo.intake",
     "atendo.portal",
     "atendo.demo",
 ]
