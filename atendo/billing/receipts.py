@@ -121,9 +121,14 @@ def _not_paid() -> Conflict:
 def payment_receipt(member: Membership, payment_id: int) -> Receipt:
     """The receipt of one paid payment (`billing.read`); 404 outside the workspace, 409 unpaid."""
     payment: Payment = selectors.payment_get_for(member, payment_id)
+    return receipt_of_payment(member.workspace, payment)
+
+
+def receipt_of_payment(workspace: Workspace, payment: Payment) -> Receipt:
+    """The receipt of a paid payment the caller has already found readable (the client portal's
+    door reads a client's own payments without a member); 409 unpaid."""
     if payment.status != PaymentStatus.PAID or payment.paid_date is None:
         raise _not_paid()
-    workspace = member.workspace
     session = payment.session
     language = formats.language_of(workspace.language)
     return Receipt(
