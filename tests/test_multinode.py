@@ -99,34 +99,64 @@ def _wait_ready(node: Node, timeout: float = 90) -> None:
     raise RuntimeError(f"node {node.url} did not answer in {timeout} s:\n{node.log.read_text()[-3000:]}")
 
 
+def _start_nodes(env: dict[str, str], logs: Path) -> list[Node]:
+    started: list[Node] = []
+    for i in range(2):
+        port = _free_port()
+        log = logs / f"node{i}.log"
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "atendo.wsgi", "--bind", f"127.0.0.1:{port}",
+             "--workers", "2", "--timeout", "60", "--graceful-timeout", "5"],
+            cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        started.append(Node(f"http://127.0.0.1:{port}", process, log))
+    return started
+
+
+def _stop(started: list[Node]) -> None:
+    for node in started:
+        node.process.terminate()
+    for node in started:
+        try:
+            node.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            node.process.kill()
+
+
 @pytest.fixture(scope="module")
 def nodes(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[list[Node]]:
     if connection.vendor != "postgresql":
         pytest.skip("two nodes over one database: PostgreSQL only (SQLite is one file on one machine)")
-    env = _node_env()
-    started: list[Node] = []
-    logs = tmp_path_factory.mktemp("nodes")
+    started = _start_nodes(_node_env(), tmp_path_factory.mktemp("nodes"))
     try:
-        for i in range(2):
-            port = _free_port()
-            log = logs / f"node{i}.log"
-            process = subprocess.Popen(
-                [sys.executable, "-m", "gunicorn", "atendo.wsgi", "--bind", f"127.0.0.1:{port}",
-                 "--workers", "2", "--timeout", "60", "--graceful-timeout", "5"],
-                cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT,
-            )  # fmt: skip
-            started.append(Node(f"http://127.0.0.1:{port}", process, log))
         for node in started:
             _wait_ready(node)
         yield started
     finally:
+        _stop(started)
+
+
+REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def shared_cache_nodes(nodes: list[Node], tmp_path_factory: Any) -> Iterator[list[Node]]:
+    """Two more nodes, sharing a Redis cache (REDIS_URL), as docs/scaling.md says to run them."""
+    import redis
+
+    try:
+        store = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+        store.flushdb()
+    except redis.RedisError as exc:
+        pytest.skip(f"no Redis at {REDIS_URL} ({exc}); set TEST_REDIS_URL")
+    started = _start_nodes(_node_env() | {"REDIS_URL": REDIS_URL}, tmp_path_factory.mktemp("redis-nodes"))
+    try:
         for node in started:
-            node.process.terminate()
-        for node in started:
-            try:
-                node.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                node.process.kill()
+            _wait_ready(node)
+        yield started
+    finally:
+        _stop(started)
+        store.flushdb()
 
 
 @pytest.fixture(autouse=True)
@@ -141,7 +171,11 @@ def _call(method: str, url: str, *, token: str, body: str | None = None) -> tupl
         url,
         data=body.encode() if body is not None else None,
         method=method,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json", "Accept-Language": "en"},
+        headers={
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            "Accept-Language": "en",
+        },
     )
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
@@ -188,7 +222,9 @@ def test_the_double_booking_race_has_one_winner_across_nodes(nodes, workspace, o
             f'{{"name": "Booking {i}", "client_id": {clients[i].pk}, "practitioner_id": {therapist.pk},'
             ' "starts_at": "2026-03-10T10:00", "duration_minutes": 60}'
         )
-        return _call("POST", nodes[i % 2].url + "/api/v1/workspaces/serena/sessions", token=tokens[i], body=body)
+        return _call(
+            "POST", nodes[i % 2].url + "/api/v1/workspaces/serena/sessions", token=tokens[i], body=body
+        )
 
     answers = _at_once([lambda i=i: book(i) for i in range(REQUESTS)])
     assert Counter(status for status, _ in answers) == {201: 1, 409: REQUESTS - 1}, answers
@@ -198,7 +234,9 @@ def test_the_double_booking_race_has_one_winner_across_nodes(nodes, workspace, o
 
 def test_edits_of_one_version_give_one_write_across_nodes(nodes, workspace, owner):
     client = Client.objects.create(workspace=workspace, name="Ana")
-    session = session_create(member=owner, client_id=client.pk, name="Original", starts_at="2026-03-10T10:00").session
+    session = session_create(
+        member=owner, client_id=client.pk, name="Original", starts_at="2026-03-10T10:00"
+    ).session
     tokens = [_token(owner) for _ in range(REQUESTS)]
     url = f"/api/v1/workspaces/serena/sessions/{session.pk}"
 
@@ -239,9 +277,7 @@ class Browser:
     def __init__(self, node: Node) -> None:
         self.node = node
         self.jar = http.cookiejar.CookieJar()
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect()
-        )
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar), _NoRedirect())
 
     def login(self, email: str, password: str) -> tuple[int, str]:
         with self.opener.open(self._request("/login/"), timeout=60) as page:
@@ -304,7 +340,9 @@ def test_two_workers_on_two_machines_send_each_reminder_once(nodes, workspace, o
     starts = (dt.datetime.now(SP) + dt.timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
     for i in range(8):
         client = ClientFactory(workspace=workspace, name=f"Racer {i}", email=f"c{i}@example.com")
-        SessionFactory(client=client, practitioner=therapist, by=owner, starts_at=starts - dt.timedelta(minutes=5 * i))
+        SessionFactory(
+            client=client, practitioner=therapist, by=owner, starts_at=starts - dt.timedelta(minutes=5 * i)
+        )
     now = starts - dt.timedelta(minutes=119)  # every session's 120-minute reminder is due
     for smtp in smtp_server():
         env = _node_env() | {
@@ -317,15 +355,46 @@ def test_two_workers_on_two_machines_send_each_reminder_once(nodes, workspace, o
         workers = [
             subprocess.Popen(
                 [sys.executable, "-c", WORKER, now.isoformat(), str(start)],
-                cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            )  # fmt: skip
+                cwd=ROOT,
+                env=env,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
             for _ in range(2)
         ]
         outputs = [w.communicate(timeout=120) for w in workers]
         assert [w.returncode for w in workers] == [0, 0], outputs
         sent = Notification.objects.filter(workspace=workspace, status="sent")
-        assert Notification.objects.filter(workspace=workspace, status__in=["pending", "sending"]).count() == 0
+        assert (
+            Notification.objects.filter(workspace=workspace, status__in=["pending", "sending"]).count() == 0
+        )
         assert sum(int(out.split()[-1]) for out, _err in outputs) == sent.count() >= 8
         per_session = Counter(sent.values_list("session__client__email", flat=True))
         assert set(per_session) == {f"c{i}@example.com" for i in range(8)}
         assert Counter(m["To"] for m in smtp.messages) == per_session  # each sent once, none twice
+
+
+def _signup(node: Node, i: int) -> int:
+    browser = Browser(node)
+    with browser.opener.open(browser._request("/signup/"), timeout=60) as page:
+        html = page.read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert csrf, html[:300]
+    form = urllib.parse.urlencode(
+        {"csrfmiddlewaretoken": csrf.group(1), "name": "", "email": f"x{i}@"}
+    ).encode()
+    try:
+        with browser.opener.open(browser._request("/signup/", form), timeout=60) as answer:
+            return int(answer.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_a_shared_cache_counts_rate_limits_across_nodes(shared_cache_nodes, settings):
+    """The public doors' limits live in the cache: with REDIS_URL every node and worker counts
+    together (here the sign-up page's per-address limit; online booking and the portal use the
+    same kind of counter)."""
+    limit = settings.SIGNUP_THROTTLE_MAX_PER_IP
+    statuses = [_signup(shared_cache_nodes[i % 2], i) for i in range(limit)]
+    assert 429 not in statuses, statuses  # bad forms, answered as such
+    assert [_signup(node, limit + i) for i, node in enumerate(shared_cache_nodes)] == [429, 429]
