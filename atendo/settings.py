@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "atendo.intake",
     "atendo.portal",
     "atendo.demo",
+    "atendo.backup",
 ]
 
 MIDDLEWARE = [
@@ -138,6 +139,10 @@ _test_suffix = os.environ.get("ATENDO_TEST_DB_SUFFIX", str(os.getpid()))
 if os.environ.get("DATABASE_URL"):
     _db = dj_database_url.parse(os.environ["DATABASE_URL"], conn_max_age=60, conn_health_checks=True)
     _db["TEST"] = {"NAME": f"test_atendo_{_test_suffix}"}
+    # Behind PgBouncer in transaction mode a server-side cursor (`.iterator()`) cannot outlive its
+    # transaction's server connection: DATABASE_POOLER=pgbouncer turns them off (docs/scaling.md).
+    if os.environ.get("DATABASE_POOLER", "").strip().lower() == "pgbouncer":
+        _db["DISABLE_SERVER_SIDE_CURSORS"] = True
 else:
     VAR_DIR.mkdir(parents=True, exist_ok=True)
     _db = {
