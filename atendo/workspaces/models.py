@@ -98,6 +98,15 @@ class Workspace(models.Model):
         return zoneinfo.ZoneInfo(self.timezone)
 
 
+# The built-in roles keep their English names in the database (the API, commands and code use them);
+# pages show them in the reader's language. A role the practice named itself shows as named.
+BUILTIN_ROLE_LABELS = {
+    permissions.OWNER: _("Owner"),
+    permissions.THERAPIST: _("Therapist"),
+    permissions.ASSISTANT: _("Assistant"),
+}
+
+
 class Role(TenantModel):
     """A named set of permission codes, per workspace. The Owner role always holds every code."""
 
@@ -109,7 +118,12 @@ class Role(TenantModel):
         constraints = [models.UniqueConstraint(fields=["workspace", "name"], name="role_unique_name")]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name to show: a built-in role's in the active language."""
+        return str(BUILTIN_ROLE_LABELS.get(self.name, self.name))
 
     @property
     def codes(self) -> frozenset[str]:
