@@ -104,18 +104,52 @@ class ImportRowError(Schema):
     message: str
 
 
+class ImportFill(Schema):
+    path: str = Field(description="The client field the row fills, e.g. phone or fields.cpf")
+    column: str
+
+
+class ImportConflict(ImportFill):
+    existing: str | None = Field(
+        description="The client's value, which is kept (null for a clinical field: never shown here)"
+    )
+    file: str = Field(description="The row's different value, which is not imported")
+
+
 class ImportSkipped(ImportRowError):
-    client_id: int | None = Field(None, description="The existing client with the same e-mail or phone")
-    duplicate_of_row: int | None = Field(None, description="The earlier row with the same e-mail or phone")
+    client_id: int | None = Field(None, description="The existing client this row matches")
+    client_name: str | None = Field(None, description="That client's name")
+    duplicate_of_row: int | None = Field(None, description="The earlier row this row matches")
+    matched: list[str] = Field(
+        default_factory=list, description="What matched: email, phone, fields.<tax id>"
+    )
+    action: str = Field("skip", description="What is done with the row: skip, merge or create")
+    fills: list[ImportFill] = Field(
+        default_factory=list, description="What a merge fills (empty fields only)"
+    )
+    conflicts: list[ImportConflict] = Field(
+        default_factory=list, description="Non-empty values of the client that differ from the row's: kept"
+    )
 
 
 class ImportOut(Schema):
     dry_run: bool
     created: int = Field(description="Clients created (in a dry run: that would be created)")
+    merged: int = Field(description="Existing clients completed from a duplicate row (or that would be)")
     rows: int = Field(description="Data rows read from the file")
     mapping: dict[str, str] = Field(description="Column title -> client field, as applied")
-    skipped: list[ImportSkipped]
+    skipped: list[ImportSkipped] = Field(description="The duplicate rows skipped")
+    duplicates: list[ImportSkipped] = Field(description="Every duplicate row, with what is done with it")
     errors: list[ImportRowError]
+
+
+def _json_form(text: str, path: str) -> Any:
+    if not text.strip():
+        return None
+    try:
+        return decode_json(text.encode())
+    except (ValueError, UnicodeDecodeError):
+        raise ValidationFailed.single(path, _("This is not valid JSON.")) from None
 
 
 @router.post("/workspaces/{workspace_slug}/clients/import", response={200: ImportOut, 201: ImportOut})
@@ -125,26 +159,35 @@ def clients_import(
     file: File[UploadedFile],
     mapping: Form[str] = "",
     dry_run: Form[bool] = False,
+    sheet: Form[str] = "",
+    on_duplicate: Form[str] = "skip",
+    duplicates: Form[str] = "",
 ) -> Any:
-    """Import clients from a CSV file (UTF-8 or Windows-1252, `;` or `,`; at most 5 MB and 10,000
-    rows: 413 / 422). `mapping` is JSON `{"<column title>": "name" | "email" | "phone" |
-    "birth_date" | "practitioners" | "fields.<key>" | null}`; without it the columns are mapped
-    from their titles. `dry_run=true` checks every row and writes nothing (200). Otherwise all
-    rows are created in one transaction (201), or none: any row in error answers 422
-    `import_invalid` with `errors` and `skipped` beside the usual `fields`. Duplicates (the e-mail
-    or phone of an existing client or an earlier row) are skipped and listed."""
+    """Import clients from an Excel workbook (.xlsx: its first sheet, or `sheet`) or a CSV file
+    (UTF-8 or Windows-1252, `;` or `,`); at most 5 MB and 10,000 rows (413 / 422). `mapping` is
+    JSON `{"<column title>": "name" | "email" | "phone" | "birth_date" | "practitioners" |
+    "fields.<key>" | null}`; without it the columns are mapped from their titles. `dry_run=true`
+    checks every row and writes nothing (200). Otherwise all rows are created in one transaction
+    (201), or none: any row in error answers 422 `import_invalid` with `errors`, `skipped` and
+    `duplicates` beside the usual `fields`. A row whose e-mail, phone or tax id is that of an
+    existing client or an earlier row is a duplicate: `skip` (the default), `merge` (fill the
+    existing client's empty fields; different values are kept and listed as `conflicts`) or
+    `create`, for every duplicate (`on_duplicate`) or per row (`duplicates`, JSON
+    `{"<row>": "skip" | "merge" | "create"}`)."""
     member = api_member(request, workspace_slug)
     declared = int(request.META.get("CONTENT_LENGTH") or 0)
     if declared > importing.MAX_BYTES + 64 * 1024 or (file.size or 0) > importing.MAX_BYTES:
         raise importing.too_large()
-    given: Any = None
-    if mapping.strip():
-        try:
-            given = decode_json(mapping.encode())
-        except (ValueError, UnicodeDecodeError):
-            raise ValidationFailed.single("mapping", _("The mapping is not valid JSON.")) from None
+    given = _json_form(mapping, "mapping")
+    choices = _json_form(duplicates, "duplicates")
     report = importing.clients_import(
-        member=member, raw=file.read(importing.MAX_BYTES + 1), mapping=given, dry_run=dry_run
+        member=member,
+        raw=file.read(importing.MAX_BYTES + 1),
+        mapping=given,
+        dry_run=dry_run,
+        sheet=sheet.strip() or None,
+        on_duplicate=on_duplicate,
+        duplicates=choices,
     )
     return Status(200 if dry_run else 201, report.as_dict())
 

@@ -34,7 +34,7 @@ import csv
 import io
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,8 +43,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from atendo.audit.services import audit_record
-from atendo.clients import services
-from atendo.clients.models import Client
+from atendo.clients import merging, services, workbooks
 from atendo.clients.serializers import client_definitions
 from atendo.clinical.access import may_write
 from atendo.clinical.redact import administrative_keys
@@ -167,16 +166,20 @@ class ImportReport:
     mapping: dict[str, str]
     created: int = 0
     rows: int = 0
+    merged: int = 0
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    duplicates: list[dict[str, Any]] = field(default_factory=list)
     errors: list[dict[str, Any]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "dry_run": self.dry_run,
             "created": self.created,
+            "merged": self.merged,
             "rows": self.rows,
             "mapping": self.mapping,
             "skipped": self.skipped,
+            "duplicates": self.duplicates,
             "errors": self.errors,
         }
 
@@ -204,47 +207,65 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
-def read_table(raw: bytes) -> Table:
-    """The file's header and rows. 413 over `MAX_BYTES`, 415 for a workbook, 422 when empty, over
-    `MAX_ROWS` rows or unreadable as CSV."""
-    if len(raw) > MAX_BYTES:
-        raise too_large()
-    if raw.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
-        message = _("This is an Excel workbook; save it as CSV (File › Save as › CSV) and upload that.")
-        raise DomainError(
-            message=message, code="unsupported_type", status=415, fields=[FieldError("file", message)]
-        )
+def _csv_rows(raw: bytes) -> tuple[Iterator[tuple[int, list[str]]], str, str]:
+    """(row number, cells) of every record of a CSV file, blank ones too; its encoding and delimiter."""
     text, encoding = _decode(raw)
     if "\x00" in text:
         raise ValidationFailed.single("file", _("The file is not a CSV text file."), code="unreadable_file")
     delimiter = _delimiter(text)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+
+    def records() -> Iterator[tuple[int, list[str]]]:
+        number = 0
+        try:
+            for number, cells in enumerate(reader, start=1):
+                yield number, cells
+        except csv.Error:
+            raise ValidationFailed.single(
+                "file",
+                _("The file could not be read as CSV (row {row}).").format(row=number + 1),
+                code="unreadable_file",
+            ) from None
+
+    return records(), encoding, delimiter
+
+
+def read_table(raw: bytes, *, sheet: str | None = None) -> Table:
+    """The file's header and rows, from a CSV file or an Excel workbook (.xlsx: its first sheet, or
+    `sheet`). 413 over `MAX_BYTES`, 415 for an old Excel (.xls) file, 422 when empty, over
+    `MAX_ROWS` rows or unreadable."""
+    if len(raw) > MAX_BYTES:
+        raise too_large()
+    if raw.startswith(b"\xd0\xcf\x11\xe0"):
+        message = _(
+            "This is an old Excel workbook (.xls); save it as .xlsx or CSV (File › Save as) and upload that."
+        )
+        raise DomainError(
+            message=message, code="unsupported_type", status=415, fields=[FieldError("file", message)]
+        )
+    if raw.startswith(workbooks.XLSX_MAGIC):
+        records: Iterator[tuple[int, list[str]]] = workbooks.workbook_rows(
+            raw, sheet=sheet, max_columns=MAX_COLUMNS
+        )
+        encoding, delimiter = "xlsx", ""
+    else:
+        records, encoding, delimiter = _csv_rows(raw)
     headers: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
-    number = 0
-    try:
-        # Every record counts, blank ones too: `number` is the row a spreadsheet shows.
-        for number, cells in enumerate(reader, start=1):
-            if not any(c.strip() for c in cells):
-                continue
-            if headers is None:
-                headers = [" ".join(c.split()) for c in cells]
-                continue
-            if len(rows) >= MAX_ROWS:
-                raise ValidationFailed.single(
-                    "file",
-                    _("The file has more than {limit} rows; split it into smaller files.").format(
-                        limit=MAX_ROWS
-                    ),
-                    code="too_many_rows",
-                )
-            rows.append((number, cells))
-    except csv.Error:
-        raise ValidationFailed.single(
-            "file",
-            _("The file could not be read as CSV (row {row}).").format(row=number + 1),
-            code="unreadable_file",
-        ) from None
+    # Every record counts, blank ones too: `number` is the row a spreadsheet shows.
+    for number, cells in records:
+        if not any(c.strip() for c in cells):
+            continue
+        if headers is None:
+            headers = [" ".join(c.split()) for c in cells]
+            continue
+        if len(rows) >= MAX_ROWS:
+            raise ValidationFailed.single(
+                "file",
+                _("The file has more than {limit} rows; split it into smaller files.").format(limit=MAX_ROWS),
+                code="too_many_rows",
+            )
+        rows.append((number, cells))
     if headers is None:
         raise ValidationFailed.single("file", _("The file is empty."), code="unreadable_file")
     if len(headers) > MAX_COLUMNS:
@@ -555,16 +576,43 @@ def _column_of(path: str, by_target: dict[str, str]) -> str:
     return by_target.get(head, "")
 
 
-def _dedupe_keys(data: Mapping[str, Any]) -> tuple[str, str]:
-    email = str(data.get("email") or "").strip().lower()
-    digits = "".join(ch for ch in str(data.get("phone") or "") if ch.isdigit())
-    return email, phone_key(digits)
+class _Rehearsal(Exception):
+    """Raised inside a savepoint to undo a merge that was only checked (a dry run)."""
 
 
-def phone_key(digits: str) -> str:
-    """What two phone numbers share when they are the same line: the last 10 digits, so
-    +55 (11) 98888-7777 meets (11) 98888-7777. Fewer than 8 digits are no phone to compare."""
-    return digits[-10:] if len(digits) >= 8 else ""
+def _choices(on_duplicate: str, duplicates: Any) -> dict[str, str]:
+    """The action per row ({"<row>": "skip" | "merge" | "create"}), checked: 422 at its path."""
+    actions = ", ".join(merging.ACTIONS)
+    if on_duplicate not in merging.ACTIONS:
+        raise ValidationFailed.single("on_duplicate", _("Choose one of: {actions}.").format(actions=actions))
+    if duplicates in (None, ""):
+        return {}
+    if not isinstance(duplicates, Mapping):
+        raise ValidationFailed.single(
+            "duplicates", _("The choices must be an object: row number -> skip, merge or create.")
+        )
+    errors = [
+        FieldError(f"duplicates.{str(row)[:20]}", _("Choose one of: {actions}.").format(actions=actions))
+        for row, action in duplicates.items()
+        if not str(row).isdigit() or action not in merging.ACTIONS
+    ]
+    if errors:
+        raise ValidationFailed(errors)
+    return {str(int(row)): str(action) for row, action in duplicates.items()}
+
+
+def _match_message(match: merging.Match) -> str:
+    if match.client_id is not None:
+        if match.path == "email":
+            return _("A client with this e-mail already exists.")
+        if match.path == "phone":
+            return _("A client with this phone number already exists.")
+        return _("A client with this tax id already exists.")
+    if match.path == "email":
+        return _("Row {row} has the same e-mail.").format(row=match.row)
+    if match.path == "phone":
+        return _("Row {row} has the same phone number.").format(row=match.row)
+    return _("Row {row} has the same tax id.").format(row=match.row)
 
 
 def clients_import(
@@ -573,13 +621,19 @@ def clients_import(
     raw: bytes,
     mapping: Mapping[str, Any] | None = None,
     dry_run: bool = True,
+    sheet: str | None = None,
+    on_duplicate: str = "skip",
+    duplicates: Mapping[str, str] | None = None,
 ) -> ImportReport:
-    """Check (and unless `dry_run`, create) the clients of a CSV file. `mapping` None maps the
-    columns automatically. A commit with any row in error writes nothing: 422 `import_invalid`,
-    with the report in the error body (`created` 0, `skipped`, `errors`)."""
+    """Check (and unless `dry_run`, create) the clients of a CSV or XLSX file. `mapping` None maps
+    the columns automatically. A row matching an existing client (or an earlier row) is skipped,
+    merged into that client or created anyway: `duplicates[str(row)]`, else `on_duplicate`.
+    A commit with any row in error writes nothing: 422 `import_invalid`, with the report in the
+    error body (`created` 0, `skipped`, `duplicates`, `errors`)."""
     require(member, "client.read")
     require(member, "client.create")
-    table = read_table(raw)
+    choices = _choices(on_duplicate, duplicates)
+    table = read_table(raw, sheet=sheet)
     definitions = client_definitions(member.workspace)
     targets = import_targets(member, definitions)
     chosen = (
@@ -594,19 +648,10 @@ def clients_import(
     by_target = {key: header for header, key in chosen.items()}
     members = _members_by_email(member) if PRACTITIONERS in by_target else None
     report = ImportReport(dry_run=dry_run, headers=table.headers, mapping=chosen, rows=len(table.rows))
-
-    existing_emails: dict[str, int] = {}
-    existing_phones: dict[str, int] = {}
-    for pk, email, digits in Client.objects.for_workspace(member.workspace).values_list(
-        "pk", "email", "phone_digits"
-    ):
-        if email:
-            existing_emails.setdefault(email.lower(), pk)
-        if phone_key(digits):
-            existing_phones.setdefault(phone_key(digits), pk)
-    row_emails: dict[str, int] = {}
-    row_phones: dict[str, int] = {}
+    tax_id = merging.tax_id_definition(definitions, list(by_target), _norm)
+    index = merging.DuplicateIndex(member, tax_id)
     created = 0
+    merged = 0
 
     def record(number: int, errors: list[FieldError]) -> None:
         report.errors += [
@@ -614,22 +659,48 @@ def clients_import(
             for e in errors
         ]
 
-    # One pass. A commit creates each row through `client_create` (its own check) while no row has
+    # One pass. A commit creates (or merges) each row through the client service while no row has
     # failed; from the first error on, the rest are only checked, and everything is rolled back.
     with transaction.atomic():
         for number, cells in table.rows:
             data, errors = _row_data(cells, columns, members)
-            email, digits = _dedupe_keys(data)
-            duplicate = _duplicate(
-                email, digits, existing_emails, existing_phones, row_emails, row_phones, by_target
-            )
-            if duplicate is not None:
-                report.skipped.append({"row": number, **duplicate})
-                continue
-            if email:
-                row_emails[email] = number
-            if digits:
-                row_phones[digits] = number
+            keys = index.keys(data)
+            match = index.find(keys)
+            if match is not None:
+                action = choices.get(str(number), on_duplicate)
+                entry: dict[str, Any] = {
+                    "row": number,
+                    "path": match.path,
+                    "column": by_target.get(match.path, ""),
+                    "message": _match_message(match),
+                    "matched": match.matched,
+                    "client_id": match.client_id,
+                    "client_name": index.names.get(match.client_id) if match.client_id else None,
+                    "duplicate_of_row": match.row,
+                    "action": action,
+                    "fills": [],
+                    "conflicts": [],
+                }
+                report.duplicates.append(entry)
+                if action == "skip":
+                    report.skipped.append(entry)
+                    continue
+                if action == "merge":
+                    errors += _merge(
+                        member,
+                        match,
+                        data,
+                        definitions,
+                        by_target,
+                        entry,
+                        rehearse=bool(dry_run or errors or report.errors),
+                    )
+                    if errors:
+                        record(number, errors)
+                    else:
+                        merged += 1
+                    continue
+            index.add_row(keys, number)
             try:
                 if errors or dry_run or report.errors:
                     services.client_check(member=member, data=data, definitions=definitions)
@@ -642,54 +713,73 @@ def clients_import(
             else:
                 created += 1
         if dry_run:
-            report.created = created
+            report.created, report.merged = created, merged
             return report
         if report.errors:
-            raise _invalid(report)  # leaving the block rolls back every row created
-        report.created = created
+            raise _invalid(report)  # leaving the block rolls back every row created or merged
+        report.created, report.merged = created, merged
         audit_record(
             workspace=member.workspace,
             actor=member,
             action="client.import",
             object_type="client",
-            changes={"created": report.created, "skipped": len(report.skipped), "rows": report.rows},
+            changes={
+                "created": report.created,
+                "merged": report.merged,
+                "skipped": len(report.skipped),
+                "rows": report.rows,
+            },
         )
     return report
 
 
-def _duplicate(
-    email: str,
-    digits: str,
-    existing_emails: dict[str, int],
-    existing_phones: dict[str, int],
-    row_emails: dict[str, int],
-    row_phones: dict[str, int],
+def _merge(
+    member: Membership,
+    match: merging.Match,
+    data: dict[str, Any],
+    definitions: list[FieldDefinition],
     by_target: dict[str, str],
-) -> dict[str, Any] | None:
-    """Why a row is a duplicate (of an existing client or an earlier row), or None."""
-    checks = (
-        ("email", email, existing_emails, row_emails),
-        ("phone", digits, existing_phones, row_phones),
-    )
-    for path, key, existing, earlier in checks:
-        if not key:
-            continue
-        column = by_target.get(path, "")
-        if key in existing:
-            message = (
-                _("A client with this e-mail already exists; the row was skipped.")
-                if path == "email"
-                else _("A client with this phone number already exists; the row was skipped.")
+    entry: dict[str, Any],
+    *,
+    rehearse: bool,
+) -> list[FieldError]:
+    """Merge a row into the client it matches through `services.client_update` (its permissions,
+    rules and audit); `rehearse` runs it in a savepoint that is rolled back. The row's errors."""
+    if match.client_id is None:
+        return [
+            FieldError(
+                "duplicate",
+                _(
+                    "Only a client already in Atendo can be merged into; this row repeats row {row} "
+                    "of the file: skip it, import it anyway, or combine the two rows in the file."
+                ).format(row=match.row),
             )
-            return {"path": path, "column": column, "message": message, "client_id": existing[key]}
-        if key in earlier:
-            message = (
-                _("Row {row} has the same e-mail; this row was skipped.")
-                if path == "email"
-                else _("Row {row} has the same phone number; this row was skipped.")
-            ).format(row=earlier[key])
-            return {"path": path, "column": column, "message": message, "duplicate_of_row": earlier[key]}
-    return None
+        ]
+    if not member.has_perm("client.update"):
+        return [
+            FieldError(
+                "duplicate",
+                _("Merging changes an existing client, which needs the client.update permission."),
+            )
+        ]
+    plan = merging.merge_plan(member, match.client_id, data, definitions, by_target)
+    entry["fills"], entry["conflicts"] = plan.fills, plan.conflicts
+    if plan.refusal is not None:
+        return [plan.refusal]
+    if not plan.changes:
+        return []
+    try:
+        with transaction.atomic():
+            services.client_update(member=member, client_id=match.client_id, data=plan.changes)
+            if rehearse:
+                raise _Rehearsal
+    except _Rehearsal:
+        pass
+    except ValidationFailed as exc:
+        return list(exc.fields)
+    except Forbidden as exc:
+        return [FieldError("duplicate", exc.message)]
+    return []
 
 
 def _invalid(report: ImportReport) -> ImportInvalid:
@@ -705,5 +795,11 @@ def _invalid(report: ImportReport) -> ImportInvalid:
         code="import_invalid",
         status=422,
         fields=[FieldError(f"rows[{e['row']}].{e['path']}", e["message"]) for e in first],
-        extra={"created": 0, "skipped": report.skipped, "errors": report.errors},
+        extra={
+            "created": 0,
+            "merged": 0,
+            "skipped": report.skipped,
+            "duplicates": report.duplicates,
+            "errors": report.errors,
+        },
     )

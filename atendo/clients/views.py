@@ -220,8 +220,9 @@ def client_delete(request: PageRequest, workspace_slug: str, client_id: int) -> 
 
 @workspace_page("client.read", "client.create")
 def client_import(request: PageRequest, workspace_slug: str) -> HttpResponse:
-    """Import clients from a CSV file: choose it, check (the columns mapped automatically, each
-    changeable; the dry run's errors and skipped rows), then import all or none.
+    """Import clients from a CSV or XLSX file: choose it, check (the columns mapped automatically,
+    each changeable; the dry run's errors, and each duplicate with a choice: skip, merge into the
+    existing client, or create anyway), then import all or none.
 
     Nothing is kept on the server between the steps: each post carries the file again (with htmx
     the chosen file stays in the form while the check is redrawn; without JavaScript the page asks
@@ -236,7 +237,7 @@ def client_import(request: PageRequest, workspace_slug: str) -> HttpResponse:
     status = 200
     try:
         if upload is None:
-            raise ValidationFailed.single("file", _("Choose a CSV file to import."))
+            raise ValidationFailed.single("file", _("Choose a CSV or Excel (.xlsx) file to import."))
         if (upload.size or 0) > importing.MAX_BYTES:
             raise importing.too_large()
         raw = upload.read(importing.MAX_BYTES + 1)
@@ -266,8 +267,18 @@ def client_import(request: PageRequest, workspace_slug: str) -> HttpResponse:
             file_name=upload.name,
         )
         if "name" in mapping.values():
+            # The choice made for each duplicate row of the last check (skip when none was made).
+            duplicates = {
+                key[len("dup-") :]: str(value)
+                for key, value in request.POST.items()
+                if key.startswith("dup-") and key[len("dup-") :].isdigit()
+            }
             report = importing.clients_import(
-                member=member, raw=raw, mapping=mapping, dry_run=action != "import"
+                member=member,
+                raw=raw,
+                mapping=mapping,
+                dry_run=action != "import",
+                duplicates=duplicates,
             )
             context["report"] = report
             if not report.dry_run:
@@ -277,6 +288,15 @@ def client_import(request: PageRequest, workspace_slug: str) -> HttpResponse:
                         "{count} client was imported.", "{count} clients were imported.", report.created
                     ).format(count=report.created),
                 )
+                if report.merged:
+                    messages.success(
+                        request,
+                        ngettext(
+                            "{count} existing client was completed from the file.",
+                            "{count} existing clients were completed from the file.",
+                            report.merged,
+                        ).format(count=report.merged),
+                    )
                 target = reverse("clients:list", kwargs={"workspace_slug": workspace_slug})
                 if request.htmx:
                     response = HttpResponse(status=204)
@@ -295,6 +315,7 @@ def client_import(request: PageRequest, workspace_slug: str) -> HttpResponse:
             headers=[],
             mapping={},
             skipped=exc.extra.get("skipped", []),
+            duplicates=exc.extra.get("duplicates", []),
             errors=exc.extra.get("errors", []),
         )
     except DomainError as exc:

@@ -223,7 +223,7 @@ def test_the_commit_is_audited_with_its_counts(api, owner):
     response = upload(api(owner), "Nome,E-mail\nAna,ana@example.com\nBia,bia@example.com\nCaio,\n")
     assert response.status_code == 201
     event = AuditEvent.objects.get(workspace=owner.workspace, action="client.import")
-    assert event.changes == {"created": 2, "skipped": 1, "rows": 3}
+    assert event.changes == {"created": 2, "merged": 0, "skipped": 1, "rows": 3}
     assert AuditEvent.objects.filter(workspace=owner.workspace, action="client.create").count() == 2
 
 
@@ -302,7 +302,8 @@ def test_the_row_limit_is_ten_thousand():
     [
         (b"", 422),
         (b"\n\n", 422),
-        (b"PK\x03\x04rest-of-a-workbook", 415),
+        (b"PK\x03\x04rest-of-a-broken-workbook", 422),
+        (b"\xd0\xcf\x11\xe0 an old .xls workbook", 415),
         (b"Nome\x00\n", 422),
         (b"A,A\n1,2\n", 422),
     ],

@@ -53,8 +53,8 @@ def test_the_check_lists_errors_by_row_and_column_and_the_import_writes_nothing(
     text = "Nome,E-mail\nAna,ana@\nBia Lima,bia@example.com\nCaio,caio@example.com\n"
     browser = page_client(owner)
     html = post(browser, owner.workspace, text, action="check").content.decode()
-    assert "import-errors" in html and "import-skipped" in html and 'id="import-commit"' not in html
-    assert "<td>2</td><td>E-mail</td>" in html and "<td>3</td><td>E-mail</td>" in html
+    assert "import-errors" in html and "import-duplicates" in html and 'id="import-commit"' not in html
+    assert "<td>2</td><td>E-mail</td>" in html and '<select id="dup-3" name="dup-3">' in html
     refused = post(
         browser, owner.workspace, text, action="import", **{"mapped": "1", "map-0": "name", "map-1": "email"}
     )
@@ -124,13 +124,15 @@ def test_the_owner_is_offered_clinical_fields_and_practitioners(page_client, own
 def test_no_file_an_oversized_file_and_a_workbook_are_explained(page_client, owner, monkeypatch):
     browser = page_client(owner)
     missing = browser.post(url(owner.workspace), {"action": "check"})
-    assert missing.status_code == 422 and "Choose a CSV file" in missing.content.decode()
+    assert missing.status_code == 422 and "Choose a CSV or Excel (.xlsx) file" in missing.content.decode()
     monkeypatch.setattr(importing, "MAX_BYTES", 10)
     big = post(browser, owner.workspace, "Nome\nAna Araújo Lima\n", action="check")
     assert big.status_code == 413
     monkeypatch.undo()
-    workbook = post(browser, owner.workspace, b"PK\x03\x04xxxx", action="check")
-    assert workbook.status_code == 415 and "CSV" in workbook.content.decode()
+    broken = post(browser, owner.workspace, b"PK\x03\x04xxxx", action="check")
+    assert broken.status_code == 422 and "could not be read as an Excel workbook" in broken.content.decode()
+    old = post(browser, owner.workspace, b"\xd0\xcf\x11\xe0xxxx", action="check")
+    assert old.status_code == 415 and "save it as .xlsx or CSV" in old.content.decode()
 
 
 def test_a_member_without_client_create_gets_403(page_client, workspace):
@@ -155,4 +157,4 @@ def test_with_htmx_an_unreadable_file_is_explained_in_place(page_client, owner):
         {"file": SimpleUploadedFile("c.xlsx", b"PK\x03\x04xx"), "action": "check"},
         HTTP_HX_REQUEST="true",
     )
-    assert partial.status_code == 200 and "save it as CSV" in partial.content.decode()
+    assert partial.status_code == 200 and "could not be read as an Excel workbook" in partial.content.decode()
