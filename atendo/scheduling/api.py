@@ -16,9 +16,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
+import orjson
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.gzip import gzip_page
 from ninja import Field, Query, Router, Schema
+from ninja.decorators import decorate_view
 from ninja.responses import Status as HttpStatus
 from pydantic import StrictBool, StrictInt
 
@@ -32,6 +35,7 @@ from atendo.core.errors import FieldError, Forbidden, NotFound, ValidationFailed
 from atendo.core.times import isoformat_local
 from atendo.scheduling import selectors, services
 from atendo.scheduling.availability import free_slots
+from atendo.scheduling.calendar_events import MAX_PER_DAY, calendar_events
 from atendo.scheduling.models import (
     MAX_CANCELLATION_REASON_LENGTH,
     MAX_DURATION_MINUTES,
@@ -413,6 +417,85 @@ def sessions_list(
     # The calendar's hot path: the serializer already produces exactly SessionListOut (the schema
     # suite checks it), so the response is rendered directly instead of re-validated row by row.
     return _json({"items": items, "next_cursor": next_cursor})
+
+
+class CalendarEventOut(Schema):
+    id: int
+    title: str = Field(description="The client's name (it leads each event).")
+    name: str = Field(description="The session's name.")
+    start: dt.datetime = Field(description="ISO 8601 with the workspace offset.")
+    end: dt.datetime
+    status: Status
+    practitioner_id: int
+    therapy_type_id: int | None
+    version: int = Field(description="A move based on an older version is refused (409).")
+    flags: list[Literal["recorded", "late_cancellation"]]
+
+
+class CalendarMoreOut(Schema):
+    date: dt.date = Field(description="A day of the workspace (YYYY-MM-DD).")
+    more: int = Field(description="Sessions of that day left out beyond `per_day`.")
+
+
+class CalendarPractitionerOut(Schema):
+    id: int
+    name: str
+
+
+class CalendarTherapyTypeOut(Schema):
+    id: int
+    name: str
+    color: str
+    text_color: str | None = Field(description="Black or white, WCAG AA on `color`.")
+
+
+class CalendarOut(Schema):
+    timezone: str
+    start: dt.datetime
+    end: dt.datetime
+    per_day: int | None
+    events: list[CalendarEventOut]
+    more: list[CalendarMoreOut]
+    practitioners: list[CalendarPractitionerOut]
+    therapy_types: list[CalendarTherapyTypeOut]
+
+
+@router.get(
+    "/workspaces/{workspace_slug}/calendar",
+    response=CalendarOut,
+    summary="The calendar of a range: lean events (what the calendar draws)",
+    description=(
+        "The sessions intersecting [start, end) as the calendar draws them, with the same filters and "
+        "access as `GET sessions?start=&end=`; no clinical content (open a session with "
+        "`GET sessions/{id}` for its details). `per_day=K` (a month grid): at most K events per day "
+        "of the workspace, and `more` counts the rest of each busier day. Gzip-compressed when asked."
+    ),
+)
+@decorate_view(gzip_page)
+def calendar(
+    request: HttpRequest,
+    workspace_slug: str,
+    start: str = Query(..., description="ISO 8601 date or date-time (workspace zone).", max_length=64),
+    end: str = Query(..., description="Exclusive end; at most 100 days after start.", max_length=64),
+    per_day: int | None = Query(None, ge=1, le=MAX_PER_DAY, description="At most this many events a day."),
+    client_id: Id | None = None,
+    practitioner_id: Id | None = None,
+    status: list[str] | None = _STATUS,
+) -> HttpResponse:
+    member = api_member(request, workspace_slug)
+    begin, finish = selectors.parse_range(member, start, end)
+    body = calendar_events(
+        member,
+        begin,
+        finish,
+        per_day=per_day,
+        client_id=client_id,
+        practitioner_id=practitioner_id,
+        status=status,
+        field_filters=_field_filters(request),
+    )
+    # Rendered directly (orjson): the builder produces exactly CalendarOut out of primitive values.
+    return HttpResponse(orjson.dumps(body), content_type="application/json")
 
 
 @router.post(
