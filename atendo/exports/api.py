@@ -9,7 +9,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from atendo.audit.reads import read_record
 from atendo.core.api_schemas import Id, InputSchema
@@ -82,7 +82,7 @@ def exports_create(request: HttpRequest, workspace_slug: str, payload: ExportIn)
         options=payload.options,
     )
     export.refresh_from_db()
-    return 202, selectors.export_to_json(export)
+    return Status(202, selectors.export_to_json(export))
 
 
 @router.get(PREFIX, response=ExportList)
@@ -106,7 +106,7 @@ def exports_delete(request: HttpRequest, workspace_slug: str, export_id: Id) -> 
     """Delete the export and its file now (otherwise it expires by itself)."""
     member = api_member(request, workspace_slug)
     services.export_delete(member=member, export_id=export_id)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(PREFIX + "/{export_id}/download", response={200: None})

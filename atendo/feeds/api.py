@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from atendo.core.api_schemas import Id, InputSchema
 from atendo.feeds import services
@@ -68,11 +68,11 @@ def feeds_create(request: HttpRequest, workspace_slug: str, payload: FeedIn) -> 
     feed, url = services.feed_create(
         member=member, member_id=payload.member_id, scope=payload.scope, initials_only=payload.initials_only
     )
-    return 201, {**_json(feed), "url": url}
+    return Status(201, {**_json(feed), "url": url})
 
 
 @router.delete(PREFIX + "/{feed_id}", response={204: None})
 def feeds_revoke(request: HttpRequest, workspace_slug: str, feed_id: Id) -> Any:
     member = api_member(request, workspace_slug)
     services.feed_revoke(member=member, feed_id=feed_id)
-    return 204, None
+    return Status(204, None)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from atendo.core.api_schemas import Id, InputSchema
 from atendo.core.pagination import DEFAULT_PAGE, keyset_page
@@ -99,7 +99,7 @@ def reminder_settings_test(request: HttpRequest, workspace_slug: str, payload: T
     services.reminder_test_send(
         member=member, channel=payload.channel, to=payload.to, language=payload.language
     )
-    return 204, None
+    return Status(204, None)
 
 
 class Consent(Schema):

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from atendo.core.api_schemas import Id, InputSchema
 from atendo.core.pagination import DEFAULT_PAGE, keyset_page
@@ -99,7 +99,7 @@ def clients_erase(request: HttpRequest, workspace_slug: str, client_id: Id, payl
         note=payload.note,
         received_on=payload.received_on,
     )
-    return 201, selectors.data_requests_to_json(member, [entry])[0]
+    return Status(201, selectors.data_requests_to_json(member, [entry])[0])
 
 
 @router.get(WS + "/data-requests", response=DataRequestList)
@@ -131,4 +131,4 @@ def data_requests_create(request: HttpRequest, workspace_slug: str, payload: Dat
         note=payload.note,
         received_on=payload.received_on,
     )
-    return 201, selectors.data_requests_to_json(member, [entry])[0]
+    return Status(201, selectors.data_requests_to_json(member, [entry])[0])
