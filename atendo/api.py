@@ -15,6 +15,8 @@ from atendo.fields import api as fields_api
 from atendo.files import api as files_api
 from atendo.home import api as home_api
 from atendo.insights import api as insights_api
+from atendo.intake import api as intake_api
+from atendo.portal import api as portal_api
 from atendo.recording import api as recording_api
 from atendo.reminders import api as reminders_api
 from atendo.reports import api as reports_api
@@ -63,5 +65,7 @@ for _router in (
     feeds_api.router,
     retention_api.router,
     booking_api.router,
+    intake_api.router,
+    portal_api.router,
 ):
     api.add_router("/", _router)

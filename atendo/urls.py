@@ -18,6 +18,8 @@ from atendo.fields import urls as fields_urls
 from atendo.files import urls as files_urls
 from atendo.home import urls as home_urls
 from atendo.insights import urls as insights_urls
+from atendo.portal import public_urls as portal_public_urls
+from atendo.portal import urls as portal_urls
 from atendo.recording import urls as recording_urls
 from atendo.reminders import public_urls as reminders_public_urls
 from atendo.reminders import urls as reminders_urls
@@ -40,6 +42,7 @@ urlpatterns = [
     path("", include(reminders_public_urls)),
     path("", include(feeds_public_urls)),
     path("", include(booking_public_urls)),
+    path("", include(portal_public_urls)),
 ]
 
 # Each app's pages under /w/<workspace_slug>/, in the namespace its `app_name` gives (e.g.
@@ -65,5 +68,6 @@ urlpatterns += [
         feeds_urls,
         retention_urls,
         booking_urls,
+        portal_urls,
     )
 ]

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from django.test import Client as HttpClient
+
+from atendo.portal import services
+from atendo.portal.links import COOKIE
+from atendo.reminders.tests.servers import SmtpServer, smtp_server
+from tests.factories import ClientFactory
+
+LINK = re.compile(r"/portal/enter/([\w-]+)/")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_counters() -> Iterator[None]:
+    """Rate-limit counters live in the cache: every test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[SmtpServer]:
+    for server in smtp_server():
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = server.host
+        settings.EMAIL_PORT = server.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        yield server
+
+
+@pytest.fixture
+def alice(workspace: Any, therapist: Any) -> Any:
+    return ClientFactory(
+        workspace=workspace, name="Alice Souza", email="alice@example.com", practitioners=[therapist]
+    )
+
+
+@pytest.fixture
+def bruno(workspace: Any, therapist: Any) -> Any:
+    return ClientFactory(
+        workspace=workspace, name="Bruno Lima", email="bruno@example.com", practitioners=[therapist]
+    )
+
+
+def token_in(text: str) -> str:
+    found = LINK.search(text)
+    assert found, text
+    return found.group(1)
+
+
+def portal_client(owner: Any, client: Any) -> HttpClient:
+    """A browser holding only a portal session of `client` (a link sent by `owner`, opened)."""
+    from django.core import mail
+
+    services.portal_link_send(member=owner, client_id=client.pk, channel="email")
+    token = token_in(mail.outbox[-1].body)
+    http = HttpClient()
+    response = http.post(f"/portal/enter/{token}/")
+    assert response.status_code == 302, response.content[:300]
+    assert COOKIE in response.cookies
+    return http
