@@ -18,6 +18,8 @@ from atendo.fields import urls as fields_urls
 from atendo.files import urls as files_urls
 from atendo.home import urls as home_urls
 from atendo.insights import urls as insights_urls
+from atendo.intake import public_urls as intake_public_urls
+from atendo.intake import urls as intake_urls
 from atendo.portal import public_urls as portal_public_urls
 from atendo.portal import urls as portal_urls
 from atendo.recording import urls as recording_urls
@@ -42,6 +44,7 @@ urlpatterns = [
     path("", include(reminders_public_urls)),
     path("", include(feeds_public_urls)),
     path("", include(booking_public_urls)),
+    path("", include(intake_public_urls)),
     path("", include(portal_public_urls)),
 ]
 
@@ -68,6 +71,7 @@ urlpatterns += [
         feeds_urls,
         retention_urls,
         booking_urls,
+        intake_urls,
         portal_urls,
     )
 ]

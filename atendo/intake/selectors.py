@@ -71,3 +71,15 @@ def consent_document_get_for(member: Membership, document_id: int) -> ConsentDoc
     if found is None:
         raise NotFound()
     return found
+
+
+def with_status(qs: QuerySet[FormRequest], status: str) -> QuerySet[FormRequest]:
+    """Requests of one status (see `FormRequest.status`)."""
+    now = timezone.now()
+    if status == "submitted":
+        return qs.filter(submitted_at__isnull=False)
+    if status == "revoked":
+        return qs.filter(submitted_at__isnull=True, revoked_at__isnull=False)
+    if status == "expired":
+        return qs.filter(submitted_at__isnull=True, revoked_at__isnull=True, expires_at__lte=now)
+    return qs.filter(submitted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=now)

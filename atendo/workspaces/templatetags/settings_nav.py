@@ -116,6 +116,14 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             page("therapies:list"),
         ),
         (
+            _("Forms and services"),
+            "consent",
+            _("Consent documents"),
+            _("Texts clients read and sign on their phone, kept as a signed PDF."),
+            "workspace.manage",
+            page("intake:consent_list"),
+        ),
+        (
             _("Reminders and calendar"),
             "booking",
             _("Online booking"),
