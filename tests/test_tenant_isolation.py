@@ -27,6 +27,7 @@ from django.test import Client as HttpClient
 
 from atendo.api import api as ninja_api
 from atendo.core.api_schemas import MAX_ID
+from atendo.intake.tests.canary import consent_document_id, form_request_id
 from atendo.scheduling.models import Session
 from atendo.workspaces.models import Membership, Role
 from tests.factories import (
@@ -126,6 +127,8 @@ ID_FACTORIES: dict[str, Callable[[Membership], int]] = {
     "therapy_type_id": _therapy_type,
     "note_template_id": _note_template,
     "export_id": _export,
+    "form_request_id": form_request_id,
+    "consent_document_id": consent_document_id,
 }
 # Path parameters that are not ids: a valid value.
 FIXED_VALUES = {"phase": "pre"}
