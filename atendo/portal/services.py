@@ -344,7 +344,7 @@ def portal_move(*, portal: PortalSession, session_id: int, starts_at: Any, versi
         )
         practitioner = (
             Membership.objects.for_workspace(portal.workspace)
-            .select_for_update()
+            .select_for_update(of=("self",))
             .select_related("user", "role", "workspace")
             .get(pk=session.practitioner_id)
         )
