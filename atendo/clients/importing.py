@@ -1,14 +1,17 @@
-"""Import of clients from a spreadsheet (CSV): read the file, map its columns to client fields,
-check every row with the client service's own rules, then create them all or none.
+"""Import of clients from a spreadsheet (XLSX or CSV): read the file, map its columns to client
+fields, check every row with the client service's own rules, then create (or merge) them all or
+none.
 
     table = read_table(raw_bytes)                        -> headers and rows (413/415/422 if unreadable)
     targets = import_targets(member)                     -> what a column may fill, for this member
     mapping = auto_mapping(table.headers, targets)       -> {header: target} from common headers
-    report = clients_import(member=m, raw=raw_bytes, mapping=None | {...}, dry_run=True)
+    report = clients_import(member=m, raw=raw_bytes, mapping=None | {...}, dry_run=True,
+                            on_duplicate="skip", duplicates={"<row>": "merge"})
 
 - The file: UTF-8 (with or without a BOM), else Windows-1252 / Latin-1; `;`, `,` or tab as the
   delimiter, whichever the header line uses most; at most `MAX_BYTES` (413) and `MAX_ROWS` data
-  rows (422). XLSX is refused with a hint to save as CSV (no spreadsheet library is installed).
+  rows (422). An Excel workbook (.xlsx) is read by `workbooks` (its first sheet or `sheet`, bounded
+  against zip bombs); an old .xls is 415 with a hint to save it as .xlsx or CSV.
 - Targets: `name`, `email`, `phone`, `birth_date`, `fields.<key>` for each live custom client field
   of a type a cell can hold, and `practitioners` (members' e-mails) for a member with
   `client.assign` only. Clinical fields are offered to, and accepted from, only a member who may
@@ -18,11 +21,14 @@ check every row with the client service's own rules, then create them all or non
   be read is passed on as written, so the service's own message names the problem.
 - Every row goes through `services.client_check` (the rules of `client_create`); errors carry the
   spreadsheet's row number (the header is row 1), the field path and the column's header.
-- Duplicates (the e-mail or the phone's digits of an existing client of the workspace, or of an
-  earlier row) are skipped and reported, never created twice.
-- The commit creates every row through `services.client_create` in one transaction, or nothing when
-  any row has an error (422 `import_invalid` with the report), and records one `client.import`
-  audit event with the counts (besides each client's own `client.create`).
+- Duplicates (the e-mail, phone or tax id of an existing client of the workspace, or of an earlier
+  row; `merging`) are listed with the client they match, and per row skipped (the default),
+  merged into that client (`services.client_update`: its empty fields only, conflicts listed) or
+  created anyway. Only what the member may read is compared (a clinical tax id: their readable
+  clients only), so the report never depends on hidden content.
+- The commit creates every row through `services.client_create` (merges through `client_update`)
+  in one transaction, or nothing when any row has an error (422 `import_invalid` with the report),
+  and records one `client.import` audit event with the counts (besides each client's own events).
 - Text is stored as text: a cell starting with `=`, `+`, `-` or `@` is never evaluated (the CSV
   downloads quote such cells, `core.csvs`). A leading apostrophe that a spreadsheet or Atendo's own
   CSV put before such a cell is removed, so an exported file imports as it was.

@@ -112,11 +112,13 @@ def workbook_rows(raw: bytes, *, sheet: str | None, max_columns: int) -> Iterato
         worksheet = book[sheet or names[0]]
         # Cells past `max_columns` are not even read (a row may reach column 16,384): the size the
         # sheet declares tells whether there are any; a row's own cells are checked as it comes.
-        if (worksheet.max_column or 0) > max_columns:
+        declared = worksheet.max_column or 0
+        if declared > max_columns:
             raise _too_wide(max_columns)
-        # Rows are read as they come, not up to the declared last row (which may be huge).
+        # Rows are read as they come, not up to the declared last row (which may be huge), each as
+        # wide as the declared size (every writer of .xlsx declares it), else one past the limit.
         worksheet.reset_dimensions()
-        rows = worksheet.iter_rows(values_only=True, max_col=max_columns + 1)
+        rows = worksheet.iter_rows(values_only=True, max_col=declared or max_columns + 1)
         number = 0
         while True:
             try:
