@@ -134,6 +134,8 @@ OBJECT_TABLES = {
     "notification": "notifications",
     "booking": "bookings",
     "datarequest": "data_requests",
+    "consentdocument": "consent_documents",
+    "formrequest": "form_requests",
 }
 CHANGE_KEYS = {
     "session_id": "sessions",

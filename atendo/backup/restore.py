@@ -233,6 +233,9 @@ class Restore:
         """Plain ids of the tables inserted so far, outside foreign keys."""
         if table.name in ("data_requests", "audit_event_clients"):
             data["client_id"] = self.maps.client(row["client_id"])
+        elif table.name == "form_requests":
+            # The link's secret stays with the original: the restored form is a record, not a link.
+            data["token_hash"] = None
         elif table.name == "attachments":
             data["storage_name"] = f"{self.ws.pk}/{secrets.token_hex(2)}/{secrets.token_urlsafe(24)}"
 

@@ -39,6 +39,7 @@ TABLES: tuple[Table, ...] = (
     Table("roles", "workspaces.Role"),
     Table("memberships", "workspaces.Membership"),
     Table("therapy_types", "therapies.TherapyType"),
+    Table("consent_documents", "intake.ConsentDocument"),
     Table("field_definitions", "fields.FieldDefinition"),
     Table("note_templates", "fields.NoteTemplate"),
     Table("note_template_defaults", "fields.NoteTemplateDefault", late=("template",)),
@@ -60,6 +61,7 @@ TABLES: tuple[Table, ...] = (
     Table("pix_settings", "billing.PixSettings"),
     Table("evaluations", "evaluations.Evaluation", late=("title", "values")),
     Table("attachments", "files.Attachment", late=("original_name",)),
+    Table("form_requests", "intake.FormRequest"),
     Table("notifications", "reminders.Notification"),
     Table("bookings", "booking.Booking"),
     Table("booking_settings", "booking.BookingSettings", late=("therapy_type_ids", "practitioner_ids")),
@@ -92,6 +94,8 @@ NOT_BACKED_UP: dict[str, str] = {
     "(docs/backup.md, Private notes)",
     "insights.SearchDocument": "derived from the records: the restore rebuilds the search index",
     "exports.Export": "jobs and their temporary files, expired within a day",
+    "portal.PortalLink": "a client's sign-in link, single use and valid for minutes",
+    "portal.PortalSession": "a client's portal sign-in of this installation",
     "feeds.CalendarFeed": "each feed URL carries a secret of this installation: members subscribe again",
 }
 

@@ -15,6 +15,7 @@ from atendo.backup.tables import TABLES
 DROPPED = {
     "audit_events": {"prev_hash", "hash"},  # the chain is linked again in the new workspace
     "sessions": {"signature_hash"},  # stamped again over the new ids (it must verify: tested)
+    "form_requests": {"token_hash"},  # a restored form is a record; its link stays with the original
 }
 
 

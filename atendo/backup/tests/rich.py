@@ -11,6 +11,7 @@ from django.utils import timezone
 from atendo.audit.services import audit_record
 from atendo.booking.services import booking_settings_update
 from atendo.clients.services import client_create
+from atendo.intake.services import consent_document_create, form_request_create
 from atendo.recording.signing import addendum_add, session_sign
 from atendo.reminders.services import reminder_settings_update
 from atendo.scheduling.models import Session
@@ -147,5 +148,8 @@ def build(slug: str = "clinica-rica") -> Rich:
         changes={"enabled": True, "therapy_type_ids": [reiki.pk], "practitioner_ids": [therapist.pk]},
     )
     reminder_settings_update(member=owner, changes={"enabled": True, "channels": ["email"]})
+    document = consent_document_create(member=owner, title="Termo de consentimento", text="Concordo.")
+    form_request_create(member=owner, kind="consent", client_id=client.pk, consent_document_id=document.pk)
+    form_request_create(member=owner, kind="client_fields", client_id=client.pk, field_keys=["queixa"])
     audit_record(workspace=workspace, actor=owner, action="client.read", obj=client)
     return Rich(workspace=workspace, owner=owner, therapist=therapist, assistant=assistant, signed=signed)
