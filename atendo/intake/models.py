@@ -111,6 +111,17 @@ class FormRequest(TenantModel):
         return gettext("Your details")
 
     @property
+    def staff_title(self) -> str:
+        """What staff read the request as: the consent's title, or the kind (and the session's time)."""
+        if self.kind == FormKind.CONSENT and self.consent_document is not None:
+            return self.consent_document.title
+        if self.kind == FormKind.PRE_SESSION and self.session is not None:
+            local = timezone.localtime(self.session.starts_at, self.workspace.tz)
+            when = formats.date_format(local, "SHORT_DATE_FORMAT") + " " + local.strftime("%H:%M")
+            return gettext("Before the session of %(when)s") % {"when": when}
+        return gettext("Client details")
+
+    @property
     def url(self) -> str:
         """The public /f/ URL (rebuilt from the id: only the token's hash is stored)."""
         from atendo.intake.links import request_url

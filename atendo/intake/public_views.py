@@ -26,7 +26,7 @@ from atendo.intake.models import FormKind, FormRequest
 def _public(response: HttpResponse) -> HttpResponse:
     response["X-Robots-Tag"] = "noindex"
     response["Cache-Control"] = "no-store"
-    response["Referrer-Policy"] = "no-referrer"
+    response["Referrer-Policy"] = "same-origin"  # the token never leaves the site; POSTs keep their Origin
     return response
 
 

@@ -654,7 +654,7 @@ def _mail_submitted(form_request: FormRequest) -> None:
     with translation.override(workspace.language if workspace.language in LANGUAGE_CODES else "en"):
         context = {
             "client": form_request.client.name,
-            "title": form_request.title,
+            "title": form_request.staff_title,
             "url": staff_url(form_request),
         }
         body = render_to_string("intake/email_submitted.txt", context)

@@ -124,7 +124,7 @@ def test_client_fields_end_to_end(
         "assistant@serena.test",
         "therapist@serena.test",
     ]
-    assert "Alice Cliente" in note["Subject"]
+    assert "Alice Cliente" in note["Subject"] and "Client details" in note["Subject"]
     body = note.get_content()
     assert SECRET not in body and "Recife" not in body
     assert f"/w/serena/forms/{fr.pk}/" in body
