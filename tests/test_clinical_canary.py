@@ -38,6 +38,7 @@ from pypdf import PdfReader
 from atendo.accounts.models import ApiToken
 from atendo.api import api as ninja_api
 from atendo.booking.tests.canary import booking_token
+from atendo.intake.tests.canary import planted_requests, planted_tokens
 from atendo.workspaces.models import Role
 from conftest import ApiClient
 from tests.canary_data import NUMBERS, PREFIX, SLUG, STRUCTURAL_KEYS, YEARS, Planted, marker, planted_practice
@@ -96,7 +97,8 @@ def _ids(planted: Planted) -> dict[str, list[Any]]:
         # and a reminder's link to the clinical session: doors without a log-in, crawled by all.
         "feed_id": [f.pk for f, _url in _feeds(planted)],
         "token": [url.rsplit("/", 1)[-1].removesuffix(".ics") for _f, url in _feeds(planted)]
-        + [_reminder_token(planted), booking_token(planted)],
+        + [_reminder_token(planted), booking_token(planted)]
+        + planted_tokens(planted),
         "token_id": [token],
         "field_id": [planted.field_ids["pre_list"], planted.field_ids["c_group"]],
         "therapy_type_id": [planted.therapy_type_id],
@@ -106,6 +108,11 @@ def _ids(planted: Planted) -> dict[str, list[Any]]:
         # Every persona's exports: each crawl downloads its own (a real file) and meets 404 on
         # the others'.
         "export_id": [pk for ids in planted.export_ids.values() for pk in ids],
+        # Intake forms: a pre-session form of the clinical session, a consent, client fields.
+        "form_request_id": [r.pk for r in planted_requests(planted)],
+        "consent_document_id": [
+            r.consent_document_id for r in planted_requests(planted) if r.consent_document_id
+        ],
         "phase": ["pre", "during", "post"],
         "scope": ["client", "session", "evaluation", f"therapy_type:{planted.therapy_type_id}"],
         "action": ["issue"],
