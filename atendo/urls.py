@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from atendo.accounts import urls as accounts_urls
 from atendo.api import api
+from atendo.backup import urls as backup_urls
 from atendo.billing import urls as billing_urls
 from atendo.booking import public_urls as booking_public_urls
 from atendo.booking import urls as booking_urls
@@ -73,5 +74,6 @@ urlpatterns += [
         booking_urls,
         intake_urls,
         portal_urls,
+        backup_urls,
     )
 ]
