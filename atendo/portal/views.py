@@ -258,7 +258,7 @@ def cancel(request: PortalRequest, workspace_slug: str, session_id: int) -> Http
     return render(request, "portal/cancel.html", context, status=409 if error else 200)
 
 
-DAYS_SHOWN = 14
+DAYS_SHOWN = 6
 
 
 @portal_page
@@ -289,15 +289,21 @@ def move(request: PortalRequest, workspace_slug: str, session_id: int) -> HttpRe
     by_day: dict[dt.date, list[dt.datetime]] = {}
     if visit.can_move:
         for start in selectors.move_slots(portal, visit):
-            if start.date() in by_day or len(by_day) < DAYS_SHOWN:
-                by_day.setdefault(start.date(), []).append(start)
+            by_day.setdefault(start.date(), []).append(start)
+    all_days = sorted(by_day)
+    page_from = _day(request.GET.get("from"))
+    first = next((i for i, d in enumerate(all_days) if page_from and d >= page_from), 0)
+    shown = all_days[first : first + DAYS_SHOWN]
     chosen = _day(request.GET.get("day"))
-    day = chosen if chosen in by_day else (min(by_day) if by_day else None)
+    day = chosen if chosen in shown else (shown[0] if shown else None)
     context = {
         **_base(request),
         "visit": visit,
-        "days": [{"date": d, "current": d == day, "count": len(v)} for d, v in sorted(by_day.items())],
+        "days": [{"date": d, "current": d == day} for d in shown],
         "day": day,
+        "page_from": shown[0] if first else None,
+        "earlier_from": all_days[max(0, first - DAYS_SHOWN)] if first else None,
+        "later_from": all_days[first + DAYS_SHOWN] if first + DAYS_SHOWN < len(all_days) else None,
         "times": [{"label": s.strftime("%H:%M"), "value": s.isoformat()} for s in by_day.get(day, [])]
         if day
         else [],

@@ -4,6 +4,7 @@ practice's rules, receipts and what is owed; another client's ids are 404."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -87,7 +88,9 @@ def test_another_workspaces_ids_are_404(owner, alice, outsider):
 
     stranger = ClientFactory(workspace=outsider.workspace, name="Stranger")
     session = SessionFactory(client=stranger, practitioner=outsider, days_ago=-3)
-    paid = PaymentFactory(session=session, amount="80.00", status="paid", method="cash", paid_date="2026-01-05")
+    paid = PaymentFactory(
+        session=session, amount="80.00", status="paid", method="cash", paid_date="2026-01-05"
+    )
     http = portal_client(owner, alice)
     assert http.get(f"/portal/serena/sessions/{session.pk}/cancel/").status_code == 404
     assert http.get(f"/portal/serena/payments/{paid.pk}/receipt.pdf").status_code == 404
@@ -260,3 +263,14 @@ def test_open_forms_are_listed_when_the_intake_app_provides_them(owner, alice):
         assert "Forms to fill" not in page
     for item in forms:
         assert item.url in page
+
+
+def test_the_move_page_shows_a_few_days_at_a_time(owner, therapist, alice, reiki):
+    session = _session(alice, therapist, reiki, hours=72)
+    http = portal_client(owner, alice)
+    first = http.get(f"/portal/serena/sessions/{session.pk}/move/").content.decode()
+    later = re.search(r'href="\?from=([\d-]+)"', first)
+    assert later and "Later days" in first and "Earlier days" not in first
+    second = http.get(f"/portal/serena/sessions/{session.pk}/move/?from={later.group(1)}").content.decode()
+    assert "Earlier days" in second
+    assert f'value="{later.group(1)}T' in second  # the times of that page's first day
