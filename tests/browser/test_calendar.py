@@ -329,15 +329,107 @@ def test_month_view_of_a_busy_workspace(page, login, owner, workspace, shot):
         )
     Session.objects.bulk_create(rows)
     login(page, owner)
-    with page.expect_response(lambda r: "/api/v1/workspaces/serena/sessions?" in r.url) as loaded:
+    with page.expect_response(lambda r: "/api/v1/workspaces/serena/calendar?" in r.url) as loaded:
         page.goto("/w/serena/sessions/?view=month&date=2026-03-15")
+    # The month grid's answer: five events a day, and the server's count of the rest.
     body = json.loads(loaded.value.body())
-    assert len(body["items"]) == 400
+    assert "per_day=5" in loaded.value.url
+    assert len(body["events"]) == 5 * 31
+    assert sum(m["more"] for m in body["more"]) == 400 - 5 * 31
     _wait_calendar(page)
-    page.locator(".fc-daygrid-more-link").first.wait_for()
-    assert page.locator(".fc-daygrid-more-link").count() >= 28
+    page.locator(".fc-event.ev-more").first.wait_for()
+    assert page.locator(".fc-event.ev-more").count() == 31
+    day = page.locator("td.fc-daygrid-day[data-date='2026-03-02']")
+    assert day.locator(".fc-event[data-session-id]").count() == 5
+    assert day.locator(".fc-event.ev-more").inner_text().strip() == "+8 more"
     assert page.js_errors == []
     shot(page, "calendar-month-busy")
+
+
+def test_more_opens_the_day_and_a_session_its_details(page, login, owner, therapist, workspace, shot):
+    """The month of everyone: a day with twelve sessions of two practitioners shows five and
+    "+7 more", which opens the day with all twelve; a session opens on its page, whole."""
+    clients = Client.objects.bulk_create(
+        [Client(workspace=workspace, name=f"Cliente {i:02d}") for i in range(12)]
+    )
+    tz = workspace.tz
+    rows = []
+    for i in range(12):
+        start = dt.datetime(2026, 3, 10, 8 + i, 0, tzinfo=tz)
+        rows.append(
+            Session(
+                workspace=workspace,
+                name="Acolhimento",
+                client=clients[i],
+                practitioner=owner if i % 2 else therapist,
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=50),
+                duration_minutes=50,
+                admin_notes="Sala 2",
+            )
+        )
+    Session.objects.bulk_create(rows)
+    login(page, owner)
+    page.goto("/w/serena/sessions/?view=month&date=2026-03-15")
+    _wait_calendar(page)
+    more = page.locator(".fc-event.ev-more[data-more-date='2026-03-10']")
+    more.wait_for()
+    assert more.inner_text().strip() == "+7 more"
+    day = page.locator("td.fc-daygrid-day[data-date='2026-03-10']")
+    assert day.locator(".fc-event[data-session-id]").count() == 5
+    # The first five of the day, in start order: 08:00 to 12:00.
+    assert "08:00" in day.locator(".fc-event[data-session-id]").first.inner_text()
+    with page.expect_response(lambda r: "/calendar?" in r.url and "per_day" not in r.url) as loaded:
+        more.click()
+    assert len(loaded.value.json()["events"]) == 12
+    page.locator(".fc-timeGridDay-view").wait_for()
+    _wait_calendar(page)
+    page.wait_for_function("() => document.querySelectorAll('.fc-event[data-session-id]').length === 12")
+    assert "view=day" in page.url and "date=2026-03-10" in page.url
+    shot(page, "calendar-more-day")
+    last = Session.objects.get(client=clients[11])
+    event = _event(page, last.pk)
+    assert "Cliente 11" in event.inner_text()
+    event.click()
+    page.wait_for_url(re.compile(rf"/sessions/{last.pk}/$"))
+    detail = page.locator("main").inner_text()
+    assert "Cliente 11" in detail and "Sala 2" in detail
+    assert page.js_errors == []
+
+
+def test_month_of_everyone_at_phone_width(page, login, owner, therapist, workspace, shot):
+    clients = Client.objects.bulk_create(
+        [Client(workspace=workspace, name=f"Cliente {i:02d}") for i in range(20)]
+    )
+    tz = workspace.tz
+    rows = []
+    for i in range(300):
+        day = dt.date(2026, 3, 2) + dt.timedelta(days=i % 26)
+        start = dt.datetime.combine(day, dt.time(8 + (i // 26) % 11, 0), tzinfo=tz)
+        rows.append(
+            Session(
+                workspace=workspace,
+                name="Sessão",
+                client=clients[i % 20],
+                practitioner=owner if i % 2 else therapist,
+                starts_at=start,
+                ends_at=start + dt.timedelta(minutes=50),
+                duration_minutes=50,
+            )
+        )
+    Session.objects.bulk_create(rows)
+    page.set_viewport_size({"width": 390, "height": 844})
+    login(page, owner)
+    page.goto("/w/serena/sessions/?view=month&date=2026-03-15")
+    _wait_calendar(page)
+    page.locator(".fc-event.ev-more").first.wait_for()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    # The grid is drawn (a phone rule once turned its tables into empty blocks).
+    assert page.locator(".fc-daygrid-body").bounding_box()["height"] > 400
+    assert page.locator(".fc-event.ev-more").first.is_visible()
+    assert page.js_errors == []
+    page.locator("td.fc-daygrid-day[data-date='2026-03-03']").scroll_into_view_if_needed()
+    shot(page, "calendar-month-busy-phone")
 
 
 def test_find_a_free_slot_and_book_it(page, login, owner, ana):

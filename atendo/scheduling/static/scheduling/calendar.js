@@ -1,4 +1,8 @@
-// Dashboard › Sessions: the calendar. Config comes from the page (json_script); data from the API.
+// Dashboard › Sessions: the calendar. Config comes from the page (json_script); events from the
+// lean calendar endpoint (`GET calendar`, docs/calendar.md): what an event draws, the practitioners'
+// and therapy types' names and colours once per answer, and in the month grid at most
+// MONTH_DAY_EVENTS a day with the server's count of the rest ("+N more"). A session's full JSON is
+// read when it is acted on (moved, resized) and its page when it is opened.
 (function () {
   "use strict";
   const TZ = window.AtendoTZ;
@@ -16,6 +20,14 @@
   const VIEW_KEYS = { timeGridDay: "day", timeGridWeek: "week", dayGridMonth: "month", listWeek: "agenda" };
   // The member's last view and filters (per workspace and member), restored on a bare visit.
   const STORE_PREFIX = "atendo.calendar.";
+  // What a day of the month grid shows; the server counts the rest of a busier day.
+  const MONTH_DAY_EVENTS = 5;
+
+  // "2026-03-10T10:00:00-03:00" (the API's times carry the workspace offset) -> the workspace's
+  // wall clock, which is what FullCalendar is fed (see tz.js).
+  function wall(iso) {
+    return iso.slice(0, 19);
+  }
 
   function el(tag, attrs, text) {
     const node = document.createElement(tag);
@@ -120,41 +132,117 @@
     }
 
     // ---- events ---------------------------------------------------------------------------------
-    function toEvent(s) {
-      const byStatus = colorBy() === "status";
-      const color = byStatus
-        ? STATUS_COLORS[s.status] || STATUS_COLORS.scheduled
-        : s.therapy_type_color || cfg.default_color;
-      // Black or white, whichever reaches WCAG AA on the therapy colour (the server's core.colors).
-      const text = byStatus || !s.therapy_type_color ? "#ffffff" : s.therapy_type_text_color || "#ffffff";
-      const classes = [`ev-status-${s.status}`];
-      if (s.recorded_at) classes.push("ev-recorded");
-      const movable = cfg.can_update && (s.status === "scheduled" || s.status === "in_progress");
+    // Names and colours of the practitioners and therapy types the answers mention, by id.
+    const people = new Map();
+    const types = new Map();
+
+    function remember(body) {
+      for (const p of body.practitioners) people.set(p.id, p.name);
+      for (const type of body.therapy_types) types.set(type.id, type);
+    }
+
+    // A whole session (a save's answer, or the current state after a conflict) as a calendar event.
+    function leanFromSession(s) {
+      people.set(s.practitioner_id, s.practitioner_name);
+      if (s.therapy_type_id) {
+        types.set(s.therapy_type_id, {
+          id: s.therapy_type_id,
+          name: s.therapy_type_name,
+          color: s.therapy_type_color,
+          text_color: s.therapy_type_text_color,
+        });
+      }
+      const flags = [];
+      if (s.recorded_at) flags.push("recorded");
+      if (s.cancellation && s.cancellation.late) flags.push("late_cancellation");
       return {
-        id: String(s.id),
+        id: s.id,
+        title: s.client_name,
+        name: s.name,
+        start: s.starts_at,
+        end: s.ends_at,
+        status: s.status,
+        practitioner_id: s.practitioner_id,
+        therapy_type_id: s.therapy_type_id,
+        version: s.version,
+        flags,
+      };
+    }
+
+    function serviceOf(e) {
+      const type = e.therapy_type_id ? types.get(e.therapy_type_id) : null;
+      return (type && type.name) || e.name;
+    }
+
+    function eventClasses(e) {
+      const classes = [`ev-status-${e.status}`];
+      if (e.flags.includes("recorded")) classes.push("ev-recorded");
+      return classes;
+    }
+
+    function toEvent(e) {
+      const byStatus = colorBy() === "status";
+      const type = e.therapy_type_id ? types.get(e.therapy_type_id) : null;
+      const color = byStatus ? STATUS_COLORS[e.status] || STATUS_COLORS.scheduled : (type && type.color) || cfg.default_color;
+      // Black or white, whichever reaches WCAG AA on the therapy colour (the server's core.colors).
+      const text = byStatus || !type ? "#ffffff" : type.text_color || "#ffffff";
+      const movable = cfg.can_update && (e.status === "scheduled" || e.status === "in_progress");
+      return {
+        id: String(e.id),
         // The client's name leads (what a schedule is read by); the service is the second line.
-        title: s.client_name || s.name,
-        start: TZ.wallFromIso(s.starts_at, tz),
-        end: TZ.wallFromIso(s.ends_at, tz),
-        url: cfg.detail_url.replace("/0/", `/${s.id}/`),
-        backgroundColor: s.status === "cancelled" ? "#f2f4f7" : color,
+        title: e.title || e.name,
+        start: wall(e.start),
+        end: wall(e.end),
+        url: cfg.detail_url.replace("/0/", `/${e.id}/`),
+        backgroundColor: e.status === "cancelled" ? "#f2f4f7" : color,
         borderColor: color,
-        textColor: s.status === "cancelled" ? "#475467" : text,
-        classNames: classes,
+        textColor: e.status === "cancelled" ? "#475467" : text,
+        classNames: eventClasses(e),
         startEditable: movable,
         durationEditable: movable,
-        extendedProps: { session: s },
+        extendedProps: { item: e, order: 0 },
+      };
+    }
+
+    // The day view of `date` with the same filters: where "+N more" leads.
+    function dayUrl(date) {
+      const url = new URL(window.location.href);
+      url.searchParams.set("view", "day");
+      url.searchParams.set("date", date);
+      return url.pathname + url.search;
+    }
+
+    // "+N more" of a busy month day: drawn after the day's events (eventOrder), opens its day view.
+    function moreEvent(m) {
+      return {
+        id: `more:${m.date}`,
+        start: m.date,
+        allDay: true,
+        title: fmt(t.more, { n: m.more }),
+        url: dayUrl(m.date),
+        classNames: ["ev-more"],
+        editable: false,
+        startEditable: false,
+        durationEditable: false,
+        backgroundColor: "transparent",
+        borderColor: "transparent",
+        textColor: "inherit",
+        extendedProps: { more: m, order: 1 },
       };
     }
 
     async function loadEvents(info, success, failure) {
-      const range = {
+      const params = apiParams({
         start: TZ.isoFromWall(info.start, tz),
         end: TZ.isoFromWall(info.end, tz),
-      };
+      });
+      // The month grid (the only range longer than a week; the view itself is not switched yet
+      // when a new view's events are asked for) gets a few a day; day, week and agenda get all.
+      if (info.end.getTime() - info.start.getTime() > 7 * 86400000) params.set("per_day", String(MONTH_DAY_EVENTS));
       try {
-        const items = await Api.getAll(cfg.sessions_url, apiParams(range));
-        success(items.map(toEvent));
+        const body = await Api.request("GET", `${cfg.calendar_url}?${params.toString()}`);
+        remember(body);
+        success([...body.events.map(toEvent), ...body.more.map(moreEvent)]);
         if (loadFailed) announce("", "");
         loadFailed = false;
       } catch (err) {
@@ -165,43 +253,64 @@
     }
 
     function eventContent(arg) {
-      const s = arg.event.extendedProps.session;
-      if (!s) return true; // the selection mirror: default rendering
+      const more = arg.event.extendedProps.more;
+      if (more) return { domNodes: [el("span", { class: "ev-more-text" }, arg.event.title)] };
+      const e = arg.event.extendedProps.item;
+      if (!e) return true; // the selection mirror: default rendering
       const nodes = [];
       if (arg.timeText) nodes.push(el("div", { class: "ev-time" }, arg.timeText));
       const title = el("div", { class: "ev-title" });
-      if (s.recorded_at) title.appendChild(el("span", { class: "ev-mark", "aria-hidden": "true" }, "✓ "));
-      title.appendChild(document.createTextNode(s.client_name || s.name));
+      if (e.flags.includes("recorded")) title.appendChild(el("span", { class: "ev-mark", "aria-hidden": "true" }, "✓ "));
+      title.appendChild(document.createTextNode(e.title || e.name));
       nodes.push(title);
-      const service = s.therapy_type_name || s.name;
+      const service = serviceOf(e);
       if (service && service !== title.textContent) nodes.push(el("div", { class: "ev-service" }, service));
       if (arg.view.type === "listWeek") {
         // The agenda: who sees the client and the status, on one readable line.
-        const extra = [s.practitioner_name, cfg.status_labels[s.status] || s.status];
-        if (s.cancellation && s.cancellation.late) extra.push(t.late);
+        const extra = [people.get(e.practitioner_id), cfg.status_labels[e.status] || e.status];
+        if (e.flags.includes("late_cancellation")) extra.push(t.late);
         nodes.push(el("div", { class: "ev-meta muted" }, extra.filter(Boolean).join(" · ")));
       }
       return { domNodes: nodes };
     }
 
+    const longDate = new Intl.DateTimeFormat(cfg.locale, { day: "numeric", month: "long", year: "numeric", timeZone: "UTC" });
+
     function eventDidMount(arg) {
-      const s = arg.event.extendedProps.session;
-      if (!s) return;
-      const start = TZ.wallFromIso(s.starts_at, tz);
-      const end = TZ.wallFromIso(s.ends_at, tz);
+      const more = arg.event.extendedProps.more;
+      if (more) {
+        const label = fmt(t.more_label, { n: more.more, date: longDate.format(new Date(`${more.date}T00:00:00Z`)) });
+        arg.el.setAttribute("aria-label", label);
+        arg.el.setAttribute("title", label);
+        arg.el.dataset.moreDate = more.date;
+        return;
+      }
+      const e = arg.event.extendedProps.item;
+      if (!e) return;
+      const start = wall(e.start);
+      const end = wall(e.end);
       const parts = [
         `${start.slice(0, 10)} ${start.slice(11, 16)}–${end.slice(11, 16)}`,
-        s.client_name || "",
-        s.therapy_type_name || s.name,
-        s.practitioner_name || "",
-        cfg.status_labels[s.status] || s.status,
+        e.title || "",
+        serviceOf(e),
+        people.get(e.practitioner_id) || "",
+        cfg.status_labels[e.status] || e.status,
       ];
-      if (s.recorded_at) parts.push(t.recorded);
+      if (e.flags.includes("recorded")) parts.push(t.recorded);
       const label = parts.filter(Boolean).join(", ");
       arg.el.setAttribute("aria-label", label);
       arg.el.setAttribute("title", label);
-      arg.el.dataset.sessionId = String(s.id);
-      arg.el.dataset.status = s.status;
+      arg.el.dataset.sessionId = String(e.id);
+      arg.el.dataset.status = e.status;
+    }
+
+    function eventClick(info) {
+      const more = info.event.extendedProps.more;
+      if (!more) return; // a session: its link opens its page
+      info.jsEvent.preventDefault();
+      calendar.changeView("timeGridDay", more.date);
+      calendar.scrollToTime(cfg.scroll_time); // the month grid's page scroll is not the day's
+      root.scrollIntoView({ block: "start" });
     }
 
     // ---- moving and resizing -------------------------------------------------------------------
@@ -239,14 +348,18 @@
 
     async function onMoveOrResize(info) {
       const event = info.event;
-      const s = event.extendedProps.session;
+      const item = event.extendedProps.item;
       const startsAt = TZ.isoFromWall(event.start, tz);
-      const end = event.end || new Date(event.start.getTime() + s.duration_minutes * 60000);
-      const duration = Math.max(1, Math.round((end.getTime() - event.start.getTime()) / 60000));
-      const when = `${TZ.wallDate(event.start)} ${TZ.wallTime(event.start)}–${TZ.wallTime(end)}`;
       const before = event.classNames.filter((c) => c !== "ev-saving");
       event.setProp("classNames", [...before, "ev-saving"]);
       try {
+        // The whole session (client, practitioner, name, where it was): the event carries only what
+        // it draws. The change is saved against the version the calendar showed, so a session
+        // changed meanwhile is refused (409), not overwritten.
+        const s = await Api.request("GET", `${cfg.sessions_url}/${item.id}`);
+        const end = event.end || new Date(event.start.getTime() + s.duration_minutes * 60000);
+        const duration = Math.max(1, Math.round((end.getTime() - event.start.getTime()) / 60000));
+        const when = `${TZ.wallDate(event.start)} ${TZ.wallTime(event.start)}–${TZ.wallTime(end)}`;
         const check = await Api.request("POST", cfg.check_url, {
           session_id: s.id,
           client_id: s.client_id,
@@ -267,12 +380,11 @@
         const saved = await Api.request("PATCH", `${cfg.sessions_url}/${s.id}`, {
           starts_at: startsAt,
           duration_minutes: duration,
-          version: s.version,
+          version: item.version,
         });
-        const updated = saved.session;
-        const fresh = toEvent(updated);
-        event.setExtendedProp("session", updated);
-        event.setProp("classNames", fresh.classNames);
+        const updated = leanFromSession(saved.session);
+        event.setExtendedProp("item", updated);
+        event.setProp("classNames", eventClasses(updated));
         const after = (saved.warnings || []).map((w) => w.message);
         const undo = {
           label: t.undo,
@@ -295,7 +407,7 @@
         event.setProp("classNames", before);
         info.revert();
         const current = err.body && err.body.error && err.body.error.current;
-        if (current) event.setExtendedProp("session", current);
+        if (current) event.setExtendedProp("item", leanFromSession(current));
         const reason = err.status === 409 ? fmt(t.refused, { reason: err.message }) : err.message;
         announce(reason, "error");
         // Someone else changed it meanwhile: show the calendar as it is now.
@@ -463,7 +575,11 @@
       nowIndicator: true,
       navLinks: true,
       businessHours: cfg.business_hours,
-      dayMaxEvents: 5,
+      // The server sends a month day at most MONTH_DAY_EVENTS events and "+N more" after them.
+      dayMaxEvents: false,
+      eventOrder: "order,start,-duration,allDay,title",
+      // A day or week inside the month's range is fetched again: the month's answer is cut per day.
+      lazyFetching: false,
       eventDisplay: "block",
       selectable: cfg.can_create,
       selectMirror: true,
@@ -474,6 +590,7 @@
       events: loadEvents,
       eventContent,
       eventDidMount,
+      eventClick,
       eventDrop: onMoveOrResize,
       eventResize: onMoveOrResize,
       // A booking is one stretch of one day (a session is never longer than a day).
