@@ -24,6 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from atendo.booking.tests.canary import booking_open
 from atendo.workspaces.tokens import api_token_create
 from atendo.wsgi import application
 from tests.test_tenant_isolation import ID_FACTORIES
@@ -64,7 +65,9 @@ def bearer(owner: Any, therapist: Any, assistant: Any) -> Iterator[dict[str, str
 
 @pytest.fixture
 def real_ids(owner: Any) -> dict[str, int]:
-    """One real object of each kind in the persona workspace, so fuzzing reaches past the lookup."""
+    """One real object of each kind in the persona workspace, so fuzzing reaches past the lookup
+    (and online booking on, so the public operations are fuzzed past their gate)."""
+    booking_open(owner)
     return {name: make(owner) for name, make in ID_FACTORIES.items()}
 
 

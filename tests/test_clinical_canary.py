@@ -37,7 +37,7 @@ from pypdf import PdfReader
 
 from atendo.accounts.models import ApiToken
 from atendo.api import api as ninja_api
-from atendo.booking.tests.canary import booking_token
+from atendo.booking.tests.canary import booking_token, slot_days
 from atendo.intake.tests.canary import planted_requests, planted_tokens
 from atendo.workspaces.models import Role
 from conftest import ApiClient
@@ -172,6 +172,7 @@ def _required_query(planted: Planted, name: str) -> list[Any]:
         "duration": [60],
         "start": [RANGE["start"]],
         "end": [RANGE["end"]],
+        "date": slot_days(),  # online booking's public slots
         # Search (insights): the planted notes' own marker, and a word of the client's record.
         "q": [marker("notes"), "Alice"],
     }

@@ -26,6 +26,7 @@ import pytest
 from django.test import Client as HttpClient
 
 from atendo.api import api as ninja_api
+from atendo.booking.tests.canary import booking_request
 from atendo.core.api_schemas import MAX_ID
 from atendo.intake.tests.canary import consent_document_id, form_request_id
 from atendo.scheduling.models import Session
@@ -129,6 +130,7 @@ ID_FACTORIES: dict[str, Callable[[Membership], int]] = {
     "export_id": _export,
     "form_request_id": form_request_id,
     "consent_document_id": consent_document_id,
+    "booking_id": booking_request,
 }
 # Path parameters that are not ids: a valid value.
 FIXED_VALUES = {"phase": "pre"}

@@ -1,6 +1,7 @@
 """API: the workspace's booking settings (members), and the public booking doors (no log-in).
 
-Public: `/public/book/{workspace_slug}/services`, `…/practitioners`, `…/slots`, `POST …/bookings`.
+Members: the booking settings, and the requests waiting for approval (`bookings`, accept, decline).
+Public: `/public/{workspace_slug}/services`, `…/practitioners`, `…/slots`, `POST …/bookings`.
 They answer 404 alike for an unknown workspace and one whose booking is off, name no client, no
 session and no staff e-mail, and are rate-limited per address (and bookings per e-mail too).
 """
@@ -13,13 +14,14 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from atendo.accounts.forms import client_ip
-from atendo.booking import selectors, services, throttle
+from atendo.booking import approval, selectors, services, throttle
 from atendo.core.api_schemas import ErrorOut, Id, InputSchema
+from atendo.workspaces import settings_sections
 from atendo.workspaces.api_auth import api_member
 
 router = Router(tags=["online booking"])
 WS = "/workspaces/{workspace_slug}"
-PUBLIC = "/public/book/{workspace_slug}"
+PUBLIC = "/public/{workspace_slug}"
 PUBLIC_ERRORS: dict[int, Any] = {404: ErrorOut, 422: ErrorOut, 429: ErrorOut}
 
 
@@ -32,7 +34,7 @@ class BookingSettingsOut(Schema):
     buffer_minutes: int = Field(description="Kept free before and after each session of the practitioner")
     new_clients: bool = Field(description="Whether people not yet clients may book (else known e-mails only)")
     needs_approval: bool = Field(
-        description="Always false: bookings are not held for approval (docs/booking.md)"
+        description="Bookings hold their slot as requests until a member accepts or declines them"
     )
     public_url: str
 
@@ -45,6 +47,7 @@ class BookingSettingsIn(InputSchema):
     horizon_days: int | None = None
     buffer_minutes: int | None = None
     new_clients: bool | None = None
+    needs_approval: bool | None = None
 
 
 def _settings_json(bs: Any) -> dict[str, Any]:
@@ -64,6 +67,59 @@ def booking_settings_patch(request: HttpRequest, workspace_slug: str, payload: B
     member = api_member(request, workspace_slug)
     changes = {k: v for k, v in payload.model_dump(exclude_unset=True).items() if v is not None}
     return _settings_json(services.booking_settings_update(member=member, changes=changes))
+
+
+# --- requests waiting for approval -------------------------------------------------------------
+
+
+class BookingRequestOut(Schema):
+    id: int
+    session_id: int
+    client_id: int
+    client_name: str
+    practitioner_id: int
+    practitioner_name: str
+    therapy_type_id: int | None
+    service: str
+    starts_at: str
+    ends_at: str
+    approval: str = Field(description="requested | accepted | declined")
+    email_confirmed: bool = Field(description="Whether the client opened the e-mail's link")
+    decline_reason: str
+    created_at: str
+
+
+class BookingRequestList(Schema):
+    items: list[BookingRequestOut]
+    next_cursor: str | None
+
+
+class DeclineIn(InputSchema):
+    reason: str = Field("", max_length=300, description="Told to the client in the e-mail")
+
+
+@router.get(f"{WS}/bookings", response=BookingRequestList)
+def booking_requests(request: HttpRequest, workspace_slug: str) -> Any:
+    """The online bookings waiting for approval that you may decide (a practitioner: their own)."""
+    member = api_member(request, workspace_slug)
+    items = [approval.request_json(b) for b in approval.requests_for(member)[: approval.MAX_LISTED]]
+    return {"items": items, "next_cursor": None}
+
+
+@router.post(f"{WS}/bookings/{{booking_id}}/accept", response={200: BookingRequestOut, 409: ErrorOut})
+def booking_accept(request: HttpRequest, workspace_slug: str, booking_id: Id) -> Any:
+    """Accept a request: the session is the client's; they get an e-mail with the invite.
+    409 `not_requested` when it was already decided or has lapsed."""
+    member = api_member(request, workspace_slug)
+    return approval.request_json(approval.booking_accept(member=member, booking_id=booking_id))
+
+
+@router.post(f"{WS}/bookings/{{booking_id}}/decline", response={200: BookingRequestOut, 409: ErrorOut})
+def booking_decline(request: HttpRequest, workspace_slug: str, booking_id: Id, payload: DeclineIn) -> Any:
+    """Decline a request: its session is cancelled by the practice and the client told by e-mail."""
+    member = api_member(request, workspace_slug)
+    booked = approval.booking_decline(member=member, booking_id=booking_id, reason=payload.reason)
+    return approval.request_json(booked)
 
 
 # --- public ---------------------------------------------------------------------------------------
@@ -106,8 +162,8 @@ class SlotList(Schema):
 class SlotQuery(Schema):
     therapy_type_id: Id | None = Field(None, description="The service (optional when one is offered)")
     practitioner_id: Id | None = Field(None, description="Omit for anyone")
-    start: str = Field(description="First day, YYYY-MM-DD (practice's time zone)")
-    end: str | None = Field(None, description="Last day, YYYY-MM-DD (default: start; at most 14 days)")
+    date: str = Field(description="The day, YYYY-MM-DD (practice's time zone); the first day with `end`")
+    end: str | None = Field(None, description="Last day, YYYY-MM-DD (default: date; at most 14 days)")
 
 
 class BookingIn(InputSchema):
@@ -171,9 +227,10 @@ def public_practitioners(request: HttpRequest, workspace_slug: str) -> Any:
 
 @router.get(f"{PUBLIC}/slots", auth=_open_door, response={200: SlotList, **PUBLIC_ERRORS})
 def public_slots(request: HttpRequest, workspace_slug: str, query: Query[SlotQuery]) -> Any:
-    """Free slots for a service on the days [start, end] (at most 14), with one practitioner or anyone."""
+    """Free slots for a service on the day `date` (or the days [date, end], at most 14), with one
+    practitioner or anyone."""
     offer = _offer(request)
-    first, last = selectors.parse_days(offer, query.start, query.end)
+    first, last = selectors.parse_days(offer, query.date, query.end)
     only = offer.services[0].pk if len(offer.services) == 1 else None
     slots = selectors.open_slots(
         offer,
@@ -219,3 +276,27 @@ def public_book(request: HttpRequest, workspace_slug: str, payload: BookingIn) -
 def _request_language(request: HttpRequest) -> str:
     language = (getattr(request, "LANGUAGE_CODE", "") or "en").lower()
     return "pt-br" if language.startswith("pt") else "en"
+
+
+def register_settings_section() -> None:
+    """`"booking": {…}` in GET|PATCH /workspaces/{slug}/settings, through the same service as
+    `booking-settings` (its permission, validation and audit). Called from `BookingConfig.ready()`."""
+
+    def read(member: Any) -> dict[str, Any]:
+        return _settings_json(selectors.settings_of(member.workspace))
+
+    def update(member: Any, changes: dict[str, Any]) -> None:
+        services.booking_settings_update(
+            member=member, changes={k: v for k, v in changes.items() if v is not None}
+        )
+
+    settings_sections.register(
+        settings_sections.Section(
+            key="booking",
+            out_schema=BookingSettingsOut,
+            patch_schema=BookingSettingsIn,
+            description="Online booking (the same as GET|PATCH booking-settings)",
+            read=read,
+            update=update,
+        )
+    )

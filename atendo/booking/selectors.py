@@ -104,8 +104,9 @@ def offer_for(workspace_slug: object) -> Offer:
 
 
 def parse_days(offer: Offer, start: object, end: object) -> tuple[dt.date, dt.date]:
-    """The local days [start, end] asked for (end defaults to start), at most `MAX_DAYS`."""
-    first = parse_date(start, path="start")
+    """The local days [start, end] asked for (the `date` parameter and `end`, which defaults to
+    it), at most `MAX_DAYS`."""
+    first = parse_date(start, path="date")
     last = first if end in (None, "") else parse_date(end, path="end")
     if last < first:
         raise ValidationFailed.single("end", _("The last day must not be before the first."))

@@ -24,17 +24,16 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.mail import EmailMultiAlternatives
 from django.core.validators import validate_email
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone, translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from atendo.audit.services import audit_record
-from atendo.booking import links, throttle
-from atendo.booking.models import Booking, BookingSettings
+from atendo.booking import links, mail, throttle
+from atendo.booking.models import Approval, Booking, BookingSettings
 from atendo.booking.selectors import (
     Offer,
     OpenSlot,
@@ -63,7 +62,7 @@ ACTOR = "online booking"
 MAX_LEAD_MINUTES = 60 * 24 * 30
 MAX_HORIZON_DAYS = 365
 MAX_BUFFER_MINUTES = 240
-LANGUAGES = ("en", "pt-br")
+LANGUAGES = mail.LANGUAGES
 
 # --- settings ---------------------------------------------------------------------------------
 
@@ -82,7 +81,7 @@ def settings_to_json(bs: BookingSettings) -> dict[str, Any]:
         "horizon_days": bs.horizon_days,
         "buffer_minutes": bs.buffer_minutes,
         "new_clients": bs.new_clients,
-        "needs_approval": False,
+        "needs_approval": bs.needs_approval,
     }
 
 
@@ -94,6 +93,7 @@ KNOWN = {
     "horizon_days",
     "buffer_minutes",
     "new_clients",
+    "needs_approval",
 }
 
 
@@ -107,7 +107,7 @@ def booking_settings_update(*, member: Membership, changes: dict[str, Any]) -> B
     for key in sorted(set(changes) - KNOWN):
         errors.add(key, _("Unknown field."))
     new: dict[str, Any] = {}
-    for key in ("enabled", "new_clients"):
+    for key in ("enabled", "new_clients", "needs_approval"):
         if key in changes:
             new[key] = errors.check(clean_bool, changes[key], key)
     for key, maximum in (
@@ -338,11 +338,12 @@ def _book(
             # not taken (the same answer; the e-mail asks them to contact the practice).
             logger.warning("online booking could not create a client in %s: %s", workspace.slug, exc)
             return answer
+    requested = offer.settings.needs_approval
     try:
         result = session_create(
             member=practitioner,
             client_id=client.pk,
-            name=service.name,
+            name=requested_name(workspace, service) if requested else service.name,
             practitioner_id=practitioner.pk,
             therapy_type_id=service.pk,
             starts_at=start,
@@ -361,6 +362,7 @@ def _book(
         email=email,
         language=language if language in LANGUAGES else "en",
         new_client=new_client,
+        approval=Approval.REQUESTED if requested else Approval.NOT_NEEDED,
     )
     audit_record(
         workspace=workspace,
@@ -375,46 +377,53 @@ def _book(
             "therapy_type_id": service.pk,
             "starts_at": start.isoformat(),
             "new_client": new_client,
+            "approval": booking.approval,
         },
     )
     answer.booking = booking
     return answer
 
 
-def when_text(value: dt.datetime, tz: Any) -> str:
-    """ "Friday, 4 December 2026, 14:00" in the active language, in the practice's zone."""
-    local = value.astimezone(tz)
-    return f"{formats.date_format(local, 'l')}, {formats.date_format(local, 'DATE_FORMAT')}, {local:%H:%M}"
+def requested_name(workspace: Any, service: TherapyType) -> str:
+    """The name of a requested booking's session, in the practice's language: the calendar, the
+    list and the feeds show "Requested: <service>" until a member accepts (docs/booking.md)."""
+    with translation.override(mail.language_of(workspace.language)):
+        return _("Requested: %(service)s") % {"service": service.name}
 
 
 def _send_mail(answer: BookingAnswer, language: str) -> None:
     workspace = answer.offer.workspace
-    with translation.override(language if language in LANGUAGES else "en"):
+    booking = answer.booking
+    language = language if language in LANGUAGES else "en"
+    with translation.override(language):
         context = {
             "practice": workspace.name,
             "address": workspace.address,
             "practitioner": answer.practitioner.display_name,
             "service": answer.therapy_type.name,
-            "when": when_text(answer.starts_at, workspace.tz),
+            "when": mail.when_text(answer.starts_at, workspace.tz),
             "hold_minutes": links.hold_minutes(),
-            "link": ""
-            if answer.booking is None
-            else links.link_url(links.make_token(workspace_id=workspace.pk, booking_id=answer.booking.pk)),
+            "requested": booking is not None and booking.approval == Approval.REQUESTED,
+            "link": "" if booking is None else mail.confirm_link(booking),
         }
-        template = "booking/email_confirm.txt" if answer.booking else "booking/email_not_booked.txt"
+        template = "booking/email_confirm.txt" if booking else "booking/email_not_booked.txt"
         body = render_to_string(template, context)
         subject = (
             _("Confirm your booking at %(practice)s")
-            if answer.booking
+            if booking
             else _("Your booking request at %(practice)s")
         ) % {"practice": workspace.name}
-    message = EmailMultiAlternatives(
-        subject=subject, body=body, to=[answer.email], headers={"Auto-Submitted": "auto-generated"}
+    # The invite goes with the e-mail that means "this time is yours": not with a request.
+    held = booking is not None and booking.approval == Approval.NOT_NEEDED
+    mail.send(
+        subject=subject,
+        body=body,
+        to=answer.email,
+        invite=booking.session if held and booking is not None else None,
+        language=language,
     )
-    try:
-        message.send()
-    except OSError as exc:  # smtplib's errors are OSErrors: the hold lapses unconfirmed
-        logger.warning("online booking e-mail not sent: %s", exc)
+    if booking is not None:
+        mail.notify_practitioner(booking)
 
 
 # --- the confirmation link ----------------------------------------------------------------------
@@ -464,11 +473,10 @@ def booking_confirm(token: str) -> LinkState:
         if booking.confirmed_at is None and booking.expired_at is None:
             booking.confirmed_at = timezone.now()
             booking.save(update_fields=["confirmed_at", "updated_at"])
-            # The session changed meanwhile (staff moved or cancelled it): the address is confirmed anyway.
-            with contextlib.suppress(DomainError):
-                session_confirm(
-                    workspace=booking.workspace, member=None, session_id=booking.session_id, actor_label=ACTOR
-                )
+            # The session changed meanwhile (staff moved or cancelled it): the address is confirmed
+            # anyway. A request's session is confirmed when a member accepts it, not before.
+            if booking.approval != Approval.REQUESTED:
+                confirm_session(booking)
             audit_record(
                 workspace=booking.workspace,
                 actor=None,
@@ -525,6 +533,15 @@ def bookings_expire(now: dt.datetime | None = None, limit: int = 500) -> int:
             )
             done += 1
     return done
+
+
+def confirm_session(booking: Booking) -> None:
+    """Mark the booking's session confirmed (the client will come), as the reminder link does;
+    nothing when staff moved or cancelled it meanwhile."""
+    with contextlib.suppress(DomainError):
+        session_confirm(
+            workspace=booking.workspace, member=None, session_id=booking.session_id, actor_label=ACTOR
+        )
 
 
 def public_url(workspace_slug: str) -> str:

@@ -8,4 +8,5 @@ app_name = "booking"
 
 urlpatterns = [
     path("settings/booking/", views.settings_page, name="settings"),
+    path("bookings/", views.requests_page, name="requests"),
 ]

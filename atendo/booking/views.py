@@ -22,7 +22,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from atendo.accounts.forms import client_ip
-from atendo.booking import selectors, services, throttle
+from atendo.booking import approval, selectors, services, throttle
 from atendo.core.clean import id_or_none
 from atendo.core.errors import Conflict, NotFound, ValidationFailed
 from atendo.core.http import PageRequest
@@ -73,6 +73,14 @@ class SettingsForm(forms.Form):
     new_clients = forms.BooleanField(
         label=gettext_lazy("People who are not yet clients may book"), required=False
     )
+    needs_approval = forms.BooleanField(
+        label=gettext_lazy("A member accepts each booking"),
+        help_text=gettext_lazy(
+            "The time is held as a request until the practitioner (or someone who schedules for "
+            "them) accepts or declines it; the client is told by e-mail."
+        ),
+        required=False,
+    )
 
     def __init__(self, *args: Any, types: list[TherapyType], people: list[Membership], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -114,6 +122,42 @@ def settings_page(request: PageRequest, workspace_slug: str) -> HttpResponse:
         "public_url": services.public_url(workspace.slug),
     }
     return render(request, "booking/settings.html", context)
+
+
+# --- requests waiting for approval ---------------------------------------------------------------
+
+
+@workspace_page("session.read", "session.update")
+@require_http_methods(["GET", "POST"])
+def requests_page(request: PageRequest, workspace_slug: str) -> HttpResponse:
+    """The online bookings waiting for a decision that this member may take; accept or decline."""
+    member = request.member
+    if request.method == "POST":
+        booking_id = id_or_none(request.POST.get("booking"))
+        try:
+            if request.POST.get("decision") == "accept":
+                approval.booking_accept(member=member, booking_id=booking_id)
+                messages.success(request, _("Booking accepted; the client was told by e-mail."))
+            else:
+                approval.booking_decline(
+                    member=member, booking_id=booking_id, reason=request.POST.get("reason", "")
+                )
+                messages.success(request, _("Booking declined; the client was told by e-mail."))
+        except (Conflict, ValidationFailed) as exc:
+            messages.error(request, exc.message)
+        return redirect("booking:requests", workspace_slug=workspace_slug)
+    tz = member.workspace.tz
+    items = [
+        {
+            "booking": b,
+            "at_label": _long_day(b.session.starts_at.astimezone(tz).date())
+            + " · "
+            + b.session.starts_at.astimezone(tz).strftime("%H:%M"),
+        }
+        for b in approval.requests_for(member)[: approval.MAX_LISTED]
+    ]
+    context = {"nav": "sessions", "items": items, "reason_max": 300}
+    return render(request, "booking/requests.html", context)
 
 
 # --- public ---------------------------------------------------------------------------------------
@@ -384,6 +428,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             service=session.therapy_type.name if session.therapy_type else "",
             at_label=_long_day(local.date()) + " · " + local.strftime("%H:%M"),
             just_confirmed=request.method == "POST" and state.state == "confirmed",
+            requested=state.state == "confirmed" and booking.approval == "requested",
             past=session.starts_at <= timezone.now(),
         )
     return _public(render(request, "booking/confirm.html", context))

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from atendo.core.api_schemas import Id, InputSchema
 from atendo.core.errors import ValidationFailed
-from atendo.workspaces import permissions, profile, selectors, services, settings_registry
+from atendo.workspaces import permissions, profile, selectors, services, settings_registry, settings_sections
 from atendo.workspaces.api_auth import api_member
 from atendo.workspaces.models import Membership, Role
 from atendo.workspaces.settings_registry import WORKING_HOURS_HELP, WorkingHours
@@ -34,16 +35,17 @@ def workspace_detail(request: HttpRequest, workspace_slug: str) -> Any:
 # --- Settings -------------------------------------------------------------------------------------
 
 
-# Both derived from the one declaration of each setting (`settings_registry.SETTINGS`).
-SettingsOut = settings_registry.out_schema()
-SettingsPatch = settings_registry.patch_schema(InputSchema)
+# Both derived from the one declaration of each setting (`settings_registry.SETTINGS`), plus the
+# sections of the apps above (`settings_sections`: "booking").
+SettingsOut = settings_sections.with_sections(settings_registry.out_schema(), patch=False)
+SettingsPatch = settings_sections.with_sections(settings_registry.patch_schema(InputSchema), patch=True)
 
 
 @router.get("/workspaces/{workspace_slug}/settings", response=SettingsOut)
 def settings_read(request: HttpRequest, workspace_slug: str) -> Any:
     """Any member may read the settings (the calendar needs them)."""
     member = api_member(request, workspace_slug)
-    return settings_registry.to_json(member.workspace)
+    return {**settings_registry.to_json(member.workspace), **settings_sections.read_all(member)}
 
 
 @router.patch("/workspaces/{workspace_slug}/settings", response=SettingsOut)
@@ -51,8 +53,11 @@ def settings_update(request: HttpRequest, workspace_slug: str, payload: Settings
     """Needs `workspace.manage`. Bad values answer 422 naming the key, e.g. `working_hours.mon[1]`."""
     member = api_member(request, workspace_slug)
     values = payload.model_dump(exclude_unset=True)  # type: ignore[attr-defined]
-    workspace = services.workspace_update_settings(member=member, **values)
-    return settings_registry.to_json(workspace)
+    with transaction.atomic():
+        sections = settings_sections.split(values)
+        workspace = services.workspace_update_settings(member=member, **values)
+        settings_sections.update_all(member, sections)
+    return {**settings_registry.to_json(workspace), **settings_sections.read_all(member)}
 
 
 # --- Members --------------------------------------------------------------------------------------

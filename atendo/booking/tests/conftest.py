@@ -4,6 +4,7 @@ import datetime as dt
 from collections.abc import Iterator
 from typing import Any
 
+import icalendar
 import pytest
 from django.core.cache import cache
 
@@ -52,3 +53,17 @@ def next_weekday(days: int = 7) -> dt.date:
     while day.weekday() != 2:
         day += dt.timedelta(days=1)
     return day
+
+
+def text_of(message: Any) -> str:
+    """The plain-text body of a received e-mail (with or without attachments)."""
+    return message.get_body(preferencelist=("plain",)).get_content()
+
+
+def invite_of(message: Any) -> Any:
+    """The event of the e-mail's .ics attachment, or None."""
+    for part in message.iter_attachments():
+        if part.get_content_type() == "text/calendar":
+            cal = icalendar.Calendar.from_ical(part.get_payload(decode=True))
+            return next(iter(cal.walk("VEVENT")))
+    return None

@@ -13,14 +13,14 @@ from django.test import Client as HttpClient
 from atendo.audit.models import AuditEvent
 from atendo.booking import services
 from atendo.booking.models import Booking, BookingSettings
-from atendo.booking.tests.conftest import next_weekday
+from atendo.booking.tests.conftest import invite_of, next_weekday, text_of
 from atendo.clients.models import Client
 from atendo.scheduling.models import Session, SessionStatus
 from tests.factories import ClientFactory, SessionFactory
 
 pytestmark = pytest.mark.django_db
 
-PUBLIC = "/api/v1/public/book/serena"
+PUBLIC = "/api/v1/public/serena"
 
 
 def _service_id(bs: BookingSettings) -> int:
@@ -56,7 +56,7 @@ def test_booking_is_off_until_the_owner_turns_it_on(api, owner, therapist, works
 
 
 def test_off_and_unknown_workspaces_answer_alike(booking_on):
-    unknown = HttpClient().get("/api/v1/public/book/nowhere/services")
+    unknown = HttpClient().get("/api/v1/public/nowhere/services")
     booking_on.enabled = False
     booking_on.save()
     off = HttpClient().get(f"{PUBLIC}/services")
@@ -153,7 +153,7 @@ def test_slots_skip_sessions_and_buffers_and_reveal_nothing(booking_on, therapis
         duration_minutes=60,
     )
     url = (
-        f"{PUBLIC}/slots?therapy_type_id={_service_id(booking_on)}&practitioner_id={therapist.pk}&start={day}"
+        f"{PUBLIC}/slots?therapy_type_id={_service_id(booking_on)}&practitioner_id={therapist.pk}&date={day}"
     )
     r = HttpClient().get(url)
     assert r.status_code == 200
@@ -169,19 +169,19 @@ def test_slots_skip_sessions_and_buffers_and_reveal_nothing(booking_on, therapis
 def test_slots_honour_notice_and_horizon_and_are_bounded(booking_on, therapist):
     sid = _service_id(booking_on)
     past = HttpClient().get(
-        f"{PUBLIC}/slots?therapy_type_id={sid}&start={dt.date.today() - dt.timedelta(days=3)}"
+        f"{PUBLIC}/slots?therapy_type_id={sid}&date={dt.date.today() - dt.timedelta(days=3)}"
     )
     assert past.status_code == 200 and past.json()["items"] == []
     far = dt.date.today() + dt.timedelta(days=90)
-    assert HttpClient().get(f"{PUBLIC}/slots?therapy_type_id={sid}&start={far}").json()["items"] == []
+    assert HttpClient().get(f"{PUBLIC}/slots?therapy_type_id={sid}&date={far}").json()["items"] == []
     day = next_weekday()
     wide = HttpClient().get(
-        f"{PUBLIC}/slots?therapy_type_id={sid}&start={day}&end={day + dt.timedelta(days=14)}"
+        f"{PUBLIC}/slots?therapy_type_id={sid}&date={day}&end={day + dt.timedelta(days=14)}"
     )
     assert wide.status_code == 422 and wide.json()["error"]["fields"][0]["path"] == "end"
-    bad = HttpClient().get(f"{PUBLIC}/slots?therapy_type_id={sid}&start=someday")
-    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["path"] == "start"
-    unknown = HttpClient().get(f"{PUBLIC}/slots?therapy_type_id={sid + 999}&start={day}")
+    bad = HttpClient().get(f"{PUBLIC}/slots?therapy_type_id={sid}&date=someday")
+    assert bad.status_code == 422 and bad.json()["error"]["fields"][0]["path"] == "date"
+    unknown = HttpClient().get(f"{PUBLIC}/slots?therapy_type_id={sid + 999}&date={day}")
     assert unknown.status_code == 422 and unknown.json()["error"]["fields"][0]["path"] == "therapy_type_id"
 
 
@@ -197,8 +197,14 @@ def test_a_new_client_books_confirms_by_email_and_the_session_is_on_the_calendar
     assert session.client.email == "bia@example.com" and session.client.name == "Bia Cliente"
     booking = Booking.objects.get(session=session)
     assert booking.new_client and booking.confirmed_at is None
-    assert [m["To"] for m in smtp.messages] == ["bia@example.com"]
-    body = smtp.messages[0].get_content()
+    assert [m["To"] for m in smtp.messages] == ["bia@example.com", "therapist@serena.test"]
+    body = text_of(smtp.messages[0])
+    invite = invite_of(smtp.messages[0])
+    assert invite is not None and invite["uid"] == f"session-{session.pk}@serena.atendo"
+    assert invite.decoded("dtstart") == session.starts_at
+    notice = text_of(smtp.messages[1])
+    assert "Bia Cliente booked a session" in notice and f"/w/serena/sessions/{session.pk}/" in notice
+    assert "New online booking" in smtp.messages[1]["Subject"]
     link = re.search(r"http://\S+/book/confirm/(\S+)/", body)
     assert link, body
     page = HttpClient().get(f"/book/confirm/{link.group(1)}/")
@@ -244,8 +250,9 @@ def test_without_new_clients_an_unknown_email_gets_the_same_answer_and_nothing_i
     assert unknown.status_code == known.status_code == 202
     assert unknown.json()["message"] == known.json()["message"]
     assert Session.objects.count() == 1 and not Client.objects.filter(email="bia@example.com").exists()
-    assert sorted(m["To"] for m in smtp.messages) == ["bia@example.com", "carla@example.com"]
-    refused = next(m for m in smtp.messages if m["To"] == "bia@example.com").get_content()
+    to_clients = [m["To"] for m in smtp.messages if m["To"] != "therapist@serena.test"]
+    assert sorted(to_clients) == ["bia@example.com", "carla@example.com"]
+    refused = text_of(next(m for m in smtp.messages if m["To"] == "bia@example.com"))
     assert "existing clients only" in refused and "/book/confirm/" not in refused
 
 
@@ -421,7 +428,7 @@ def test_two_weeks_of_slots_take_a_constant_number_of_queries(
     booking_on.buffer_minutes = 10
     booking_on.save()
     last = day + dt.timedelta(days=13)
-    url = f"{PUBLIC}/slots?therapy_type_id={_service_id(booking_on)}&start={day}&end={last}"
+    url = f"{PUBLIC}/slots?therapy_type_id={_service_id(booking_on)}&date={day}&end={last}"
     with django_assert_max_num_queries(12):
         r = HttpClient().get(url)
     assert r.status_code == 200 and len(r.json()["items"]) > 50

@@ -20,7 +20,8 @@ def test_every_setting_is_a_workspace_column():
 
 
 def test_the_api_reads_every_setting_and_only_them(api, assistant):
-    assert set(api(assistant).get("settings").json()) == set(SETTINGS)
+    # Plus the sections of the apps above (`settings_sections`: online booking's).
+    assert set(api(assistant).get("settings").json()) == set(SETTINGS) | {"booking"}
 
 
 def test_the_patch_schema_offers_every_setting():
