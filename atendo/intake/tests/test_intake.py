@@ -82,7 +82,7 @@ def _send(member: Any, **kwargs: Any) -> FormRequest:
 
 
 def test_client_fields_end_to_end(
-    assistant, therapist, alice, client_defs, page_client, smtp, django_capture_on_commit_callbacks
+    assistant, therapist, alice, client_defs, page_client, api, smtp, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
         sent = services.form_request_create(member=assistant, kind="client_fields", client_id=alice.pk)
@@ -140,6 +140,11 @@ def test_client_fields_end_to_end(
     # The therapist reads the clinical answer; the assistant who sent the form never does.
     assert client_to_json(therapist, alice)["fields"]["history"] == SECRET
     assert "history" not in client_to_json(assistant, alice)["fields"]
+    staff_api = api(assistant)
+    for path in ("form-requests", f"form-requests/{fr.pk}", f"clients/{alice.pk}"):
+        answer = staff_api.get(path)
+        assert answer.status_code == 200, path
+        assert SECRET not in answer.content.decode(), path
     http = page_client(assistant)
     for url in (
         f"/w/serena/forms/{fr.pk}/",
