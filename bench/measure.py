@@ -463,6 +463,41 @@ def availability_run(ctx: Context, p: dict[str, Any]) -> list[int]:
     return slots
 
 
+def booking_slots_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    """A day of the coming weeks on the public booking page, online booking on in the large
+    workspace (one 50-minute service, every practitioner bookable, no notice); the booking
+    throttle's counters (in the cache) emptied, as each client has their own address."""
+    from atendo.booking.models import BookingSettings
+    from atendo.therapies.models import TherapyType
+
+    service, _created = TherapyType.objects.get_or_create(
+        workspace=ctx.workspace, name="Bench booking", defaults={"default_duration_minutes": 50}
+    )
+    BookingSettings.objects.update_or_create(
+        workspace=ctx.workspace,
+        defaults={
+            "enabled": True,
+            "therapy_type_ids": [service.pk],
+            "practitioner_ids": [m.pk for m in ctx.practitioners],
+            "lead_minutes": 0,
+            "horizon_days": 60,
+        },
+    )
+    cache.clear()
+    today = dt.datetime.now(ctx.workspace.tz).date()
+    return {"service": service.pk, "day": today + dt.timedelta(days=rng.randrange(1, 57))}
+
+
+def booking_slots_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    """`GET /api/v1/public/{slug}/slots?date=` for anyone: one day, all practitioners (no log-in)."""
+    body = get_json(
+        ctx.anonymous,
+        f"/api/v1/public/{ctx.workspace.slug}/slots",
+        {"therapy_type_id": p["service"], "date": p["day"].isoformat()},
+    )
+    return [len(item["practitioner_ids"]) for item in body["items"]]
+
+
 def feed_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
     """A practitioner's feed built afresh: the feeds' body cache emptied first."""
     cache.clear()
@@ -630,6 +665,7 @@ CASES: dict[str, tuple[Callable[..., Any], Callable[..., list[int]], Callable[..
     "today_home": (today_params, today_run, today_floor),
     "attendance_year": (income_params, attendance_run, None),
     "availability_week_all": (availability_params, availability_run, None),
+    "booking_slots_day": (booking_slots_params, booking_slots_run, None),
     "feed_year": (feed_params, feed_run, feed_floor),
     "feed_year_cached": (feed_cached_params, feed_run, feed_floor),
     "insights_200": (insights_params, insights_run, None),

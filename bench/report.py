@@ -32,6 +32,8 @@ CASE_LABELS = {
     "attendance_year": "attendance report over a year by month (no floor: composite)",
     "availability_week_all": "free 50-min slots for a week of all 50 practitioners, one request each "
     "(no floor)",
+    "booking_slots_day": "online booking's public slots of one day for anyone (all 50 practitioners "
+    "bookable), a day of the coming 8 weeks each time (no floor)",
     "feed_year": "a practitioner's private calendar feed (.ics, 90 days back + 400 ahead), built afresh "
     "(the body cache emptied; floor: the same sessions)",
     "feed_year_cached": "the same feed polled again unchanged: its version checked, its body from the "
@@ -54,6 +56,7 @@ P95_TARGETS = {
     "attendance_year": 200.0,
     "income_year_by_month": 200.0,
     "availability_week_all": 1000.0,
+    "booking_slots_day": 100.0,
     "feed_year": 500.0,
     "feed_year_cached": 50.0,
     "insights_200": 200.0,
