@@ -69,3 +69,21 @@ def canonical(path: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]
         out[table.name] = rows
     workspace = {k: v for k, v in manifest["workspace"].items() if k != "slug"}
     return workspace, out, [files[f"files/{old}"] for old in sorted(ranks.ids["attachments"])]
+
+
+def assert_same_content(first: Path, second: Path) -> None:
+    """The two archives hold the same practice: equal table by table once ids are stable keys; the
+    second (of the restore) has the restore's own audit events after the first's history."""
+    workspace_a, tables_a, files_a = canonical(first)
+    workspace_b, tables_b, files_b = canonical(second)
+    assert workspace_a == workspace_b
+    for table in TABLES:
+        a, b = tables_a[table.name], tables_b[table.name]
+        if table.name == "audit_events":
+            assert b[: len(a)] == a
+            assert [e["action"] for e in b[len(a) :]] == ["backup.import"]
+        elif table.name == "audit_event_clients":
+            assert b[: len(a)] == a
+        else:
+            assert b == a, table.name
+    assert files_a == files_b
