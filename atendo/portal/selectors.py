@@ -20,6 +20,7 @@ from atendo.billing import pix
 from atendo.billing.models import Payment, PaymentStatus, PixSettings
 from atendo.billing.selectors import OUTSTANDING_STATUSES, client_payments, payment_pix
 from atendo.core.errors import NotFound
+from atendo.intake.selectors import open_requests_for_client
 from atendo.portal.models import PortalSession
 from atendo.scheduling.availability import free_slots
 from atendo.scheduling.models import Session, SessionStatus
@@ -234,7 +235,7 @@ def paid_payment(portal: PortalSession, payment_id: int) -> Payment:
     return payment
 
 
-# --- forms (atendo.intake, when installed) -------------------------------------------------------
+# --- forms (atendo.intake) ---------------------------------------------------------------------------
 
 
 @dataclass
@@ -245,12 +246,7 @@ class OpenForm:
 
 
 def open_forms(portal: PortalSession) -> list[OpenForm]:
-    """The forms the practice asked this client to fill or sign (`atendo.intake`), when that app
-    exists; without it, none."""
-    try:
-        from atendo.intake.selectors import open_requests_for_client  # the intake app is optional
-    except ImportError:
-        return []
+    """The forms and consents the practice sent this client that are still open (`atendo.intake`)."""
     return [
         OpenForm(
             title=str(item.title),

@@ -254,15 +254,27 @@ def _portal_for(owner, alice) -> PortalSession:
     return _portal(alice)
 
 
-def test_open_forms_are_listed_when_the_intake_app_provides_them(owner, alice):
-    """Without `atendo.intake` the list is empty; with it, its open requests for this client."""
+def test_the_clients_open_forms_are_listed(owner, alice, bruno):
+    from atendo.intake.services import consent_document_create, form_request_create
+
+    document = consent_document_create(member=owner, title="Termo de consentimento", text="O texto.")
+    mine = form_request_create(
+        member=owner, kind="consent", client_id=alice.pk, consent_document_id=document.pk, send_email=False
+    ).form_request
+    form_request_create(
+        member=owner, kind="consent", client_id=bruno.pk, consent_document_id=document.pk, send_email=False
+    )
     http = portal_client(owner, alice)
-    forms = selectors.open_forms(_portal(alice))
     page = http.get("/portal/serena/home/").content.decode()
-    if not forms:
-        assert "Forms to fill" not in page
-    for item in forms:
-        assert item.url in page
+    assert "Forms to fill" in page and mine.title in page
+    assert page.count('href="' + mine.url.split("?")[0]) == 1
+    [listed] = selectors.open_forms(_portal(alice))
+    assert listed.url == mine.url
+
+
+def test_no_forms_section_without_open_forms(owner, alice):
+    http = portal_client(owner, alice)
+    assert "Forms to fill" not in http.get("/portal/serena/home/").content.decode()
 
 
 def test_the_move_page_shows_a_few_days_at_a_time(owner, therapist, alice, reiki):
