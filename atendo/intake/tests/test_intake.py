@@ -432,3 +432,40 @@ def test_consent_settings_pages(owner, assistant, page_client):
     doc = ConsentDocument.objects.get()
     assert "Termo" in http.get(f"/w/serena/settings/consent/{doc.pk}/").content.decode()
     assert page_client(assistant).get("/w/serena/settings/consent/").status_code == 403
+
+
+# --- bad input ----------------------------------------------------------------------------------
+
+
+def test_malformed_posts_answer_4xx(owner, alice, client_defs, consent_doc, settings):
+    settings.DEBUG = False
+    fields = _send(owner, kind="client_fields", client_id=alice.pk)
+    consent = _send(owner, kind="consent", client_id=alice.pk, consent_document_id=consent_doc.pk)
+    web = HttpClient(raise_request_exception=False)
+    broken = web.post(
+        _path(fields), data=b"--XYZ\r\nnot a part", content_type="multipart/form-data; boundary=XYZ"
+    )
+    assert broken.status_code in (400, 422)  # refused, never a 500
+    odd = web.post(
+        _path(fields), {"fields.city": "\x00" * 3, "fields.history": ["a", "b"], "fields.other": "x"}
+    )
+    assert odd.status_code in (200, 422)
+    huge = "data:image/png;base64," + "A" * (services.MAX_SIGNATURE_BYTES * 2)
+    for signature in (huge, "data:image/png;base64,@@@", "data:image/gif;base64,R0lGOD", "", "x" * 50):
+        answer = web.post(_path(consent), {"signature": signature, "name": "Alice", "agree": "on"})
+        assert answer.status_code == 422, signature[:30]
+        assert 'id="f-signature-error"' in answer.content.decode()
+    assert FormRequest.objects.get(pk=consent.pk).submitted_at is None
+
+
+def test_lists_take_a_constant_number_of_queries(
+    owner, alice, client_defs, consent_doc, api, django_assert_max_num_queries
+):
+    for _ in range(3):
+        _send(owner, kind="client_fields", client_id=alice.pk)
+        _send(owner, kind="consent", client_id=alice.pk, consent_document_id=consent_doc.pk)
+    staff = api(owner)
+    with django_assert_max_num_queries(8):
+        assert len(staff.get("form-requests").json()["items"]) == 6
+    with django_assert_max_num_queries(3):
+        assert len(selectors.open_requests_for_client(alice)) == 6
