@@ -1,6 +1,7 @@
 """Browser: the owner turns online booking on; a client books a slot on the public page from a
 phone and from a desktop (keyboard for the time), confirms from the e-mail's link, and the session
-is on the practitioner's calendar."""
+is on the practitioner's calendar. With approval: a client books on a phone, the practitioner
+accepts the request on a phone, and the client's e-mail carries the invite."""
 
 from __future__ import annotations
 
@@ -78,7 +79,9 @@ def test_a_client_books_and_confirms(page, owner, therapist, other_therapist, sh
     assert session.starts_at.astimezone(owner.workspace.tz).strftime("%H:%M") == chosen
     assert page.js_errors == []
     # The e-mail's link.
-    assert [m.to for m in mail.outbox] == [["bia@example.com"]]
+    # One to the client, one to the practitioner (a new online booking).
+    assert [m.to for m in mail.outbox] == [["bia@example.com"], ["therapist@serena.test"]]
+    assert mail.outbox[0].attachments[0][0] == "session.ics"  # the invite
     link = re.search(r"(/book/confirm/\S+/)", mail.outbox[0].body)
     assert link
     page.goto(link.group(1))
@@ -112,3 +115,61 @@ def test_the_session_is_on_the_calendar(page, login, owner, therapist, other_the
     page.goto("/w/serena/sessions/list/")
     expect(page.locator("td", has_text="Bia Cliente").first).to_be_visible()
     shot(page, "booking-in-sessions-list")
+
+
+def test_a_request_is_accepted_by_the_practitioner_on_a_phone(
+    page, login, owner, therapist, other_therapist, shot
+):
+    bs = _booking_on(owner, therapist, other_therapist)
+    bs.needs_approval = True
+    bs.save()
+    page.set_viewport_size(WIDTHS["phone"])
+    page.goto("/book/serena/")
+    page.get_by_role("link", name="Theo Therapist").click()
+    page.locator("a.booking-time").first.click()
+    page.get_by_label("Your name").fill("Bia Cliente")
+    page.get_by_label("E-mail").fill("bia@example.com")
+    page.get_by_label(re.compile("I have read the privacy notice")).check()
+    page.get_by_role("button", name="Book").click()
+    expect(page.get_by_role("heading", name="Check your e-mail")).to_be_visible()
+    client_mail, notice = mail.outbox
+    assert client_mail.to == ["bia@example.com"] and client_mail.attachments == []  # not yet theirs
+    assert notice.to == ["therapist@serena.test"] and "/w/serena/bookings/" in notice.body
+    link = re.search(r"(/book/confirm/\S+/)", client_mail.body)
+    assert link
+    page.goto(link.group(1))
+    page.get_by_role("button", name="Confirm my booking").click()
+    expect(page.get_by_text("The practice will confirm your booking by e-mail.")).to_be_visible()
+    shot(page, "booking-request-email-confirmed-phone")
+    session = Session.objects.get(practitioner=therapist)
+    assert session.name == "Requested: Psicoterapia"
+    # The practitioner, on a phone: the request on the list, then on the requests page.
+    login(page, therapist)
+    page.goto("/w/serena/sessions/list/")
+    expect(page.get_by_text("Requested: Psicoterapia").first).to_be_visible()
+    shot(page, "booking-request-in-list-phone")
+    page.goto("/w/serena/bookings/")
+    request = page.get_by_test_id("booking-request")
+    expect(request).to_have_count(1)
+    expect(request).to_contain_text("Bia Cliente")
+    expect(request).to_contain_text("The client confirmed their e-mail.")
+    shot(page, "booking-requests-phone")
+    page.set_viewport_size(WIDTHS["desktop"])
+    shot(page, "booking-requests")
+    page.set_viewport_size(WIDTHS["phone"])
+    request.get_by_role("button", name="Accept").click()
+    expect(page.get_by_text("Booking accepted; the client was told by e-mail.")).to_be_visible()
+    expect(page.get_by_text("No booking requests are waiting.")).to_be_visible()
+    shot(page, "booking-request-accepted-phone")
+    assert page.js_errors == []
+    booking = Booking.objects.get()
+    session.refresh_from_db()
+    assert booking.approval == "accepted" and session.name == "Psicoterapia"
+    assert session.confirmed_at is not None  # the address was confirmed before
+    accepted = mail.outbox[-1]
+    assert accepted.to == ["bia@example.com"] and "is confirmed" in accepted.subject
+    name, invite, mimetype = accepted.attachments[0]
+    assert name == "session.ics" and mimetype.startswith("text/calendar")
+    assert f"UID:session-{session.pk}@serena.atendo" in (
+        invite.decode() if isinstance(invite, bytes) else invite
+    )
