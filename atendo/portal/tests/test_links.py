@@ -238,3 +238,60 @@ def test_the_portal_page_speaks_the_clients_language(owner, alice):
         owner, ClientFactory(workspace=owner.workspace, name="Ed", email="ed@example.com")
     )
     assert b'<html lang="en">' in english.get("/portal/serena/home/").content
+
+
+# --- WhatsApp and SMS (the reminders' channels, against local stand-ins of the providers) ----------
+
+
+@pytest.fixture
+def phone_client(workspace):
+    from atendo.reminders.models import ReminderSettings
+
+    ReminderSettings.objects.update_or_create(
+        workspace=workspace, defaults={"channels": ["email", "whatsapp", "sms"]}
+    )
+    return ClientFactory(workspace=workspace, name="Carla Dias", phone="(11) 91234-5678")
+
+
+def test_a_link_by_whatsapp_goes_as_the_portal_template(api, owner, phone_client, settings):
+    from atendo.reminders.tests.servers import whatsapp_server
+
+    assert _send(api, owner, phone_client, channel="whatsapp").status_code == 422  # not configured
+    for fake in whatsapp_server():
+        settings.WHATSAPP_API_URL = fake.url
+        settings.WHATSAPP_TOKEN = fake.token
+        settings.WHATSAPP_PHONE_NUMBER_ID = fake.phone_number_id
+        response = _send(api, owner, phone_client, channel="whatsapp")
+        assert response.status_code == 201, response.content
+        [sent] = fake.requests
+        assert sent["to"] == "5511912345678"
+        assert sent["template"]["name"] == "atendo_portal_link"
+        params = [p["text"] for p in sent["template"]["components"][0]["parameters"]]
+        assert params[:2] == ["Carla", "Clínica Serena"] and "/portal/enter/" in params[2]
+
+
+def test_a_link_by_sms_goes_to_the_gateway(api, owner, phone_client, settings):
+    from atendo.reminders.tests.servers import sms_gateway
+
+    for fake in sms_gateway():
+        settings.SMS_WEBHOOK_URL = fake.url
+        settings.SMS_WEBHOOK_TOKEN = fake.token
+        settings.SMS_WEBHOOK_SECRET = fake.secret
+        response = _send(api, owner, phone_client, channel="sms")
+        assert response.status_code == 201, response.content
+        [sent] = fake.requests
+        assert sent["to"] == "+5511912345678" and "/portal/enter/" in sent["text"]
+
+
+def test_a_refused_send_keeps_no_link_and_says_so(api, owner, phone_client, settings):
+    from atendo.reminders.tests.servers import UNDELIVERABLE, whatsapp_server
+
+    for fake in whatsapp_server():
+        settings.WHATSAPP_API_URL = fake.url
+        settings.WHATSAPP_TOKEN = fake.token
+        settings.WHATSAPP_PHONE_NUMBER_ID = fake.phone_number_id
+        fake.script.append(UNDELIVERABLE)
+        response = _send(api, owner, phone_client, channel="whatsapp")
+        assert response.status_code == 502
+        assert response.json()["error"]["code"] == "send_failed"
+        assert PortalLink.objects.count() == 0
