@@ -78,6 +78,7 @@ def test_an_archive_restores_on_the_other_database_with_another_master_key(tmp_p
         _manage(env, "migrate", "--noinput", "-v", "0")
         _manage(env, "import_workspace", "--file", str(first), "--slug", "restaurada")
         _manage(env, "verify_signatures")
+        _manage(env, "verify_audit")
         _manage(env, "export_workspace", "--workspace", "restaurada", "--out", str(second))
     finally:
         if database is not None:

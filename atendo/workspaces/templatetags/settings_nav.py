@@ -188,6 +188,14 @@ def settings_sections(member: Any) -> list[SettingsSection]:
             page("retention:index"),
         ),
         (
+            _("Security and integrations"),
+            "backup",
+            _("Backup"),
+            _("The whole workspace as one archive another installation restores."),
+            "clinical.read_all",  # with workspace.manage, checked by the page (atendo/backup)
+            page("backup:index"),
+        ),
+        (
             _("Your account"),
             "profile",
             _("Your profile"),
