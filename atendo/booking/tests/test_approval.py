@@ -209,3 +209,14 @@ def test_the_workspace_settings_carry_booking_through_the_same_service(api, owne
     unknown = api(owner).patch("settings", {"booking": {"surprise": 1}})
     assert unknown.status_code == 422 and unknown.json()["error"]["fields"][0]["path"].startswith("booking")
     assert api(therapist).patch("settings", {"booking": {"needs_approval": False}}).status_code == 403
+
+
+def test_a_front_desk_without_clinical_access_accepts_for_anyone(
+    api, approval_on, other_therapist, assistant, smtp
+):
+    booking = _book(approval_on, other_therapist, f"{next_weekday()}T09:00")
+    assert [i["id"] for i in api(assistant).get("bookings").json()["items"]] == [booking.pk]
+    r = api(assistant).post(f"bookings/{booking.pk}/accept", {})
+    assert r.status_code == 200 and r.json()["approval"] == "accepted"
+    booking.refresh_from_db()
+    assert booking.decided_by_id == assistant.pk and booking.session.name == "Psicoterapia"
