@@ -21,6 +21,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -376,3 +377,17 @@ def request_answer(minutes: int) -> str:
         "If this address is one the practice has for you, a link to your portal is on its way. "
         "It works once, for %(minutes)d minutes."
     ) % {"minutes": minutes}
+
+
+KEEP_SPENT = dt.timedelta(days=1)
+
+
+def purge_spent(now: dt.datetime | None = None) -> int:
+    """Delete links and sessions that stopped working more than `KEEP_SPENT` ago. -> rows deleted.
+    (The audit trail keeps that a link was sent and used.)"""
+    cutoff = (now or timezone.now()) - KEEP_SPENT
+    sessions, _kinds = PortalSession.objects.filter(
+        Q(ended_at__lt=cutoff) | Q(expires_at__lt=cutoff) | Q(absolute_expires_at__lt=cutoff)
+    ).delete()
+    links_deleted, _kinds = PortalLink.objects.filter(expires_at__lt=cutoff).delete()
+    return sessions + links_deleted

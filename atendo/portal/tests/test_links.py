@@ -295,3 +295,18 @@ def test_a_refused_send_keeps_no_link_and_says_so(api, owner, phone_client, sett
         assert response.status_code == 502
         assert response.json()["error"]["code"] == "send_failed"
         assert PortalLink.objects.count() == 0
+
+
+def test_spent_links_and_sessions_are_purged_daily(owner, alice, bruno):
+    from atendo.core.periodic import periodic_of
+    from atendo.portal.services import purge_spent
+    from atendo.portal.tasks import purge_spent_portal_rows
+
+    assert periodic_of(purge_spent_portal_rows).interval == dt.timedelta(days=1)
+    portal_client(owner, alice)
+    live = portal_client(owner, bruno)
+    PortalSession.objects.filter(client=alice).update(expires_at=timezone.now() - dt.timedelta(days=2))
+    PortalLink.objects.filter(client=alice).update(expires_at=timezone.now() - dt.timedelta(days=2))
+    assert purge_spent() == 2
+    assert list(PortalSession.objects.values_list("client_id", flat=True)) == [bruno.pk]
+    assert live.get("/portal/serena/home/").status_code == 200

@@ -8,6 +8,8 @@ import re
 from decimal import Decimal
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from atendo.audit.models import AuditEvent
@@ -286,3 +288,22 @@ def test_the_move_page_shows_a_few_days_at_a_time(owner, therapist, alice, reiki
     second = http.get(f"/portal/serena/sessions/{session.pk}/move/?from={later.group(1)}").content.decode()
     assert "Earlier days" in second
     assert f'value="{later.group(1)}T' in second  # the times of that page's first day
+
+
+def test_the_page_takes_the_same_queries_for_many_sessions_and_payments(
+    owner, therapist, alice, reiki, django_assert_max_num_queries
+):
+    http = portal_client(owner, alice)
+    PaymentFactory(session=_session(alice, therapist, reiki, hours=-24 * 30))
+    with CaptureQueriesContext(connection) as one:
+        assert http.get("/portal/serena/home/").status_code == 200
+    for days in range(1, 8):
+        _session(alice, therapist, reiki, hours=24 * days + 48)
+        PaymentFactory(
+            session=_session(alice, therapist, reiki, hours=-24 * days),
+            status="paid",
+            method="pix",
+            paid_date="2026-01-05",
+        )
+    with django_assert_max_num_queries(len(one)):
+        assert http.get("/portal/serena/home/").status_code == 200
