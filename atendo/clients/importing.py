@@ -572,18 +572,18 @@ def _row_data(
     return data, errors
 
 
-def _column_of(path: str, by_target: dict[str, str]) -> str:
-    """The header of the column a service error path came from ('' when no column fills it)."""
+def _head(path: str) -> str:
+    """'fields.follow_up[2].date' -> 'fields.follow_up', 'practitioner_ids[0]' -> 'practitioner_ids'."""
     head = path.split("[", 1)[0]
     if head.startswith("fields."):
-        head = "fields." + head[len("fields.") :].split(".", 1)[0]
-    elif head == "practitioner_ids":
-        head = PRACTITIONERS
-    return by_target.get(head, "")
+        return "fields." + head[len("fields.") :].split(".", 1)[0]
+    return head
 
 
-class _Rehearsal(Exception):
-    """Raised inside a savepoint to undo a merge that was only checked (a dry run)."""
+def _column_of(path: str, by_target: dict[str, str]) -> str:
+    """The header of the column a service error path came from ('' when no column fills it)."""
+    head = _head(path)
+    return by_target.get(PRACTITIONERS if head == "practitioner_ids" else head, "")
 
 
 def _choices(on_duplicate: str, duplicates: Any) -> dict[str, str]:
@@ -681,7 +681,7 @@ def clients_import(
                     "message": _match_message(match),
                     "matched": match.matched,
                     "client_id": match.client_id,
-                    "client_name": index.names.get(match.client_id) if match.client_id else None,
+                    "client_name": index.name(match.client_id) if match.client_id else None,
                     "duplicate_of_row": match.row,
                     "action": action,
                     "fills": [],
@@ -694,7 +694,9 @@ def clients_import(
                 if action == "merge":
                     errors += _merge(
                         member,
+                        index,
                         match,
+                        keys,
                         data,
                         definitions,
                         by_target,
@@ -741,7 +743,9 @@ def clients_import(
 
 def _merge(
     member: Membership,
+    index: merging.DuplicateIndex,
     match: merging.Match,
+    keys: dict[str, str],
     data: dict[str, Any],
     definitions: list[FieldDefinition],
     by_target: dict[str, str],
@@ -750,7 +754,7 @@ def _merge(
     rehearse: bool,
 ) -> list[FieldError]:
     """Merge a row into the client it matches through `services.client_update` (its permissions,
-    rules and audit); `rehearse` runs it in a savepoint that is rolled back. The row's errors."""
+    rules and audit); `rehearse` only checks the values (`_check_merge`). The row's errors."""
     if match.client_id is None:
         return [
             FieldError(
@@ -768,24 +772,43 @@ def _merge(
                 _("Merging changes an existing client, which needs the client.update permission."),
             )
         ]
-    plan = merging.merge_plan(member, match.client_id, data, definitions, by_target)
+    plan = merging.merge_plan(member, index, match.client_id, data, definitions, by_target)
     entry["fills"], entry["conflicts"] = plan.fills, plan.conflicts
     if plan.refusal is not None:
         return [plan.refusal]
     if not plan.changes:
+        index.merged(match.client_id, keys, plan)
         return []
     try:
-        with transaction.atomic():
+        if rehearse:
+            _check_merge(member, index.name(match.client_id), plan.changes, definitions)
+        else:
             services.client_update(member=member, client_id=match.client_id, data=plan.changes)
-            if rehearse:
-                raise _Rehearsal
-    except _Rehearsal:
-        pass
     except ValidationFailed as exc:
         return list(exc.fields)
     except Forbidden as exc:
         return [FieldError("duplicate", exc.message)]
+    index.merged(match.client_id, keys, plan)
     return []
+
+
+def _check_merge(
+    member: Membership, name: str, changes: dict[str, Any], definitions: list[FieldDefinition]
+) -> None:
+    """The values a merge would write, checked by the client rules without writing (a dry run, or
+    a commit already failing): `client_check` of the client's name and those values, keeping only
+    the errors of the values written (a required field the row does not fill is not the merge's).
+    The commit itself writes through `client_update`, which checks them again."""
+    data = {"name": name, **changes, "fields": changes.get("fields") or {}}
+    try:
+        services.client_check(member=member, data=data, definitions=definitions)
+    except ValidationFailed as exc:
+        written = {key for key in changes if key != "fields"} | {
+            f"fields.{key}" for key in changes.get("fields") or {}
+        }
+        errors = [e for e in exc.fields if _head(e.path) in written]
+        if errors:
+            raise ValidationFailed(errors) from None
 
 
 def _invalid(report: ImportReport) -> ImportInvalid:

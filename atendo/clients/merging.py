@@ -3,7 +3,8 @@ by e-mail, phone or tax id, and what merging the row into that client would fill
 
     index = DuplicateIndex(member, tax_id=<the tax-id field a column fills, or None>)
     match = index.find(keys := index.keys(data))      -> Match | None
-    plan = merge_plan(member, client_id, data, definitions, by_target)
+    plan = merge_plan(member, index, client_id, data, definitions, by_target)
+    index.merged(client_id, keys, plan)               -> later rows see what the merge filled
 
 - E-mails compare ignoring case; phones by their last 10 digits (`phone_key`, the digits the
   client model keeps in `phone_digits`); tax ids (a custom client field keyed or labelled CPF,
@@ -21,6 +22,7 @@ by e-mail, phone or tax id, and what merging the row into that client would fill
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +31,7 @@ from django.utils.translation import gettext as _
 
 from atendo.clients.models import Client
 from atendo.clinical import crypto
-from atendo.clinical.access import assigned_ids, can_read_clinical, readable_client_ids
+from atendo.clinical.access import assigned_ids, readable_clients_q
 from atendo.clinical.redact import administrative_keys
 from atendo.core.errors import FieldError
 from atendo.fields.models import FieldDefinition
@@ -61,22 +63,36 @@ class Match:
     matched: list[str] = field(default_factory=list)  # every path on which it matched
 
 
+@dataclass
+class ExistingClient:
+    """What a merge compares of an existing client (its field values as stored: clinical ones
+    sealed), kept up to date with what earlier rows of the import merged into it (`merged`)."""
+
+    name: str
+    email: str
+    phone: str
+    birth_date: dt.date | str | None
+    fields: dict[str, Any]
+
+
 class DuplicateIndex:
     """The e-mails, phones and tax ids of the workspace's clients (what `member` may compare) and of
-    the rows of the file seen so far. One query (two with a clinical tax-id field)."""
+    the rows of the file seen so far. Two queries, whatever the number of clients or rows."""
 
     def __init__(self, member: Membership, tax_id: FieldDefinition | None):
+        self.member = member
         self.tax_path = f"fields.{tax_id.key}" if tax_id is not None else ""
         self.existing: dict[str, dict[str, int]] = {"email": {}, "phone": {}, self.tax_path: {}}
         self.earlier: dict[str, dict[str, int]] = {"email": {}, "phone": {}, self.tax_path: {}}
-        self.names: dict[int, str] = {}
-        rows = Client.objects.for_workspace(member.workspace).order_by("pk")
-        values = list(rows.values_list("pk", "name", "email", "phone_digits", "fields"))
-        readable: set[int] = set()
-        if tax_id is not None and tax_id.clinical:
-            readable = readable_client_ids(member, [pk for pk, *_rest in values])
-        for pk, name, email, digits, stored in values:
-            self.names[pk] = name
+        self.clients: dict[int, ExistingClient] = {}
+        clients = Client.objects.for_workspace(member.workspace)
+        # Whose clinical content the member reads: the barrier's own rule, as one query.
+        self.readable = set(clients.filter(readable_clients_q(member, "pk")).values_list("pk", flat=True))
+        values = clients.order_by("pk").values_list(
+            "pk", "name", "email", "phone", "phone_digits", "birth_date", "fields"
+        )
+        for pk, name, email, phone, digits, birth_date, stored in values:
+            self.clients[pk] = ExistingClient(name, email, phone, birth_date, dict(stored or {}))
             if email:
                 self.existing["email"].setdefault(email.lower(), pk)
             if phone_key(digits):
@@ -84,7 +100,7 @@ class DuplicateIndex:
             if tax_id is None or not stored or tax_id.key not in stored:
                 continue
             if tax_id.clinical:
-                if pk not in readable:
+                if pk not in self.readable:
                     continue  # not the member's to compare: no match, as if it were not there
                 value = crypto.open_value(
                     member.workspace_id, crypto.CLIENT_FIELDS, pk, tax_id.key, stored[tax_id.key]
@@ -122,6 +138,21 @@ class DuplicateIndex:
     def add_row(self, keys: Mapping[str, str], number: int) -> None:
         for path, key in keys.items():
             self.earlier[path].setdefault(key, number)
+
+    def name(self, client_id: int) -> str:
+        return self.clients[client_id].name
+
+    def merged(self, client_id: int, keys: Mapping[str, str], plan: MergePlan) -> None:
+        """A row merged into `client_id` (or rehearsed, in a dry run): what it filled is the client's
+        now, for the next rows — they find the client by it, and never fill it again."""
+        for path, key in keys.items():
+            self.existing[path].setdefault(key, client_id)
+        client = self.clients[client_id]
+        for key in ("name", "email", "phone", "birth_date"):
+            if key in plan.changes:
+                setattr(client, key, plan.changes[key])
+        # Plain values beside sealed ones: `crypto.open_value` passes a plain value through.
+        client.fields.update(plan.changes.get("fields") or {})
 
 
 def tax_id_definition(
@@ -173,13 +204,15 @@ def _same_basic(key: str, old: Any, new: Any) -> bool:
 
 def merge_plan(
     member: Membership,
+    index: DuplicateIndex,
     client_id: int,
     data: Mapping[str, Any],
     definitions: Sequence[FieldDefinition],
     by_target: Mapping[str, str],
 ) -> MergePlan:
-    """What merging a row (`importing._row_data`'s output) into an existing client would do."""
-    client = Client.objects.for_workspace(member.workspace).get(pk=client_id)
+    """What merging a row (`importing._row_data`'s output) into an existing client would do. No
+    query (one for the practitioners, when a column gives them)."""
+    client = index.clients[client_id]
     plan = MergePlan(changes={}, fills=[], conflicts=[])
     for key in ("name", "email", "phone", "birth_date"):
         new = data.get(key)
@@ -197,7 +230,7 @@ def merge_plan(
     if values:
         administrative = administrative_keys(definitions)
         clinical = sorted(k for k in values if k not in administrative)
-        reads = can_read_clinical(member, client.pk)
+        reads = client_id in index.readable
         if clinical and not reads:
             plan.refusal = FieldError(
                 f"fields.{clinical[0]}",
@@ -208,9 +241,9 @@ def merge_plan(
             )
             return plan
         stored = (
-            crypto.open_values(member.workspace_id, crypto.CLIENT_FIELDS, client.pk, client.fields)
+            crypto.open_values(member.workspace_id, crypto.CLIENT_FIELDS, client_id, client.fields)
             if reads
-            else {k: v for k, v in (client.fields or {}).items() if k in administrative}
+            else {k: v for k, v in client.fields.items() if k in administrative}
         )
         filled: dict[str, Any] = {}
         for key, new in values.items():
@@ -232,7 +265,7 @@ def merge_plan(
             plan.changes["fields"] = filled
     wanted = data.get("practitioner_ids") or []
     if wanted:
-        current = assigned_ids(workspace_id=member.workspace_id, client_id=client.pk)
+        current = assigned_ids(workspace_id=member.workspace_id, client_id=client_id)
         if set(wanted) - current:
             plan.changes["practitioner_ids"] = sorted(current | set(wanted))
             plan.fills.append({"path": "practitioners", "column": by_target.get("practitioners", "")})

@@ -13,7 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 
 from atendo.audit.models import AuditEvent
-from atendo.clients import services
+from atendo.clients import importing, services
 from atendo.clients.models import Client
 from tests.factories import ClientFactory, FieldDefinitionFactory, MemberFactory, RoleFactory, unsealed
 
@@ -107,6 +107,39 @@ def test_each_row_gets_its_own_choice(api, owner):
     assert Client.objects.filter(workspace=owner.workspace, name="Bia").count() == 2
 
 
+def test_what_a_merge_filled_finds_the_client_for_later_rows(api, owner):
+    ana = ClientFactory(workspace=owner.workspace, name="Ana", email="ana@example.com")
+    text = "Nome,E-mail,Telefone\nAna,ana@example.com,11 98888-7777\nAna Celular,,(11) 98888-7777\n"
+    body = upload(api(owner), text, on_duplicate="merge").json()
+    assert [(d["row"], d["client_id"], d["matched"]) for d in body["duplicates"]] == [
+        (2, ana.pk, ["email"]),
+        (3, ana.pk, ["phone"]),
+    ]
+    assert body["merged"] == 2 and Client.objects.filter(workspace=owner.workspace).count() == 1
+
+
+def test_a_second_row_for_the_same_client_never_overwrites_what_the_first_filled(api, owner):
+    ana = ClientFactory(workspace=owner.workspace, name="Ana", email="ana@example.com")
+    text = "Nome,E-mail,Telefone\nAna,ana@example.com,11 98888-7777\nAna,ana@example.com,21 95555-4444\n"
+    dry = upload(api(owner), text, dry_run="true", on_duplicate="merge").json()
+    second = dry["duplicates"][1]
+    assert second["fills"] == [] and second["conflicts"] == [
+        {"path": "phone", "column": "Telefone", "existing": "11 98888-7777", "file": "21 95555-4444"}
+    ]
+    assert upload(api(owner), text, on_duplicate="merge").status_code == 201
+    assert Client.objects.get(pk=ana.pk).phone == "11 98888-7777"
+
+
+def test_finding_duplicates_takes_the_same_queries_for_many_rows(owner, django_assert_max_num_queries):
+    for n in range(40):
+        ClientFactory(workspace=owner.workspace, name=f"C{n}", email=f"c{n}@example.com")
+    text = "Nome,E-mail\n" + "".join(f"C{n},c{n}@example.com\n" for n in range(40))
+    for action in ("skip", "merge"):
+        with django_assert_max_num_queries(12):
+            report = importing.clients_import(member=owner, raw=text.encode(), on_duplicate=action)
+        assert len(report.duplicates) == 40
+
+
 def test_a_row_repeating_an_earlier_row_cannot_be_merged(api, owner):
     text = "Nome,E-mail\nAna,ana@example.com\nAna de novo,ana@example.com\n"
     response = upload(api(owner), text, on_duplicate="merge")
@@ -129,13 +162,20 @@ def test_a_merge_and_a_bad_row_commit_nothing(api, owner):
     assert not AuditEvent.objects.filter(workspace=owner.workspace, action="client.update").exists()
 
 
-def test_a_merged_value_goes_through_the_client_rules(api, owner):
+def test_a_merged_value_goes_through_the_client_rules(api, owner, workspace):
+    # A required field the row does not fill is not the merge's problem (the client is not new).
+    FieldDefinitionFactory(workspace=workspace, scope="client", key="origem", required=True, clinical=False)
     ana = ClientFactory(workspace=owner.workspace, name="Ana", phone="11 98888-7777")
-    response = upload(api(owner), "Nome,Telefone,E-mail\nAna,11988887777,ana@\n", on_duplicate="merge")
-    assert response.status_code == 422
-    (error,) = response.json()["error"]["errors"]
+    text = "Nome,Telefone,E-mail\nAna,11988887777,ana@\n"
+    dry = upload(api(owner), text, dry_run="true", on_duplicate="merge").json()
+    (error,) = dry["errors"]
     assert (error["row"], error["path"], error["column"]) == (2, "email", "E-mail")
+    response = upload(api(owner), text, on_duplicate="merge")
+    assert response.status_code == 422
+    assert response.json()["error"]["errors"] == [error]
     assert Client.objects.get(pk=ana.pk).email == ""
+    fine = upload(api(owner), "Nome,Telefone,E-mail\nAna,11988887777,ana@example.com\n", on_duplicate="merge")
+    assert fine.status_code == 201 and Client.objects.get(pk=ana.pk).email == "ana@example.com"
 
 
 @pytest.mark.parametrize(
