@@ -70,10 +70,12 @@ class FormRequestIn(InputSchema):
     expires_in_days: int | None = None
     language: str | None = None
     send_email: bool = True
+    send_sms: bool = False
 
 
 class FormRequestCreated(FormRequestOut):
-    emailed: bool
+    emailed: bool = Field(description="The link is being e-mailed to the client")
+    texted: bool = Field(description="The link is being sent by SMS")
 
 
 class ConsentDocumentOut(Schema):
@@ -175,7 +177,7 @@ def form_requests_create(request: HttpRequest, workspace_slug: str, payload: For
     member = api_member(request, workspace_slug)
     sent = services.form_request_create(member=member, **payload.model_dump())
     fr = selectors.request_get_for(member, sent.form_request.pk)
-    return Status(201, {**request_json(fr), "emailed": sent.emailed})
+    return Status(201, {**request_json(fr), "emailed": sent.emailed, "texted": sent.texted})
 
 
 @router.get(f"{WS}/form-requests/{{form_request_id}}", response=FormRequestOut)

@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import models
 from django.utils import formats, timezone
 from django.utils.translation import gettext
@@ -127,6 +129,11 @@ class FormRequest(TenantModel):
         from atendo.intake.links import request_url
 
         return request_url(self)
+
+    @property
+    def due(self) -> dt.datetime:
+        """Until when the link works (the portal shows it)."""
+        return self.expires_at
 
     @property
     def status(self) -> str:

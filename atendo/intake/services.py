@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime as dt
+import functools
 import hashlib
 import io
 import logging
@@ -50,6 +51,8 @@ from atendo.files.services import attachment_create
 from atendo.intake import links
 from atendo.intake.models import ConsentDocument, FormKind, FormRequest
 from atendo.intake.pdf import SignedConsent, consent_pdf
+from atendo.reminders import channels
+from atendo.reminders.phones import region_of, to_e164
 from atendo.scheduling import sealing
 from atendo.scheduling.models import Session
 from atendo.scheduling.selectors import session_get_for
@@ -248,6 +251,17 @@ class Sent:
     form_request: FormRequest
     url: str
     emailed: bool
+    texted: bool = False
+
+
+def sms_number(client: Client) -> str | None:
+    return to_e164(client.phone, region_of(client.workspace.currency))
+
+
+def _enqueue(form_request_id: int, channel: str) -> None:
+    from atendo.intake.tasks import send_form_link
+
+    send_form_link.enqueue(form_request_id, channel)
 
 
 @transaction.atomic
@@ -262,8 +276,11 @@ def form_request_create(
     expires_in_days: Any = None,
     language: Any = None,
     send_email: bool = True,
+    send_sms: bool = False,
 ) -> Sent:
-    """Send a client a form by link (e-mailed to the client's address when they have one)."""
+    """Send a client a form by link: e-mailed to the client's address when they have one (and
+    `send_email`), by SMS when asked (`send_sms`: the gateway configured and a valid phone), by the
+    worker after the commit. The answer carries the link for the sender to give otherwise."""
     require(member, "client.read")
     if kind not in FormKind.values:
         raise ValidationFailed.single("kind", _("kind must be client_fields, pre_session or consent."))
@@ -324,6 +341,11 @@ def form_request_create(
     lang = language if language is not None else member.workspace.language
     if lang not in LANGUAGE_CODES:
         errors.append(FieldError("language", _("language must be en or pt-br.")))
+    if send_sms:
+        if not settings.SMS_WEBHOOK_URL:
+            errors.append(FieldError("send_sms", _("SMS is not configured for this installation.")))
+        elif sms_number(client) is None:
+            errors.append(FieldError("send_sms", _("This client has no valid phone number.")))
     if errors:
         raise ValidationFailed(errors)
     clinical = any(d.clinical for d in definitions if d.key in keys)
@@ -347,17 +369,18 @@ def form_request_create(
     FormRequest.objects.filter(pk=form_request.pk).update(token_hash=form_request.token_hash)
     url = links.form_url(token)
     emailed = bool(send_email and client.email)
+    channels = [c for c, wanted in (("email", emailed), ("sms", send_sms)) if wanted]
     audit_record(
         workspace=member.workspace,
         actor=member,
         action="intake.send",
         obj=form_request,
         client_id=client.pk,
-        changes={"kind": kind, "keys": keys, "emailed": emailed},
+        changes={"kind": kind, "keys": keys, "channels": channels},
     )
-    if emailed:
-        transaction.on_commit(lambda: _mail_link(form_request, url))
-    return Sent(form_request, url, emailed)
+    for channel in channels:
+        transaction.on_commit(functools.partial(_enqueue, form_request.pk, channel))
+    return Sent(form_request, url, emailed, "sms" in channels)
 
 
 @transaction.atomic
@@ -618,8 +641,18 @@ def _when(moment: dt.datetime, tz: Any) -> str:
     return formats.date_format(moment.astimezone(tz), "SHORT_DATE_FORMAT")
 
 
-def _mail_link(form_request: FormRequest, url: str) -> None:
+def link_send(*, form_request_id: int, channel: str) -> str:
+    """Send an open request's link to the client by e-mail or SMS (the worker's task). Returns what
+    happened: "sent", "closed" (no longer open: nothing sent) or "failed" (logged)."""
+    form_request = (
+        FormRequest.objects.select_related("workspace", "client", "session", "consent_document")
+        .filter(pk=form_request_id)
+        .first()
+    )
+    if form_request is None or form_request.status != "open":
+        return "closed"
     workspace = form_request.workspace
+    url = links.request_url(form_request)
     with translation.override(form_request.language):
         context = {
             "practice": workspace.name,
@@ -628,9 +661,23 @@ def _mail_link(form_request: FormRequest, url: str) -> None:
             "url": url,
             "until": _when(form_request.expires_at, workspace.tz),
         }
+        if channel == "sms":
+            text = _("%(practice)s: please fill in “%(title)s” by %(until)s: %(url)s") % context
+            number = sms_number(form_request.client)
+            if number is None:
+                return "failed"
+            try:
+                channels.backend("sms").send(
+                    channels.Message(to=number, body=text, language=form_request.language)
+                )
+            except channels.SendFailed as exc:
+                logger.warning("intake SMS not sent (request %s): %s", form_request.pk, exc.message)
+                return "failed"
+            return "sent"
         body = render_to_string("intake/email_link.txt", context)
         subject = _("%(practice)s asks you to fill in a form") % {"practice": workspace.name}
     _send(subject, body, [form_request.client.email])
+    return "sent"
 
 
 def staff_url(form_request: FormRequest) -> str:

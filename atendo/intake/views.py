@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -53,10 +54,14 @@ class SendForm(forms.Form):
         initial=services.DEFAULT_EXPIRY_DAYS,
     )
     language = forms.ChoiceField(label=gettext_lazy("Language of the form"))
+    send_sms = forms.BooleanField(label=gettext_lazy("Also send the link by SMS"), required=False)
 
-    def __init__(self, *args: Any, sessions: list[Session], documents: list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, sessions: list[Session], documents: list[Any], sms: bool, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
-        from django.conf import settings
+        if not sms:
+            del self.fields["send_sms"]
 
         self.fields["session_id"].choices = [("", "—")] + [  # type: ignore[attr-defined]
             (s.pk, _session_label(s)) for s in sessions
@@ -103,6 +108,7 @@ def client_forms(request: PageRequest, workspace_slug: str, client_id: int) -> H
         request.POST if request.method == "POST" else None,
         sessions=_sessions(member, client.pk),
         documents=documents,
+        sms=bool(settings.SMS_WEBHOOK_URL) and services.sms_number(client) is not None,
         initial={"language": member.workspace.language},
     )
     status = 200
@@ -118,6 +124,7 @@ def client_forms(request: PageRequest, workspace_slug: str, client_id: int) -> H
                     consent_document_id=cd.get("consent_document_id"),
                     expires_in_days=cd["expires_in_days"],
                     language=cd["language"],
+                    send_sms=bool(cd.get("send_sms")),
                 )
             except ValidationFailed as exc:
                 for error in exc.fields:

@@ -469,3 +469,47 @@ def test_lists_take_a_constant_number_of_queries(
         assert len(staff.get("form-requests").json()["items"]) == 6
     with django_assert_max_num_queries(3):
         assert len(selectors.open_requests_for_client(alice)) == 6
+
+
+# --- the link by SMS ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def sms(settings: Any) -> Any:
+    from atendo.reminders.tests.servers import sms_gateway
+
+    for fake in sms_gateway():
+        settings.SMS_WEBHOOK_URL = fake.url
+        settings.SMS_WEBHOOK_TOKEN = fake.token
+        settings.SMS_WEBHOOK_SECRET = fake.secret
+        yield fake
+
+
+def test_the_link_by_sms(owner, alice, client_defs, sms, api, django_capture_on_commit_callbacks):
+    staff = api(owner)
+    no_phone = staff.post("form-requests", {"kind": "client_fields", "client_id": alice.pk, "send_sms": True})
+    assert no_phone.status_code == 422 and no_phone.json()["error"]["fields"][0]["path"] == "send_sms"
+    alice.phone = "(81) 98765-4321"
+    alice.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        made = staff.post(
+            "form-requests",
+            {"kind": "client_fields", "client_id": alice.pk, "send_sms": True, "send_email": False},
+        )
+    assert made.status_code == 201 and made.json()["texted"] is True
+    assert [r["to"] for r in sms.requests] == ["+5581987654321"]
+    assert made.json()["url"] in sms.requests[0]["text"] and "Your details" in sms.requests[0]["text"]
+    # A request withdrawn before the worker runs sends nothing.
+    fr = FormRequest.objects.get(pk=made.json()["id"])
+    services.form_request_revoke(member=owner, request_id=fr.pk)
+    assert services.link_send(form_request_id=fr.pk, channel="sms") == "closed"
+    assert len(sms.requests) == 1
+
+
+def test_sms_needs_a_gateway(owner, alice, client_defs, settings):
+    settings.SMS_WEBHOOK_URL = ""
+    alice.phone = "(81) 98765-4321"
+    alice.save()
+    with pytest.raises(services.ValidationFailed) as caught:
+        _send(owner, kind="client_fields", client_id=alice.pk, send_sms=True)
+    assert caught.value.fields[0].path == "send_sms"
