@@ -6,6 +6,7 @@ gunicorn master this module started is terminated (by its own pid) in a `finally
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -14,6 +15,7 @@ import socket
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -107,19 +109,11 @@ def _wrk(port: int, plan: Path, seconds: int, connections: int) -> dict[str, Any
     }
 
 
-def run(
-    *,
-    python: str,
-    cwd: Path,
-    env: dict[str, str],
-    plan: Path,
-    seconds: int,
-    connections: int = 4,
-    log: Path,
-) -> dict[str, Any]:
-    """Start gunicorn, warm it up, load it for `seconds`, read the workers' peak RSS, stop it."""
+@contextlib.contextmanager
+def serve(*, python: str, cwd: Path, env: dict[str, str], log: Path) -> Iterator[tuple[int, int]]:
+    """gunicorn (2 sync workers) on a free loopback port: yields (port, master pid); the master this
+    started is stopped (by its own pid) on the way out."""
     port = free_port()
-    token, first_path = plan.read_text().splitlines()[:2]
     gunicorn = str(Path(python).with_name("gunicorn"))
     with open(log, "w") as log_fh:
         server = subprocess.Popen(  # noqa: S603
@@ -145,13 +139,7 @@ def run(
             stderr=subprocess.STDOUT,
         )
         try:
-            _wait_ready(f"http://127.0.0.1:{port}{first_path}", token, timeout=60)
-            _wrk(port, plan, seconds=max(2, seconds // 5), connections=connections)  # warm-up
-            result = _wrk(port, plan, seconds=seconds, connections=connections)
-            workers = _children(server.pid)
-            result["workers"] = len(workers)
-            result["peak_rss_mb"] = round(max((_hwm_kb(pid) for pid in workers), default=0) / 1024, 1)
-            return result
+            yield port, server.pid
         finally:
             server.send_signal(signal.SIGTERM)
             try:
@@ -159,3 +147,25 @@ def run(
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait(timeout=10)
+
+
+def run(
+    *,
+    python: str,
+    cwd: Path,
+    env: dict[str, str],
+    plan: Path,
+    seconds: int,
+    connections: int = 4,
+    log: Path,
+) -> dict[str, Any]:
+    """Start gunicorn, warm it up, load it for `seconds`, read the workers' peak RSS, stop it."""
+    token, first_path = plan.read_text().splitlines()[:2]
+    with serve(python=python, cwd=cwd, env=env, log=log) as (port, pid):
+        _wait_ready(f"http://127.0.0.1:{port}{first_path}", token, timeout=60)
+        _wrk(port, plan, seconds=max(2, seconds // 5), connections=connections)  # warm-up
+        result = _wrk(port, plan, seconds=seconds, connections=connections)
+        workers = _children(pid)
+        result["workers"] = len(workers)
+        result["peak_rss_mb"] = round(max((_hwm_kb(pid) for pid in workers), default=0) / 1024, 1)
+        return result

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gzip
 import json
 import os
 import random
@@ -639,7 +640,91 @@ def export_memory(ctx: Context, rng: random.Random) -> dict[str, Any]:
     }
 
 
-EXTRAS = {"client_export_500": export_memory}
+# --- the calendar (issue 17): the lean endpoint, month and week of everyone ------------------------
+
+CALENDAR_PER_DAY = 5  # what a day of the month grid shows (calendar.js, MONTH_DAY_EVENTS)
+
+
+def month_grid_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
+    """The month grid FullCalendar asks for: six weeks from the Monday on or before the 1st."""
+    first = random_day(ctx, rng, margin_days=42).replace(day=1)
+    monday = first - dt.timedelta(days=first.weekday())
+    return {"first": monday, "next": monday + dt.timedelta(days=42)}
+
+
+def _range_query(p: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {"start": p["first"].isoformat(), "end": p["next"].isoformat(), **extra}
+
+
+def calendar_month_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    """The owner's month grid of everyone: five events a day and the count of the rest. rows = the
+    sessions it accounts for (events + "+N more"), which must be the range's."""
+    body = get_json(ctx.http[ctx.owner.pk], ctx.url("calendar"), _range_query(p, per_day=CALENDAR_PER_DAY))
+    return [1] * (len(body["events"]) + sum(m["more"] for m in body["more"]))
+
+
+def calendar_month_floor(ctx: Context, p: dict[str, Any]) -> list[int]:
+    return [1] * len(week_floor(ctx, p))
+
+
+def calendar_week_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    """The owner's week of everyone: every event, lean."""
+    body = get_json(ctx.http[ctx.owner.pk], ctx.url("calendar"), _range_query(p))
+    return [event["id"] for event in body["events"]]
+
+
+def _sizes(ctx: Context, path: str, query: dict[str, Any]) -> dict[str, Any]:
+    """Bytes of one answer, as sent and as gzip would send it, and its time in-process."""
+    client = ctx.http[ctx.owner.pk]
+    started = time.perf_counter()
+    plain = client.get(ctx.url(path), query)
+    elapsed = (time.perf_counter() - started) * 1000
+    zipped = client.get(ctx.url(path), query, HTTP_ACCEPT_ENCODING="gzip")
+    compressed = zipped.get("Content-Encoding") == "gzip"
+    return {
+        "bytes": len(plain.content),
+        "gzip_bytes": len(zipped.content) if compressed else len(gzip.compress(plain.content)),
+        "gzip_served": compressed,
+        "ms": round(elapsed, 1),
+    }
+
+
+def calendar_sizes(per_day: int | None, make_params: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
+    """The calendar's answer against what the calendar read before (`GET sessions` of the range,
+    whole sessions; its gzip size is what compressing it alone would have given)."""
+
+    def extra(ctx: Context, rng: random.Random) -> dict[str, Any]:
+        p = make_params(ctx, rng)
+        lean = _sizes(ctx, "calendar", _range_query(p, **({"per_day": per_day} if per_day else {})))
+        full = _sizes(ctx, "sessions", _range_query(p))
+        return {
+            "bytes": lean["bytes"],
+            "gzip_bytes": lean["gzip_bytes"],
+            "before_bytes": full["bytes"],
+            "before_gzip_bytes": full["gzip_bytes"],
+            "before_ms": full["ms"],
+        }
+
+    return extra
+
+
+def write_browser_plan(ctx: Context, rng: random.Random, path: str) -> None:
+    """The owner's e-mail, the bench password, and the month page `bench.browser` opens: the month
+    grid of everyone of a month in the middle of the data."""
+    from atendo.scheduling.management.commands.seed_bench import BENCH_PASSWORD
+
+    middle = ctx.first_day + (ctx.last_day - ctx.first_day) / 2
+    page = f"/w/{ctx.workspace.slug}/sessions/?view=month&date={middle.replace(day=15).isoformat()}"
+    plan = {"email": ctx.owner.user.email, "password": BENCH_PASSWORD, "path": page}
+    with open(path, "w") as fh:
+        json.dump(plan, fh)
+
+
+EXTRAS = {
+    "client_export_500": export_memory,
+    "calendar_month_all": calendar_sizes(CALENDAR_PER_DAY, month_grid_params),
+    "calendar_week_all": calendar_sizes(None, week_params),
+}
 
 # Composite cases that take a second or more on a shared 2-core machine get fewer repetitions (the
 # result's `reps` says how many), so that the whole `make bench` stays within about half an hour.
@@ -673,6 +758,8 @@ CASES: dict[str, tuple[Callable[..., Any], Callable[..., list[int]], Callable[..
     "notes_search": (search_params, search_run, None),
     "reminders_scan": (reminders_params, reminders_run, None),
     "client_export_500": (export_params, export_run, None),
+    "calendar_month_all": (month_grid_params, calendar_month_run, calendar_month_floor),
+    "calendar_week_all": (week_params, calendar_week_run, week_floor),
 }
 
 
@@ -753,17 +840,29 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--warmup", type=int, default=20)
-    parser.add_argument("--cases", default=",".join(CASES))
+    parser.add_argument(
+        "--cases",
+        default=",".join(CASES),
+        help="Comma-separated case names or prefixes (e.g. calendar: every calendar_* case).",
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--out", required=True)
     parser.add_argument("--http-plan", help="Also write the load generator's plan (token, paths) here.")
+    parser.add_argument("--browser-plan", help="Also write bench.browser's plan (log-in, page) here.")
     args = parser.parse_args()
     rng = random.Random(args.seed)  # noqa: S311 (reproducible parameters, not secrets)
     ctx = build_context(rng)
     if args.http_plan:
         write_http_plan(ctx, rng, args.http_plan)
+    if args.browser_plan:
+        write_browser_plan(ctx, rng, args.browser_plan)
+    chosen = [c for c in args.cases.split(",") if c]
+    names = [n for n in CASES if any(n == c or n.startswith(f"{c}_") for c in chosen)]
+    unknown = [c for c in chosen if not any(n == c or n.startswith(f"{c}_") for n in CASES)]
+    if unknown:
+        sys.exit(f"Unknown cases: {', '.join(unknown)} (known: {', '.join(CASES)})")
     results = []
-    for name in args.cases.split(","):
+    for name in names:
         started = time.monotonic()
         result = measure_case(ctx, name, rng, args.reps, args.warmup)
         result["database"] = connection.vendor if connection.vendor == "sqlite" else "postgresql"

@@ -1,7 +1,10 @@
 """Writes docs/benchmarks.md (tables with the machine, the date, every figure, ratio and target)
 and docs/benchmarks.json in the issue's exact shape:
 `{"date", "machine", "sessions", "results": [{"database", "case", "p50_ms", "p95_ms",
-"floor_p95_ms", "ratio"}], "http": {"requests_per_s", "p95_ms", "errors"}, "peak_rss_mb"}`.
+"floor_p95_ms", "ratio"}], "http": {"requests_per_s", "p95_ms", "errors"}, "peak_rss_mb"}`, plus
+`"browser": [{"database", "case", "first_event_p50_ms", "first_event_max_ms", "api_bytes", …}]`
+(the calendar page timed in Chromium, `bench.browser`) and, on the calendar cases' results, their
+answer's `bytes` and `gzip_bytes`.
 
 The analysis of the misses (why, and what would close them) is hand-written after looking at the
 profiles; it lives in bench/analysis.md and is copied in under the generated tables.
@@ -46,7 +49,13 @@ CASE_LABELS = {
     "for and built by the export runner (no floor)",
     "reminders_scan": "reminder scheduler's scan of the large workspace at a due moment, rows written "
     "and rolled back (rows = reminders due; no floor)",
+    "calendar_month_all": "the calendar's month grid of everyone (`GET calendar`, 6 weeks, 5 events a day "
+    "+ the count of the rest; rows = sessions accounted for; floor: the range's sessions)",
+    "calendar_week_all": "the calendar's week of everyone (`GET calendar`, every event, lean; floor: the "
+    "same sessions)",
 }
+CALENDAR_BYTES_TARGET = 1_000_000  # issue 17: the month of everyone under 1 MB on the wire
+BROWSER_TARGET_MS = 2000.0  # … and its first event in under 2 s in a real browser
 P95_TARGETS = {
     "month_practitioner": 20.0,
     "week_workspace": 100.0,
@@ -122,6 +131,10 @@ def _ratio(value: float, floor: float | None) -> str:
     return f"{value / floor:.1f}×" if floor else "–"
 
 
+def _kb(size: int) -> str:
+    return f"{size / 1024:,.1f} KB" if size < 1024 * 1024 else f"{size / 1024 / 1024:,.2f} MB"
+
+
 def _verdict(result: dict[str, Any]) -> str:
     notes = []
     target = P95_TARGETS.get(result["case"])
@@ -144,6 +157,14 @@ def _verdict(result: dict[str, Any]) -> str:
         notes.append(
             f"Python memory peak ≤ {EXPORT_MEMORY_TARGET_MB:g} MB: {met} ({peak:g} MB, "
             f"file {result.get('file_mb', 0):g} MB)"
+        )
+    if "gzip_bytes" in result:
+        wire = result["gzip_bytes"]
+        met = "**met**" if wire <= CALENDAR_BYTES_TARGET else "**missed**"
+        notes.append(
+            f"≤ 1 MB on the wire: {met} ({_kb(wire)} gzipped, {_kb(result['bytes'])} raw; `GET sessions` "
+            f"of the range: {_kb(result['before_bytes'])}, {_kb(result['before_gzip_bytes'])} gzipped, "
+            f"{result['before_ms']:.0f} ms)"
         )
     if result["case"] == "reminders_scan" and result.get("rows_median"):
         notes.append(f"{result['p50_ms'] / result['rows_median']:.2f} ms per due reminder (p50)")
@@ -188,7 +209,15 @@ def write(
             "errors": http_run.get("errors"),
         },
         "peak_rss_mb": http_run.get("peak_rss_mb"),
+        "browser": [
+            {"database": database, **run["browser"]} for database, run in runs.items() if run.get("browser")
+        ],
     }
+    for result, r in zip(
+        data["results"], [r for run in runs.values() for r in run.get("results", [])], strict=True
+    ):
+        if "gzip_bytes" in r:
+            result.update({"bytes": r["bytes"], "gzip_bytes": r["gzip_bytes"]})
     if partial:
         data["partial"] = partial
     docs.mkdir(exist_ok=True)
@@ -282,6 +311,32 @@ def write(
             f"{h['peak_rss_mb']:.0f} MB | {verdict} |"
         )
     lines.append("")
+    browser_runs = [(database, run["browser"]) for database, run in runs.items() if run.get("browser")]
+    if browser_runs:
+        lines += [
+            "## The calendar in Chromium: the month of everyone (`bench/browser.py`)",
+            "",
+            "The large workspace's calendar page, month view of everyone, as its owner, served by gunicorn "
+            "(2 sync workers) on loopback; headless Chromium (Playwright), each visit in a fresh context "
+            "(cold cache). Time: navigation to the first visible `.fc-event`. Bytes: as transferred "
+            "(decoded in brackets); *page* is the HTML, scripts and styles (served from the finders, "
+            "uncompressed, outside production).",
+            "",
+            "| database | visits | first event p50 ms | worst ms | events drawn | +N more links | "
+            "calendar API bytes | page bytes | load | target → result |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for database, b in browser_runs:
+            met = b["first_event_max_ms"] <= BROWSER_TARGET_MS and b["api_bytes"] <= CALENDAR_BYTES_TARGET
+            api_bytes = f"{_kb(b['api_bytes'])} ({_kb(b['api_decoded_bytes'])})"
+            page_bytes = f"{_kb(b['page_bytes'])} ({_kb(b['page_decoded_bytes'])})"
+            lines.append(
+                f"| {database} | {b['reps']} | {b['first_event_p50_ms']:.0f} | "
+                f"{b['first_event_max_ms']:.0f} | {b['events_drawn']} | {b['more_links']} | "
+                f"{api_bytes} | {page_bytes} | {b['load_avg']} | "
+                f"first event < 2 s and < 1 MB: {'**met**' if met else '**missed**'} |"
+            )
+        lines.append("")
     lines += [
         "## How to run it",
         "",
@@ -290,8 +345,10 @@ def write(
         "Each database is recreated, migrated and seeded (`manage.py seed_bench`), then measured; "
         "about 10 minutes on a shared 2-core machine. `make bench QUICK=1`: 50,000 sessions, 30 "
         "repetitions, 5 s of HTTP load.",
-        '- Options go through `ARGS`, e.g. `make bench ARGS="--databases sqlite --reuse"` '
-        "(`python -m bench.run --help` lists them). `--snapshot` measures the last commit "
+        '- Options go through `ARGS`, e.g. `make bench ARGS="--databases sqlite --reuse"`; '
+        "`make bench QUICK=1 ARGS=\"--cases calendar --http-databases ''\"` runs the calendar's cases "
+        "and its Chromium timing alone (`--browser-databases` chooses where the page is timed; "
+        "`python -m bench.run --help` lists every option). `--snapshot` measures the last commit "
         "instead of a working tree that others are editing.",
         "- `python -m bench.report` rewrites this page from `var/bench/last-run.json`.",
         "- Pieces: `bench/measure.py` (cases and checks), `bench/floors.py` (raw SQL), "

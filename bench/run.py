@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import http_load, report
+from bench import browser, http_load, report
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
@@ -107,6 +107,17 @@ def main() -> None:
     parser.add_argument("--http-seconds", type=int)
     parser.add_argument("--http-databases", default="postgresql,sqlite", help="Where to run the HTTP load.")
     parser.add_argument("--connections", type=int, default=4)
+    parser.add_argument(
+        "--cases",
+        default="",
+        help="Only these cases (names or prefixes, e.g. calendar); default: all of bench.measure.",
+    )
+    parser.add_argument(
+        "--browser-databases",
+        default="postgresql,sqlite",
+        help="Where to time the calendar page in Chromium (bench.browser); empty: nowhere.",
+    )
+    parser.add_argument("--browser-reps", type=int, help="Cold visits of the month page (10; quick: 3).")
     parser.add_argument("--reuse", action="store_true", help="Measure the already seeded databases.")
     parser.add_argument("--snapshot", action="store_true", help="Run the last commit's code.")
     parser.add_argument("--no-report", action="store_true", help="Do not rewrite docs/benchmarks.*")
@@ -116,6 +127,7 @@ def main() -> None:
     reps = args.reps or (30 if quick else 200)
     warmup = args.warmup or (5 if quick else 20)
     http_seconds = args.http_seconds or (5 if quick else 20)
+    browser_reps = args.browser_reps or (3 if quick else 10)
     python = sys.executable
     VAR.mkdir(parents=True, exist_ok=True)
     cwd = snapshot() if args.snapshot else ROOT
@@ -152,6 +164,7 @@ def main() -> None:
             )
         out = VAR / f"results-{database}.json"
         plan = VAR / f"http-plan-{database}.txt"
+        browser_plan = VAR / f"browser-plan-{database}.json"
         log(f"{database}: measuring ({reps} repetitions after {warmup} warm-up, per case)")
         subprocess.run(  # noqa: S603
             [
@@ -166,6 +179,9 @@ def main() -> None:
                 str(out),
                 "--http-plan",
                 str(plan),
+                "--browser-plan",
+                str(browser_plan),
+                *(["--cases", args.cases] if args.cases else []),
             ],
             cwd=cwd,
             env=env,
@@ -184,6 +200,17 @@ def main() -> None:
                 log=VAR / f"gunicorn-{database}.log",
             )
             log(f"{database}: {run['http']}")
+        if database in args.browser_databases.split(","):
+            log(f"{database}: the calendar's month of everyone in Chromium, {browser_reps} cold visits")
+            run["browser"] = browser.run(
+                python=python,
+                cwd=cwd,
+                env=env,
+                plan=browser_plan,
+                reps=browser_reps,
+                log=VAR / f"gunicorn-browser-{database}.log",
+            )
+            log(f"{database}: {run['browser']}")
         runs[database] = run
     total = time.monotonic() - started
     log(f"done in {total:.0f} s")
