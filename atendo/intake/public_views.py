@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import translation
@@ -60,11 +61,20 @@ def form(request: HttpRequest, token: str) -> HttpResponse:
             with translation.override(found.language):
                 return _closed(request, exc, found)
         return _closed(request, exc, None)
-    with translation.override(form_request.language):
-        request.LANGUAGE_CODE = form_request.language
+    language = _language(request, form_request)
+    with translation.override(language):
+        request.LANGUAGE_CODE = language
         if form_request.kind == FormKind.CONSENT:
             return _consent(request, token, form_request)
         return _fields(request, token, form_request)
+
+
+def _language(request: HttpRequest, form_request: FormRequest) -> str:
+    """The form's language, unless the visitor chose another with the page's language switcher."""
+    chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
+    if chosen and chosen in {code for code, _name in settings.LANGUAGES}:
+        return chosen
+    return form_request.language
 
 
 def _base(form_request: FormRequest) -> dict[str, Any]:

@@ -513,3 +513,11 @@ def test_sms_needs_a_gateway(owner, alice, client_defs, settings):
     with pytest.raises(services.ValidationFailed) as caught:
         _send(owner, kind="client_fields", client_id=alice.pk, send_sms=True)
     assert caught.value.fields[0].path == "send_sms"
+
+
+def test_the_language_switcher_wins_over_the_forms_language(owner, alice, client_defs, settings):
+    fr = _send(owner, kind="client_fields", client_id=alice.pk, language="pt-br")
+    web = HttpClient()
+    assert '<html lang="pt-br">' in web.get(_path(fr)).content.decode()
+    web.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    assert '<html lang="en">' in web.get(_path(fr)).content.decode()
