@@ -18,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -47,7 +47,7 @@ def requests_for(member: Membership) -> QuerySet[Booking]:
     qs = (
         Booking.objects.for_workspace(member.workspace)
         .filter(approval=Approval.REQUESTED, expired_at__isnull=True)
-        .filter(Q(session__status=SessionStatus.SCHEDULED), session__starts_at__gt=timezone.now())
+        .filter(session__status=SessionStatus.SCHEDULED, session__starts_at__gt=timezone.now())
         .select_related("session__practitioner__user", "session__therapy_type", "client", "workspace")
         .order_by("session__starts_at", "pk")
     )

@@ -220,3 +220,20 @@ def test_a_front_desk_without_clinical_access_accepts_for_anyone(
     assert r.status_code == 200 and r.json()["approval"] == "accepted"
     booking.refresh_from_db()
     assert booking.decided_by_id == assistant.pk and booking.session.name == "Psicoterapia"
+
+
+def test_the_requests_take_a_constant_number_of_queries(api, page_client, approval_on, therapist, smtp):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    day = next_weekday()
+    _book(approval_on, therapist, f"{day}T09:00")
+    counts = []
+    for more in ("11:00", "14:00"):
+        with CaptureQueriesContext(connection) as api_queries:
+            assert api(therapist).get("bookings").status_code == 200
+        with CaptureQueriesContext(connection) as page_queries:
+            assert page_client(therapist).get("/w/serena/bookings/").status_code == 200
+        counts.append((len(api_queries), len(page_queries)))
+        _book(approval_on, therapist, f"{day}T{more}", email=f"c{more[:2]}@example.com")
+    assert counts[0] == counts[1], counts
