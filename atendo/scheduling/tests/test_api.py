@@ -201,6 +201,7 @@ def _endpoints(sid, client_id, practitioner_id):
     return [
         ("get", "sessions", None),
         ("get", "sessions?start=2026-03-01&end=2026-03-31", None),
+        ("get", "calendar?start=2026-03-01&end=2026-03-31&per_day=5", None),
         ("post", "sessions", {"name": "x", "client_id": client_id, "date": "2026-03-11"}),
         ("post", "sessions/check", {"client_id": client_id, "date": "2026-03-11"}),
         ("get", "sessions/export.csv", None),
