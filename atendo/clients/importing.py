@@ -163,6 +163,8 @@ class Table:
     rows: list[tuple[int, list[str]]]  # (spreadsheet row number, cells)
     encoding: str
     delimiter: str
+    sheets: list[str] = field(default_factory=list)  # a workbook's sheets ([] for CSV)
+    sheet: str = ""  # the one read
 
 
 @dataclass
@@ -249,13 +251,14 @@ def read_table(raw: bytes, *, sheet: str | None = None) -> Table:
         raise DomainError(
             message=message, code="unsupported_type", status=415, fields=[FieldError("file", message)]
         )
+    sheets: list[str] = []
     if raw.startswith(workbooks.XLSX_MAGIC):
-        records: Iterator[tuple[int, list[str]]] = workbooks.workbook_rows(
-            raw, sheet=sheet, max_columns=MAX_COLUMNS
-        )
-        encoding, delimiter = "xlsx", ""
+        opened = workbooks.open_sheet(raw, sheet=sheet, max_columns=MAX_COLUMNS)
+        records, encoding, delimiter = opened.rows, "xlsx", ""
+        sheets, sheet = opened.names, opened.name
     else:
         records, encoding, delimiter = _csv_rows(raw)
+        sheet = None
     headers: list[str] | None = None
     rows: list[tuple[int, list[str]]] = []
     # Every record counts, blank ones too: `number` is the row a spreadsheet shows.
@@ -288,7 +291,9 @@ def read_table(raw: bytes, *, sheet: str | None = None) -> Table:
                 ),
             )
         seen.add(header)
-    return Table(headers=headers, rows=rows, encoding=encoding, delimiter=delimiter)
+    return Table(
+        headers=headers, rows=rows, encoding=encoding, delimiter=delimiter, sheets=sheets, sheet=sheet or ""
+    )
 
 
 # --- what a column may fill ------------------------------------------------------------------------

@@ -241,10 +241,16 @@ def client_import(request: PageRequest, workspace_slug: str) -> HttpResponse:
         if (upload.size or 0) > importing.MAX_BYTES:
             raise importing.too_large()
         raw = upload.read(importing.MAX_BYTES + 1)
-        table = importing.read_table(raw)
+        # The choices of the last check (sheet, columns, duplicates) hold for the same file and
+        # sheet only: another file, or another sheet of it, starts from its own titles again.
+        checked = f"{upload.name}:{upload.size}"
+        same_file = request.POST.get("checked") == checked
+        sheet = (request.POST.get("sheet") or None) if same_file else None
+        table = importing.read_table(raw, sheet=sheet)
+        same_sheet = same_file and request.POST.get("checked_sheet", "") == table.sheet
         definitions = client_definitions(member.workspace)
         targets = importing.import_targets(member, definitions)
-        if request.POST.get("mapped"):
+        if request.POST.get("mapped") and same_sheet:
             mapping: dict[str, str] = {
                 header: request.POST.get(f"map-{index}", "")
                 for index, header in enumerate(table.headers)
@@ -265,19 +271,23 @@ def client_import(request: PageRequest, workspace_slug: str) -> HttpResponse:
             ],
             targets=targets,
             file_name=upload.name,
+            checked=checked,
+            sheets=table.sheets,
+            sheet=table.sheet,
         )
         if "name" in mapping.values():
             # The choice made for each duplicate row of the last check (skip when none was made).
             duplicates = {
                 key[len("dup-") :]: str(value)
                 for key, value in request.POST.items()
-                if key.startswith("dup-") and key[len("dup-") :].isdigit()
+                if same_sheet and key.startswith("dup-") and key[len("dup-") :].isdigit()
             }
             report = importing.clients_import(
                 member=member,
                 raw=raw,
                 mapping=mapping,
                 dry_run=action != "import",
+                sheet=table.sheet or None,
                 duplicates=duplicates,
             )
             context["report"] = report

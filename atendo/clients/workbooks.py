@@ -1,7 +1,8 @@
 """Reading an Excel workbook (.xlsx) for the client import: the rows of one sheet as text cells,
 numbered as the spreadsheet shows them, streamed (openpyxl's read-only mode) and bounded.
 
-    for number, cells in workbook_rows(raw, sheet=None, max_columns=200): ...
+    sheet = open_sheet(raw, sheet=None, max_columns=200)   -> its name, every sheet's name, and
+    for number, cells in sheet.rows: ...                     its rows, read as they are iterated
 
 - The first sheet, or the one named `sheet` (422 at `sheet` naming those there are).
 - Cells become the text a person reads: a date as YYYY-MM-DD (a date and time as
@@ -25,6 +26,7 @@ import io
 import warnings
 import zipfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -84,9 +86,16 @@ def cell_text(value: Any) -> str:
     return str(value)
 
 
-def workbook_rows(raw: bytes, *, sheet: str | None, max_columns: int) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells) of every row of the sheet, blank ones too, from row 1. A row holding a
-    value beyond `max_columns` columns is 422."""
+@dataclass
+class Sheet:
+    names: list[str]  # every sheet of the workbook, in order
+    name: str  # the one read
+    rows: Iterator[tuple[int, list[str]]]  # (row number, cells), blank rows too, from row 1
+
+
+def open_sheet(raw: bytes, *, sheet: str | None, max_columns: int) -> Sheet:
+    """The first sheet of the workbook, or `sheet` (422 at `sheet` when it has none of that name).
+    Its rows are read as they are iterated; a row holding a value beyond `max_columns` is 422."""
     _check_archive(raw)
     from openpyxl import load_workbook  # a heavy import, needed by workbook imports only
 
@@ -94,12 +103,12 @@ def workbook_rows(raw: bytes, *, sheet: str | None, max_columns: int) -> Iterato
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # openpyxl warns about styles and extensions it skips
             book = load_workbook(io.BytesIO(raw), read_only=True, data_only=True, keep_links=False)
-    except DomainError:
-        raise
     except Exception:  # a broken archive or XML fails in many ways; each means "not a workbook"
         raise _unreadable() from None
     try:
-        names = book.sheetnames
+        names = list(book.sheetnames)
+        if not names:
+            raise _unreadable()
         if sheet and sheet not in names:
             raise ValidationFailed.single(
                 "sheet",
@@ -107,25 +116,35 @@ def workbook_rows(raw: bytes, *, sheet: str | None, max_columns: int) -> Iterato
                     sheet=sheet[:60], names=", ".join(names)[:300]
                 ),
             )
-        if not names:
-            raise _unreadable()
-        worksheet = book[sheet or names[0]]
+        chosen = sheet or names[0]
+        try:
+            worksheet = book[chosen]
+            declared = worksheet.max_column or 0
+            # Rows are read as they come, not up to the declared last row (which may be huge).
+            worksheet.reset_dimensions()
+        except Exception:  # a missing or broken sheet part
+            raise _unreadable() from None
         # Cells past `max_columns` are not even read (a row may reach column 16,384): the size the
-        # sheet declares tells whether there are any; a row's own cells are checked as it comes.
-        declared = worksheet.max_column or 0
+        # sheet declares (every writer of .xlsx declares it) tells whether there are any, and is
+        # how wide each row is read; a row's own cells are checked as it comes.
         if declared > max_columns:
             raise _too_wide(max_columns)
-        # Rows are read as they come, not up to the declared last row (which may be huge), each as
-        # wide as the declared size (every writer of .xlsx declares it), else one past the limit.
-        worksheet.reset_dimensions()
-        rows = worksheet.iter_rows(values_only=True, max_col=declared or max_columns + 1)
-        number = 0
+        values = worksheet.iter_rows(values_only=True, max_col=declared or max_columns + 1)
+    except BaseException:
+        book.close()
+        raise
+    return Sheet(names=names, name=chosen, rows=_rows(book, values, max_columns))
+
+
+def _rows(book: Any, values: Iterator[tuple[Any, ...]], max_columns: int) -> Iterator[tuple[int, list[str]]]:
+    number = 0
+    try:
         while True:
             try:
-                values = next(rows, None)
+                row = next(values, None)
             except Exception:  # broken XML inside the sheet
                 raise _unreadable() from None
-            if values is None:
+            if row is None:
                 return
             number += 1
             if number > MAX_SHEET_ROWS:
@@ -136,7 +155,7 @@ def workbook_rows(raw: bytes, *, sheet: str | None, max_columns: int) -> Iterato
                     ),
                     code="too_many_rows",
                 )
-            cells = [cell_text(value) for value in values]
+            cells = [cell_text(value) for value in row]
             while cells and not cells[-1]:
                 cells.pop()
             if len(cells) > max_columns:

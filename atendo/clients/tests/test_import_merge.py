@@ -11,6 +11,7 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from openpyxl import Workbook
 
 from atendo.audit.models import AuditEvent
 from atendo.clients import importing, services
@@ -296,16 +297,73 @@ def test_the_page_offers_a_choice_per_duplicate_and_merges_the_chosen_row(page_c
     html = browser.post(url, {"file": SimpleUploadedFile("c.csv", text), "action": "check"}).content.decode()
     assert '<select id="dup-2" name="dup-2">' in html and 'value="merge"' in html
     assert f"/w/{owner.workspace.slug}/clients/{ana.pk}/" in html
+    # The form sends back the last check's choices, with the file they were made for.
+    same = {"checked": f"c.csv:{len(text)}", "dup-2": "merge"}
     checked = browser.post(
-        url, {"file": SimpleUploadedFile("c.csv", text), "action": "check", "dup-2": "merge"}
+        url, {"file": SimpleUploadedFile("c.csv", text), "action": "check", **same}
     ).content.decode()
     assert "1 existing client will be completed from the file." in checked and "Fills:" in checked
-    done = browser.post(
-        url, {"file": SimpleUploadedFile("c.csv", text), "action": "import", "dup-2": "merge"}
-    )
+    done = browser.post(url, {"file": SimpleUploadedFile("c.csv", text), "action": "import", **same})
     assert done.status_code == 302
     assert Client.objects.get(pk=ana.pk).phone == "11 98888-7777"
     assert Client.objects.filter(workspace=owner.workspace).count() == 2
+
+
+def test_the_page_drops_the_choices_made_for_another_file(page_client, owner):
+    ana = ClientFactory(workspace=owner.workspace, name="Ana", email="ana@example.com")
+    text = b"Nome,E-mail,Telefone\nAna,ana@example.com,11 98888-7777\n"
+    browser = page_client(owner)
+    url = f"/w/{owner.workspace.slug}/clients/import/"
+    html = browser.post(
+        url, {"file": SimpleUploadedFile("c.csv", text), "checked": "outro.csv:10", "dup-2": "merge"}
+    ).content.decode()
+    assert '<option value="skip" selected>' in html and "will be completed" not in html
+    assert Client.objects.get(pk=ana.pk).phone == ""
+
+
+def test_the_page_offers_the_sheets_of_a_workbook(page_client, owner):
+    book = Workbook()
+    book.active.title = "Resumo"
+    book.active.append(["Total"])
+    clients = book.create_sheet("Clientes")
+    clients.append(["Nome", "E-mail"])
+    clients.append(["Ana", "ana@example.com"])
+    out = io.BytesIO()
+    book.save(out)
+    raw = out.getvalue()
+    browser = page_client(owner)
+    url = f"/w/{owner.workspace.slug}/clients/import/"
+    first = browser.post(url, {"file": SimpleUploadedFile("c.xlsx", raw)}).content.decode()
+    assert '<select id="import-sheet" name="sheet">' in first
+    assert "Choose the column that holds the clients" in first  # "Resumo" has no names
+    checked = f"c.xlsx:{len(raw)}"
+    chosen = browser.post(
+        url,
+        {
+            "file": SimpleUploadedFile("c.xlsx", raw),
+            "checked": checked,
+            "checked_sheet": "Resumo",
+            "mapped": "1",
+            "map-0": "",
+            "sheet": "Clientes",
+        },
+    ).content.decode()
+    assert '<option value="Clientes" selected>' in chosen and "1 client will be imported" in chosen
+    done = browser.post(
+        url,
+        {
+            "file": SimpleUploadedFile("c.xlsx", raw),
+            "checked": checked,
+            "checked_sheet": "Clientes",
+            "mapped": "1",
+            "map-0": "name",
+            "map-1": "email",
+            "sheet": "Clientes",
+            "action": "import",
+        },
+    )
+    assert done.status_code == 302
+    assert Client.objects.get(workspace=owner.workspace).email == "ana@example.com"
 
 
 def test_the_command_merges_with_on_duplicate(owner, tmp_path):

@@ -21,6 +21,8 @@ def url(workspace):
 
 def post(client, workspace, text, encoding="utf-8", **data):
     raw = text.encode(encoding) if isinstance(text, str) else text
+    if "mapped" in data:  # a post after a check of this same file, as the page's form sends it
+        data.setdefault("checked", f"clientes.csv:{len(raw)}")
     return client.post(
         url(workspace), {"file": SimpleUploadedFile("clientes.csv", raw), **data}, **data.pop("headers", {})
     )
@@ -158,3 +160,20 @@ def test_with_htmx_an_unreadable_file_is_explained_in_place(page_client, owner):
         HTTP_HX_REQUEST="true",
     )
     assert partial.status_code == 200 and "could not be read as an Excel workbook" in partial.content.decode()
+
+
+def test_another_file_starts_from_its_own_titles(page_client, owner):
+    """The columns chosen for one file are not applied by position to the next file chosen."""
+    browser = page_client(owner)
+    other = "E-mail,Nome\nbia@example.com,Bia\n"
+    html = post(
+        browser,
+        owner.workspace,
+        other,
+        action="check",
+        mapped="1",
+        checked="clientes.csv:1",
+        **{"map-0": "name", "map-1": "email"},
+    ).content.decode()
+    assert '<option value="email" selected>' in html.split('id="map-0"')[1].split("</select>")[0]
+    assert "1 client will be imported" in html
