@@ -232,8 +232,18 @@ def test_the_portal_page_speaks_the_clients_language(owner, alice):
     from atendo.reminders.models import ClientReminderPrefs
 
     ClientReminderPrefs.objects.create(workspace=owner.workspace, client=alice, language="pt-BR")
+    from django.utils import translation
+
+    from atendo.core.formats import format_date
+    from tests.factories import SessionFactory
+
+    session = SessionFactory(client=alice, days_ago=-9)
     http = portal_client(owner, alice)
-    assert b'<html lang="pt-br">' in http.get("/portal/serena/home/").content
+    page = http.get("/portal/serena/home/").content.decode()
+    assert '<html lang="pt-br">' in page
+    with translation.override("pt-br"):
+        long_day = format_date(session.starts_at.astimezone(owner.workspace.tz), "weekday_long")
+    assert long_day in page and "de 20" in long_day  # "terça-feira, 8 de dezembro de 2026"
     english = portal_client(
         owner, ClientFactory(workspace=owner.workspace, name="Ed", email="ed@example.com")
     )
