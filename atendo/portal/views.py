@@ -219,6 +219,7 @@ def home(request: PortalRequest, workspace_slug: str) -> HttpResponse:
         "owed": owed,
         "paid": paid,
         "forms": selectors.open_forms(portal),
+        "client": {"name": portal.client.name, "email": portal.client.email, "phone": portal.client.phone},
     }
     return render(request, "portal/home.html", context)
 

@@ -307,3 +307,12 @@ def test_the_page_takes_the_same_queries_for_many_sessions_and_payments(
         )
     with django_assert_max_num_queries(len(one)):
         assert http.get("/portal/serena/home/").status_code == 200
+
+
+def test_the_client_sees_their_contact_details_and_no_custom_field(owner, alice):
+    alice.phone = "(11) 98888-7777"
+    alice.fields = {"queixa": f"{CANARY} field"}
+    alice.save()
+    page = portal_client(owner, alice).get("/portal/serena/home/").content.decode()
+    assert "Alice Souza" in page and "alice@example.com" in page and "(11) 98888-7777" in page
+    assert CANARY not in page
