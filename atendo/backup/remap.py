@@ -155,20 +155,32 @@ CHANGE_KEYS = {
 
 
 def _ids_in(value: Any, table: str, maps: Maps) -> Any:
-    if isinstance(value, list):
+    if isinstance(value, list | tuple):
         return [_ids_in(v, table, maps) for v in value]
     return maps.ref(table, value)
 
 
-def audit_changes(changes: Any, maps: Maps) -> Any:
+# A read event (`audit.reads`, action "clinical.read") lists what it showed under these keys;
+# elsewhere the same words may be counts (an erasure's "attachments": 2), so only there.
+READ_KEYS = {
+    "sessions": "sessions",
+    "evaluations": "evaluations",
+    "attachments": "attachments",
+    "private_notes": "private_notes",  # never in the archive: they become -<old id>
+    "exports": "exports",  # neither
+}
+
+
+def audit_changes(changes: Any, maps: Maps, action: str = "") -> Any:
     if not isinstance(changes, dict):
         return changes
+    keys = {**CHANGE_KEYS, **READ_KEYS} if action == "clinical.read" else CHANGE_KEYS
     out = dict(changes)
     for key, value in changes.items():
         if key in ("clients", "client_id", "client_ids"):
             out[key] = _ids_in(value, "clients", maps)
-        elif key in CHANGE_KEYS:
-            out[key] = _ids_in(value, CHANGE_KEYS[key], maps)
+        elif key in keys:
+            out[key] = _ids_in(value, keys[key], maps)
     return out
 
 

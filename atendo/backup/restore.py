@@ -411,7 +411,9 @@ class Restore:
                     object_label=values["object_label"],
                     client_id=self.maps.client(values.get("client_id")),
                     label_clinical=values["label_clinical"],
-                    changes=chain.as_stored(remap.audit_changes(values.get("changes"), self.maps)),
+                    changes=chain.as_stored(
+                        remap.audit_changes(values.get("changes"), self.maps, values["action"])
+                    ),
                     at=values["at"],
                     seq=values["seq"],
                     prev_hash=prev_new,

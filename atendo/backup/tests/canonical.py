@@ -57,7 +57,7 @@ def canonical(path: Path) -> tuple[dict[str, Any], dict[str, list[dict[str, Any]
                 row["client_id"] = ranks.client(row["client_id"])
             if table.name == "audit_events":
                 row["client_id"] = ranks.client(row.get("client_id"))
-                row["changes"] = remap.audit_changes(row.get("changes"), ranks)
+                row["changes"] = remap.audit_changes(row.get("changes"), ranks, row["action"])
                 row["object_id"] = (
                     ""
                     if row["object_type"] == "workspace"

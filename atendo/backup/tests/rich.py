@@ -8,6 +8,7 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from atendo.audit.reads import read_batch, read_record
 from atendo.audit.services import audit_record
 from atendo.booking.services import booking_settings_update
 from atendo.clients.services import client_create
@@ -152,4 +153,8 @@ def build(slug: str = "clinica-rica") -> Rich:
     form_request_create(member=owner, kind="consent", client_id=client.pk, consent_document_id=document.pk)
     form_request_create(member=owner, kind="client_fields", client_id=client.pk, field_keys=["queixa"])
     audit_record(workspace=workspace, actor=owner, action="client.read", obj=client)
+    # A read of clinical content, as the read audit records it (ids of what was shown).
+    with read_batch("tests"):
+        read_record(therapist, kind="session", ids=[signed.pk], client_ids=[client.pk])
+        read_record(therapist, kind="attachment", ids=[upload.pk], client_ids=[client.pk, other.pk])
     return Rich(workspace=workspace, owner=owner, therapist=therapist, assistant=assistant, signed=signed)

@@ -46,7 +46,15 @@ def test_export_import_export_gives_the_same_content_table_by_table(round_trip):
     assert_same_content(first, second)
     _workspace, tables, files = canonical(first)
     assert len(files) == 3
-    for name in ("sessions", "session_series", "payments", "invoices", "evaluations", "form_requests"):
+    for name in (
+        "sessions",
+        "session_series",
+        "payments",
+        "invoices",
+        "evaluations",
+        "form_requests",
+        "audit_event_clients",
+    ):
         assert tables[name], name
 
 
