@@ -7,6 +7,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from atendo.backup.passphrase import EncryptingWriter, read_passphrase
 from atendo.backup.services import backup_write
 from atendo.core.errors import DomainError
 from atendo.workspaces.models import Membership, Workspace
@@ -22,6 +23,10 @@ class Command(BaseCommand):
         parser.add_argument("--workspace", required=True, help="The workspace's slug.")
         parser.add_argument("--out", required=True, help="The archive to write (.zip); must not exist.")
         parser.add_argument("--email", help="Act as this member (checked like the web export).")
+        parser.add_argument(
+            "--passphrase-file",
+            help="Encrypt the archive with the passphrase on this file's first line (docs/backup.md).",
+        )
 
     def handle(self, *args: Any, **opts: Any) -> None:
         workspace = Workspace.objects.filter(slug=opts["workspace"]).first()
@@ -40,9 +45,15 @@ class Command(BaseCommand):
         out = Path(opts["out"])
         if out.exists():
             raise CommandError(f"{out} exists already: choose another file.")
+        secret = read_passphrase(opts["passphrase_file"]) if opts["passphrase_file"] else None
+        if secret == "":
+            raise CommandError("The passphrase file's first line is empty.")
         try:
             with out.open("xb") as handle:
-                manifest = backup_write(member=member, out=handle, workspace=workspace)
+                target: Any = EncryptingWriter(handle, secret) if secret else handle
+                manifest = backup_write(member=member, out=target, workspace=workspace)
+                if secret:
+                    target.close()
         except DomainError as exc:
             out.unlink(missing_ok=True)
             raise CommandError(exc.message) from None
@@ -51,4 +62,5 @@ class Command(BaseCommand):
             raise
         out.chmod(0o600)
         rows = sum(t["rows"] for t in manifest["tables"].values())
-        self.stdout.write(f"{out}: {rows} rows, {len(manifest['files'])} file(s).")
+        sealed = ", encrypted with the passphrase" if secret else ""
+        self.stdout.write(f"{out}: {rows} rows, {len(manifest['files'])} file(s){sealed}.")
