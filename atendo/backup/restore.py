@@ -205,6 +205,13 @@ class Restore:
         model = table.model_class
         data: dict[str, Any] = {}
         row_id = row.get("id")
+        unknown = sorted(k for k in row if not k.startswith("$") and k not in _known(model))
+        if unknown:
+            # Never dropped in silence: an archive of a newer Atendo may hold what this one cannot.
+            raise RestoreFailed(
+                f"{table.name}, row {row_id}: unknown columns {', '.join(unknown)} (an archive of a "
+                "newer Atendo? Upgrade this installation first)."
+            )
         for f in codec.columns(model):
             if f.attname == "id" or f.attname not in row:
                 continue
@@ -434,6 +441,10 @@ class Restore:
 
 def _table(name: str) -> Table:
     return next(t for t in TABLES if t.name == name)
+
+
+def _known(model: type[models.Model]) -> set[str]:
+    return {f.attname for f in codec.columns(model)}
 
 
 def _has_workspace(model: type[models.Model]) -> bool:

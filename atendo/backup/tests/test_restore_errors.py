@@ -123,3 +123,18 @@ def test_an_import_may_name_an_owner_who_can_then_reset_a_password(archive):
     assert user.memberships.get(workspace=workspace).role.is_owner
     # Members of the archive who were already users here are linked, not duplicated.
     assert User.objects.filter(email__iexact="owner@origem.test").count() == 1
+
+
+def test_a_column_this_installation_does_not_know_is_refused_not_dropped(archive, tmp_path):
+    manifest = json.loads(zipfile.ZipFile(archive).read("manifest.json"))
+    lines = zipfile.ZipFile(archive).read("tables/clients.jsonl").splitlines()
+    first = json.loads(lines[0])
+    first["nickname"] = "Aninha"
+    body = b"\n".join([codec.line(first).rstrip(b"\n"), *lines[1:]]) + b"\n"
+    manifest["tables"]["clients"]["sha256"] = hashlib.sha256(body).hexdigest()
+
+    def change(name: str, data: bytes) -> bytes:
+        return body if name == "tables/clients.jsonl" else with_manifest(manifest, name, data)
+
+    message = refused(rewrite(archive, tmp_path / "newer.zip", change))
+    assert f"clients, row {first['id']}: unknown columns nickname" in message
