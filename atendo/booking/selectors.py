@@ -1,10 +1,10 @@
 """What the public booking page may show: the workspace's offer (its bookable services and
 practitioners) and their free slots.
 
-Slots come from the scheduling engine (`scheduling.availability.free_slots`: working hours, the
-practitioner's sessions, the slot grid, time zones), asked as the practitioner (the engine reads
-as a member), then narrowed by the booking rules the engine does not know: the minimum notice, the
-horizon, and the buffer kept free before and after every session of the practitioner.
+Slots come from the scheduling engine (`scheduling.availability.free_slots_of`: working hours, the
+practitioners' sessions with the buffer kept free around each, the slot grid, time zones; one query
+for every practitioner asked), then narrowed by the booking rules the engine does not know: the
+minimum notice and the horizon.
 Nothing here names a client, a session or a note: a slot is a start, an end and who is free.
 """
 
@@ -19,9 +19,7 @@ from django.utils.translation import gettext as _
 from atendo.booking.models import BookingSettings
 from atendo.core.errors import NotFound, ValidationFailed
 from atendo.core.times import parse_date
-from atendo.scheduling.availability import free_slots
-from atendo.scheduling.checks import MAX_SPAN
-from atendo.scheduling.models import Session, SessionStatus
+from atendo.scheduling.availability import free_slots_of
 from atendo.therapies.models import TherapyType
 from atendo.workspaces.models import Membership, Workspace
 
@@ -131,6 +129,34 @@ def window(offer: Offer, now: dt.datetime | None = None) -> tuple[dt.datetime, d
     return now + dt.timedelta(minutes=bs.lead_minutes), now + dt.timedelta(days=bs.horizon_days)
 
 
+def practitioners_slots(
+    offer: Offer,
+    practitioners: list[Membership],
+    duration: int,
+    begin: dt.datetime,
+    finish: dt.datetime,
+    now: dt.datetime | None = None,
+) -> dict[int, list[tuple[dt.datetime, dt.datetime]]]:
+    """Each practitioner's bookable slots starting in [begin, finish) (UTC): one query for all."""
+    earliest, latest = window(offer, now)
+    begin, latest_start = max(begin, earliest), min(finish, latest)
+    if begin >= latest_start:
+        return {p.pk: [] for p in practitioners}
+    # The engine wants whole slots inside its range: let the range end a slot after the last start.
+    found = free_slots_of(
+        offer.workspace,
+        practitioners,
+        duration=duration,
+        begin=begin,
+        finish=latest_start + dt.timedelta(minutes=duration),
+        buffer=dt.timedelta(minutes=offer.settings.buffer_minutes),
+    )
+    return {
+        pk: [(s.start, s.end) for s in slots if begin <= s.start < latest_start]
+        for pk, slots in found.items()
+    }
+
+
 def practitioner_slots(
     offer: Offer,
     practitioner: Membership,
@@ -140,38 +166,7 @@ def practitioner_slots(
     now: dt.datetime | None = None,
 ) -> list[tuple[dt.datetime, dt.datetime]]:
     """The practitioner's bookable slots starting in [begin, finish) (UTC)."""
-    earliest, latest = window(offer, now)
-    begin, latest_start = max(begin, earliest), min(finish, latest)
-    if begin >= latest_start:
-        return []
-    # The engine wants whole slots inside its range: let the range end a slot after the last start.
-    slots = free_slots(
-        practitioner,
-        practitioner_id=practitioner.pk,
-        duration=duration,
-        start=begin,
-        end=latest_start + dt.timedelta(minutes=duration),
-    )
-    slots = [s for s in slots if begin <= s.start < latest_start]
-    buffer = dt.timedelta(minutes=offer.settings.buffer_minutes)
-    if not buffer or not slots:
-        return [(s.start, s.end) for s in slots]
-    busy = list(
-        Session.objects.for_workspace(offer.workspace)
-        .filter(
-            practitioner=practitioner,
-            starts_at__lt=slots[-1].end + buffer,
-            ends_at__gt=slots[0].start - buffer,
-            starts_at__gte=slots[0].start - buffer - MAX_SPAN,
-        )
-        .exclude(status=SessionStatus.CANCELLED)
-        .values_list("starts_at", "ends_at")
-    )
-    return [
-        (s.start, s.end)
-        for s in slots
-        if not any(b_start < s.end + buffer and b_end > s.start - buffer for b_start, b_end in busy)
-    ]
+    return practitioners_slots(offer, [practitioner], duration, begin, finish, now)[practitioner.pk]
 
 
 def open_slots(
@@ -194,8 +189,9 @@ def open_slots(
     )
     duration = offer.duration(service)
     by_start: dict[tuple[dt.datetime, dt.datetime], list[int]] = {}
+    found = practitioners_slots(offer, practitioners, duration, begin, finish, now)
     for p in practitioners:
-        for slot in practitioner_slots(offer, p, duration, begin, finish, now):
+        for slot in found[p.pk]:
             by_start.setdefault(slot, []).append(p.pk)
     return [OpenSlot(s, e, tuple(ids)) for (s, e), ids in sorted(by_start.items())]
 

@@ -3,7 +3,8 @@
 Candidates start on the workspace's slot grid (every `slot_minutes` from local midnight), lie fully
 inside one working interval (the practitioner's own hours, else the workspace's) in the workspace
 time zone, inside the requested range, and do not intersect any non-cancelled session of the
-practitioner. Two queries whatever the range: the practitioner and their sessions.
+practitioner. Two queries whatever the range: the practitioner and their sessions;
+`free_slots_of` answers for many practitioners at once with one query.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from atendo.scheduling.models import MAX_DURATION_MINUTES, Session, SessionStatu
 from atendo.scheduling.selectors import parse_range
 from atendo.workspaces.access import require
 from atendo.workspaces.hours import local_intervals
-from atendo.workspaces.models import Membership
+from atendo.workspaces.models import Membership, Workspace
 
 MAX_SLOTS = 2000
 
@@ -39,25 +40,21 @@ def _is_free(
     busy_starts: list[dt.datetime],
     start: dt.datetime,
     end: dt.datetime,
+    span: dt.timedelta = MAX_SPAN,
 ) -> bool:
-    """No busy interval (sorted by start, none longer than a day) intersects [start, end)."""
+    """No busy interval (sorted by start, none longer than `span`) intersects [start, end)."""
     i = bisect.bisect_left(busy_starts, end)  # busy[:i] start before `end`
     while i > 0:
         i -= 1
         busy_start, busy_end = busy[i]
-        if busy_start < start - MAX_SPAN:
+        if busy_start < start - span:
             return True
         if busy_end > start:
             return False
     return True
 
 
-def free_slots(
-    member: Membership, *, practitioner_id: Any, duration: Any, start: Any, end: Any
-) -> list[Slot]:
-    """Free slots of `duration` minutes for the practitioner in [start, end) (at most 100 days)."""
-    require(member, "session.read")
-    workspace = member.workspace
+def _check_duration(duration: Any) -> int:
     if (
         isinstance(duration, bool)
         or not isinstance(duration, int)
@@ -66,6 +63,16 @@ def free_slots(
         raise ValidationFailed.single(
             "duration", _("The duration is between 1 and %(max)d minutes.") % {"max": MAX_DURATION_MINUTES}
         )
+    return duration
+
+
+def free_slots(
+    member: Membership, *, practitioner_id: Any, duration: Any, start: Any, end: Any
+) -> list[Slot]:
+    """Free slots of `duration` minutes for the practitioner in [start, end) (at most 100 days)."""
+    require(member, "session.read")
+    workspace = member.workspace
+    minutes = _check_duration(duration)
     begin, finish = parse_range(member, start, end)
     practitioner = (
         Membership.objects.for_workspace(workspace)
@@ -78,18 +85,54 @@ def free_slots(
         raise ValidationFailed.single(
             "practitioner_id", _("Choose a practitioner: a member of this workspace who offers sessions.")
         )
-    busy = list(
-        Session.objects.for_workspace(workspace)
-        .filter(
-            practitioner=practitioner,
-            starts_at__lt=finish,
-            ends_at__gt=begin,
-            starts_at__gte=begin - MAX_SPAN,
+    return free_slots_of(workspace, [practitioner], duration=minutes, begin=begin, finish=finish)[
+        practitioner.pk
+    ]
+
+
+def free_slots_of(
+    workspace: Workspace,
+    practitioners: list[Membership],
+    *,
+    duration: int,
+    begin: dt.datetime,
+    finish: dt.datetime,
+    buffer: dt.timedelta = dt.timedelta(0),
+) -> dict[int, list[Slot]]:
+    """Free slots of each practitioner (already checked by the caller: members of `workspace` who
+    offer sessions) in [begin, finish), keeping `buffer` free before and after every session.
+    One query for all of them, whatever the range."""
+    busy_of: dict[int, list[tuple[dt.datetime, dt.datetime]]] = {p.pk: [] for p in practitioners}
+    if practitioners:
+        rows = (
+            Session.objects.for_workspace(workspace)
+            .filter(
+                practitioner_id__in=list(busy_of),
+                starts_at__lt=finish + buffer,
+                ends_at__gt=begin - buffer,
+                starts_at__gte=begin - buffer - MAX_SPAN,
+            )
+            .exclude(status=SessionStatus.CANCELLED)
+            .order_by("starts_at")
+            .values_list("practitioner_id", "starts_at", "ends_at")
         )
-        .exclude(status=SessionStatus.CANCELLED)
-        .order_by("starts_at")
-        .values_list("starts_at", "ends_at")
-    )
+        for practitioner_id, busy_start, busy_end in rows:
+            busy_of[practitioner_id].append((busy_start - buffer, busy_end + buffer))
+    return {
+        p.pk: _grid_slots(workspace, p, busy_of[p.pk], duration, begin, finish, MAX_SPAN + 2 * buffer)
+        for p in practitioners
+    }
+
+
+def _grid_slots(
+    workspace: Workspace,
+    practitioner: Membership,
+    busy: list[tuple[dt.datetime, dt.datetime]],
+    duration: int,
+    begin: dt.datetime,
+    finish: dt.datetime,
+    span: dt.timedelta,
+) -> list[Slot]:
     busy_starts = [start for start, _end in busy]
     hours = hours_for(workspace, practitioner)
     tz = workspace.tz
@@ -113,7 +156,7 @@ def free_slots(
                 slot_end = slot_start + length
                 if slot_end > interval_end or slot_end > finish or moment.date() != day:
                     break
-                if slot_start >= begin and _is_free(busy, busy_starts, slot_start, slot_end):
+                if slot_start >= begin and _is_free(busy, busy_starts, slot_start, slot_end, span):
                     slots.append(Slot(slot_start, slot_end))
                     if len(slots) >= MAX_SLOTS:
                         break
