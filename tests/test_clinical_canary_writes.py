@@ -36,6 +36,7 @@ from django.db import transaction
 from atendo.accounts.models import ApiToken
 from atendo.api import api as ninja_api
 from atendo.audit.models import AuditEvent
+from atendo.booking.tests.canary import booking_token
 from atendo.clients.models import Client
 from atendo.clients.serializers import clients_to_json
 from atendo.evaluations.models import Evaluation
@@ -43,6 +44,7 @@ from atendo.evaluations.selectors import evaluations_to_json
 from atendo.files.models import Attachment
 from atendo.files.selectors import can_read_attachment
 from atendo.files.services import attachment_storage
+from atendo.intake.tests.canary import planted_requests
 from atendo.scheduling.models import Session
 from atendo.scheduling.serializers import sessions_to_json
 from atendo.trail.selectors import events_to_json
@@ -210,7 +212,21 @@ def path_values(planted: Planted, me: Membership) -> dict[str, list[Any]]:
         "export_id": [planted.export_ids[_who(planted, me)][0], planted.export_ids["owner"][0]],
         "phase": ["pre", "during", "post"],
         "note_template_id": [_note_template(planted)],
+        # Online booking's request (a new client's session with the planted therapist) and the
+        # intake forms of the planted clinical client: a pre-session form, a consent, client fields.
+        "booking_id": [_booking(planted)],
+        "form_request_id": [r.pk for r in planted_requests(planted)],
+        "consent_document_id": [
+            r.consent_document_id for r in planted_requests(planted) if r.consent_document_id
+        ],
     }
+
+
+def _booking(planted: Planted) -> int:
+    from atendo.booking.models import Booking
+
+    booking_token(planted)
+    return Booking.objects.for_workspace(planted.workspace).get().pk
 
 
 def _note_template(planted: Planted) -> int:
