@@ -50,6 +50,9 @@ class TodoOut(Schema):
     to_sign: list[TodoSessionOut] = Field(description="Notes to sign (empty until signing exists).")
     payments_due: list[TodoPaymentOut] = Field(description="Pending or overdue (with billing.read).")
     unconfirmed: list[TodoSessionOut] = Field(description="The next day's scheduled sessions not confirmed.")
+    booking_requests: list[TodoSessionOut] = Field(
+        description="Online bookings waiting for approval that this member may decide (session.update)."
+    )
 
 
 class TodayOut(Schema):

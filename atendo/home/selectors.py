@@ -12,7 +12,9 @@ What is shown, and to whom:
   recorded (not cancelled, not no-shows);
 - to sign: filled by the signing of clinical records once it exists (`home.todo`); empty until then;
 - payments due (`billing.read`): pending and overdue payments, oldest due first;
-- unconfirmed (`session.read`): the next day's scheduled sessions the client has not confirmed.
+- unconfirmed (`session.read`): the next day's scheduled sessions the client has not confirmed;
+- booking requests (`session.read` and `session.update`): online bookings waiting for approval that
+  this member may decide (`booking.approval.requests_for`), soonest first.
 
 A to-do item is built from administrative columns only (ids, client and practitioner names, therapy
 type, time, status; a payment's amount and due date): no clinical column is ever read for it, so
@@ -30,6 +32,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from atendo.billing.models import Payment, PaymentStatus
+from atendo.booking.approval import requests_for
 from atendo.clients.models import Client
 from atendo.home import todo
 from atendo.scheduling.models import Session, SessionStatus
@@ -149,6 +152,20 @@ def unconfirmed(
     return [_session_item(r, tz) for r in rows], more
 
 
+def booking_requests(
+    member: Membership, practitioner_id: int | None, *, limit: int = TODO_LIMIT
+) -> tuple[list[dict[str, Any]], bool]:
+    """Online bookings waiting for approval that the member may decide, the soonest first."""
+    if not (member.has_perm("session.read") and member.has_perm("session.update")):
+        return [], False
+    qs = _scoped(sessions_for(member), practitioner_id).filter(
+        pk__in=requests_for(member).values("session_id")
+    )
+    rows, more = _capped(qs.order_by("starts_at", "id").values(*TODO_COLUMNS), limit)
+    tz = member.workspace.tz
+    return [_session_item(r, tz) for r in rows], more
+
+
 def payments_due(
     member: Membership, practitioner_id: int | None, *, limit: int = TODO_LIMIT
 ) -> tuple[list[dict[str, Any]], bool]:
@@ -240,6 +257,7 @@ def today_for(
         "to_sign": [],
         "payments_due": [],
         "unconfirmed": [],
+        "booking_requests": [],
     }
     more = dict.fromkeys(lists, False)
     if can_sessions:
@@ -252,6 +270,7 @@ def today_for(
         lists["to_record"], more["to_record"] = to_record(member, practitioner_id, now=now)
         lists["unconfirmed"], more["unconfirmed"] = unconfirmed(member, practitioner_id, day=day, now=now)
         lists["to_sign"] = todo.to_sign(member, practitioner_id, TODO_LIMIT)
+        lists["booking_requests"], more["booking_requests"] = booking_requests(member, practitioner_id)
     payments = None
     if can_billing:
         payments = session_payments(member, [s["id"] for s in sessions])

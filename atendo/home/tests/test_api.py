@@ -107,7 +107,13 @@ def test_payments_due_pending_and_overdue_oldest_first(api, owner, therapist, ot
 def test_a_member_without_session_or_billing_read_gets_empty_lists(api, receptionist, practice):
     body = _today(api, receptionist)
     assert body["sessions"] == []
-    assert body["todo"] == {"to_record": [], "to_sign": [], "payments_due": [], "unconfirmed": []}
+    assert body["todo"] == {
+        "to_record": [],
+        "to_sign": [],
+        "payments_due": [],
+        "unconfirmed": [],
+        "booking_requests": [],
+    }
 
 
 def test_another_workspace_and_bad_input(api, outsider, owner, practice):
@@ -147,3 +153,45 @@ def test_the_day_costs_a_constant_number_of_queries(
         practice["book"](practice["ana"], therapist, timezone.now() - dt.timedelta(days=1, hours=hour))
         practice["book"](practice["ana"], therapist, at(DAY + dt.timedelta(days=1), hour, tz=workspace.tz))
     assert count() == before
+
+
+def _request(practice, practitioner, starts_at):
+    """An online booking waiting for approval (booking.approval), as the public page leaves it."""
+    from atendo.booking.models import Approval, Booking
+
+    session = practice["book"](practice["bia"], practitioner, starts_at, status="scheduled")
+    Booking.objects.create(
+        workspace=session.workspace,
+        session=session,
+        client=session.client,
+        email="bia@example.com",
+        approval=Approval.REQUESTED,
+    )
+    return session
+
+
+def test_booking_requests_wait_on_the_home_of_who_may_decide(
+    api, owner, therapist, other_therapist, assistant, receptionist, practice, workspace
+):
+    soon = timezone.now() + dt.timedelta(days=2)
+    mine = _request(practice, other_therapist, soon)
+    theirs = _request(practice, therapist, soon + dt.timedelta(hours=3))
+    decided = _request(practice, therapist, soon + dt.timedelta(hours=5))
+    from atendo.booking.models import Approval, Booking
+
+    Booking.objects.filter(session=decided).update(approval=Approval.ACCEPTED)
+
+    def requests(member, **params):
+        return [i["session_id"] for i in _today(api, member, **params)["todo"]["booking_requests"]]
+
+    assert requests(owner) == [mine.pk, theirs.pk]  # soonest first; a decided one is gone
+    assert requests(owner, practitioner_id=therapist.pk) == [theirs.pk]
+    # A therapist decides for their own sessions only, whatever scope they look at.
+    assert requests(other_therapist) == [mine.pk]
+    assert requests(other_therapist, everyone="true") == [mine.pk]
+    assert requests(receptionist) == []  # no session.read / session.update
+    item = _today(api, owner)["todo"]["booking_requests"][0]
+    assert set(item) == {
+        "session_id", "client_id", "client_name", "practitioner_id", "practitioner_name",
+        "therapy_type_name", "starts_at", "ends_at", "status",
+    }  # fmt: skip

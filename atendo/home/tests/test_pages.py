@@ -151,3 +151,14 @@ def test_quick_actions_check_access(page_client, outsider, receptionist, practic
         assert page_client(receptionist).get(path).status_code == 405, path
     assert Session.objects.get(pk=session.pk).status == "scheduled"
     assert not Payment.objects.exists()
+
+
+def test_a_booking_request_is_on_its_practitioners_home_with_the_way_to_decide(
+    page_client, therapist, other_therapist, practice
+):
+    from atendo.home.tests.test_api import _request
+
+    _request(practice, therapist, timezone.now() + dt.timedelta(days=2))
+    html = _home(page_client, therapist)
+    assert 'data-todo="booking_requests"' in html and "/w/serena/bookings/" in html
+    assert 'data-todo="booking_requests"' not in _home(page_client, other_therapist)
