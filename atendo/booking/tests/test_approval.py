@@ -99,7 +99,7 @@ def test_the_practitioner_accepts_and_the_client_gets_the_invite(api, approval_o
     again = api(therapist).post(f"bookings/{booking.pk}/accept", {})
     assert again.status_code == 409 and again.json()["error"]["code"] == "not_requested"
     event = AuditEvent.objects.get(action="booking.accept")
-    assert event.actor_id == therapist.pk
+    assert event.actor_id == therapist.user_id
 
 
 def test_a_decline_cancels_by_the_practice_and_tells_the_client_why(
