@@ -499,6 +499,20 @@ def booking_slots_run(ctx: Context, p: dict[str, Any]) -> list[int]:
     return [len(item["practitioner_ids"]) for item in body["items"]]
 
 
+def booking_slots_week_run(ctx: Context, p: dict[str, Any]) -> list[int]:
+    """The same for a week (`date` and `end` six days later): what the page asks to fill its days."""
+    body = get_json(
+        ctx.anonymous,
+        f"/api/v1/public/{ctx.workspace.slug}/slots",
+        {
+            "therapy_type_id": p["service"],
+            "date": p["day"].isoformat(),
+            "end": (p["day"] + dt.timedelta(days=6)).isoformat(),
+        },
+    )
+    return [len(item["practitioner_ids"]) for item in body["items"]]
+
+
 def feed_params(ctx: Context, rng: random.Random) -> dict[str, Any]:
     """A practitioner's feed built afresh: the feeds' body cache emptied first."""
     cache.clear()
@@ -751,6 +765,7 @@ CASES: dict[str, tuple[Callable[..., Any], Callable[..., list[int]], Callable[..
     "attendance_year": (income_params, attendance_run, None),
     "availability_week_all": (availability_params, availability_run, None),
     "booking_slots_day": (booking_slots_params, booking_slots_run, None),
+    "booking_slots_week": (booking_slots_params, booking_slots_week_run, None),
     "feed_year": (feed_params, feed_run, feed_floor),
     "feed_year_cached": (feed_cached_params, feed_run, feed_floor),
     "insights_200": (insights_params, insights_run, None),

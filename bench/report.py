@@ -37,6 +37,8 @@ CASE_LABELS = {
     "(no floor)",
     "booking_slots_day": "online booking's public slots of one day for anyone (all 50 practitioners "
     "bookable), a day of the coming 8 weeks each time (no floor)",
+    "booking_slots_week": "online booking's public slots of a week for anyone (all 50 practitioners "
+    "bookable), a week starting in the coming 8 weeks each time (no floor)",
     "feed_year": "a practitioner's private calendar feed (.ics, 90 days back + 400 ahead), built afresh "
     "(the body cache emptied; floor: the same sessions)",
     "feed_year_cached": "the same feed polled again unchanged: its version checked, its body from the "
@@ -66,6 +68,7 @@ P95_TARGETS = {
     "income_year_by_month": 200.0,
     "availability_week_all": 1000.0,
     "booking_slots_day": 100.0,
+    "booking_slots_week": 200.0,
     "feed_year": 500.0,
     "feed_year_cached": 50.0,
     "insights_200": 200.0,
