@@ -215,6 +215,9 @@ def write(
         "browser": [
             {"database": database, **run["browser"]} for database, run in runs.items() if run.get("browser")
         ],
+        "backup": [
+            {"database": database, **run["backup"]} for database, run in runs.items() if run.get("backup")
+        ],
     }
     for result, r in zip(
         data["results"], [r for run in runs.values() for r in run.get("results", [])], strict=True
@@ -338,6 +341,24 @@ def write(
                 f"{b['first_event_max_ms']:.0f} | {b['events_drawn']} | {b['more_links']} | "
                 f"{api_bytes} | {page_bytes} | {b['load_avg']} | "
                 f"first event < 2 s and < 1 MB: {'**met**' if met else '**missed**'} |"
+            )
+        lines.append("")
+    backup_runs = [(database, run["backup"]) for database, run in runs.items() if run.get("backup")]
+    if backup_runs:
+        lines += [
+            "## The workspace backup of the large workspace (`bench/backup_memory.py`)",
+            "",
+            "`manage.py export_workspace` (the task worker's writer, rows streamed) as its own process: "
+            "its time, the archive's size and the process's peak resident memory (`ru_maxrss`).",
+            "",
+            "| database | sessions | rows | seconds | archive | peak RSS | load | target → result |",
+            "|---|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for database, b in backup_runs:
+            verdict = "**met**" if b["met"] else "**missed**"
+            lines.append(
+                f"| {database} | {b['sessions']:,} | {b['rows']:,} | {b['seconds']} | {b['archive_mb']} MB | "
+                f"{b['peak_rss_mb']:.0f} MB | {b['load_avg']} | peak ≤ {b['target_mb']:g} MB: {verdict} |"
             )
         lines.append("")
     lines += [

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import browser, http_load, report
+from bench import backup_memory, browser, http_load, report
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
@@ -116,6 +116,11 @@ def main() -> None:
         "--browser-databases",
         default="postgresql,sqlite",
         help="Where to time the calendar page in Chromium (bench.browser); empty: nowhere.",
+    )
+    parser.add_argument(
+        "--backup-databases",
+        default="postgresql,sqlite",
+        help="Where to time the backup of the large workspace (bench.backup_memory); empty: nowhere.",
     )
     parser.add_argument("--browser-reps", type=int, help="Cold visits of the month page (10; quick: 3).")
     parser.add_argument("--reuse", action="store_true", help="Measure the already seeded databases.")
@@ -211,6 +216,12 @@ def main() -> None:
                 log=VAR / f"gunicorn-browser-{database}.log",
             )
             log(f"{database}: {run['browser']}")
+        if database in args.backup_databases.split(","):
+            log(f"{database}: the workspace backup of the large workspace (export_workspace)")
+            run["backup"] = backup_memory.run(
+                python=python, cwd=cwd, env=env, out=VAR / f"backup-{database}.zip"
+            )
+            log(f"{database}: {run['backup']}")
         runs[database] = run
     total = time.monotonic() - started
     log(f"done in {total:.0f} s")
