@@ -4,7 +4,9 @@ the memory of the process that writes it.
 `manage.py export_workspace` writes the archive with the same writer as the task worker's
 `workspace` export (`atendo.backup.writer`, rows streamed in chunks). It runs as its own process,
 so its peak resident memory (`ru_maxrss` of that child alone, from `os.wait4`) is what a worker
-would need, whatever the workspace's size. Target: the peak stays under `TARGET_MB`.
+would need, whatever the workspace's size. Target: the peak stays under `TARGET_MB`. On SQLite the
+peak includes the connection's page cache (64 MB) and memory-mapped pages of the file (up to
+256 MB); the Python heap itself stays at a few MB (docs/backup.md, "Memory and time").
 """
 
 from __future__ import annotations
