@@ -96,7 +96,9 @@ def test_the_home_per_persona(page, login, shot, owner, therapist, day, width):
     ana.get_by_role("button", name="Confirm").click()
     expect(ana.locator("[data-flag=confirmed]")).to_contain_text("Confirmed")
     assert Session.objects.get(pk=day["sessions"]["Ana Souza"].pk).confirmed_at is not None
-    # Switching to everyone's day.
+    # Switching to everyone's day, once htmx has settled the answer in place (a change made
+    # before that can reach a form htmx has not processed yet, and nothing happens).
+    expect(page.locator(".htmx-settling, .htmx-swapping, .htmx-request")).to_have_count(0)
     page.select_option("#home-practitioner", "all")
     expect(agenda).to_contain_text("Davi Rocha")
     if width == "desktop":
