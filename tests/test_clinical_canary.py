@@ -394,6 +394,12 @@ def _signals() -> list[re.Pattern[str]]:
 
 RANDOM_TOKEN_LENGTH = 20
 UUID = re.compile(r"\b[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\b")
+# Row ids: a JSON id (`"id": 1936`, `"user_id": …`, `"session_ids": [1, 1936]`) and an id in a
+# URL (`/sessions/1936/`, `?session_id=1936`), never a date's digits (`19/07/1936`). PostgreSQL's
+# sequences run on through the whole suite, so an id can be any number, a planted year included;
+# an id never carries content.
+JSON_IDS = re.compile(r'"(?:\w*_)?ids?"\s*:\s*(?:\d+|\[[\d,\s]*\])')
+PATH_IDS = re.compile(r"(?<=[A-Za-z_-])/\d+(?=/)|(?<=id=)\d+")
 
 
 def leaks(response: Response) -> list[str]:
@@ -410,7 +416,7 @@ def leaks(response: Response) -> list[str]:
     )
     # A UUID's four-digit groups stand between hyphens like a year in a date ("…-1933-…" in a FHIR
     # bundle's random id): UUIDs are taken out first, as they cannot carry content.
-    text = UUID.sub("", response.text)
+    text = PATH_IDS.sub("/", JSON_IDS.sub("", UUID.sub("", response.text)))
     found += [signal.pattern for signal in _signals() if signal.search(text)]
     if response.json is not None:
         found += sorted({k for k in _json_keys(response.json) if k in STRUCTURAL_KEYS})
