@@ -28,6 +28,22 @@ def _attachments_in_a_temporary_directory(tmp_path_factory: Any) -> Iterator[Non
     settings.ATTACHMENTS_ROOT, settings.EXPORTS_ROOT = previous
 
 
+@pytest.fixture
+def smtp(settings: Any) -> Iterator[Any]:
+    """A real SMTP server on loopback (aiosmtpd) that keeps what it receives (`.messages`), with
+    Django's SMTP backend pointed at it."""
+    from atendo.reminders.tests.servers import smtp_server
+
+    for server in smtp_server():
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST = server.host
+        settings.EMAIL_PORT = server.port
+        settings.EMAIL_USE_TLS = False
+        settings.EMAIL_HOST_USER = ""
+        settings.EMAIL_HOST_PASSWORD = ""
+        yield server
+
+
 @pytest.fixture(autouse=True)
 def _nothing_carries_over_between_tests() -> Iterator[None]:
     """Each test starts from an empty cache (rate-limit counters, cached feeds and insights live

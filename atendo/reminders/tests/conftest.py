@@ -10,23 +10,9 @@ from atendo.reminders.models import ReminderSettings
 from atendo.reminders.tests.servers import (
     FakeSmsGateway,
     FakeWhatsApp,
-    SmtpServer,
     sms_gateway,
-    smtp_server,
     whatsapp_server,
 )
-
-
-@pytest.fixture
-def smtp(settings: Any) -> Iterator[SmtpServer]:
-    for server in smtp_server():
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST = server.host
-        settings.EMAIL_PORT = server.port
-        settings.EMAIL_USE_TLS = False
-        settings.EMAIL_HOST_USER = ""
-        settings.EMAIL_HOST_PASSWORD = ""
-        yield server
 
 
 @pytest.fixture
