@@ -172,3 +172,43 @@ def test_one_client_of_the_large_workspace_has_a_long_history() -> None:
     first = min(Session.objects.filter(workspace=large).values_list("practitioner_id", flat=True).distinct())
     assert Session.objects.filter(client_id=heavy, practitioner_id=first).count() >= HEAVY_CLIENT_SESSIONS
     assert ClientPractitioner.objects.filter(client_id=heavy, member_id=first).exists()
+
+
+def test_bench_payments_give_every_session_not_cancelled_one_payment_and_keep_the_foreign_keys() -> None:
+    from django.db import connection
+
+    from atendo.billing.models import Payment
+
+    seed(sessions=400)
+
+    def foreign_keys() -> list[tuple[str, str]]:
+        if connection.vendor != "postgresql":
+            return []
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint "
+                "WHERE conrelid = 'billing_payment'::regclass AND contype = 'f' ORDER BY conname"
+            )
+            return cursor.fetchall()
+
+    before = foreign_keys()
+    call_command("seed_bench_payments", verbosity=0)
+    live = Session.objects.exclude(status="cancelled")
+    assert Payment.objects.count() == live.count() > 0
+    assert set(Payment.objects.values_list("session_id", flat=True)) == set(live.values_list("pk", flat=True))
+    assert all(p.workspace_id == p.session.workspace_id for p in Payment.objects.select_related("session"))
+    assert foreign_keys() == before  # dropped for the insert on PostgreSQL, back as they were
+    call_command("seed_bench_payments", verbosity=0)  # a second run adds nothing
+    assert Payment.objects.count() == live.count()
+
+
+@pytest.mark.parametrize("weekday", range(7))
+def test_the_past_ends_today_whatever_the_weekday_so_the_rest_lies_in_the_future(weekday: int) -> None:
+    from atendo.scheduling.management.commands.seed_bench import _working_days_back
+
+    today = dt.date(2026, 11, 30) + dt.timedelta(days=weekday)  # a Monday, then the rest of the week
+    for count in (0, 1, 2, 9):
+        first = _working_days_back(today, count)
+        days = [first + dt.timedelta(days=i) for i in range((today - first).days + 1)]
+        assert sum(d.weekday() < 5 for d in days if d <= today) == count
+        assert count or first > today

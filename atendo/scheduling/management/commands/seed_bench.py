@@ -492,10 +492,10 @@ def _practice_sessions(
     for pid, count in zip(practice.practitioner_ids, per_practitioner, strict=True):
         if count == 0:
             continue
-        # Working days needed at this density; ~10% of the calendar lies in the future.
+        # Working days needed at this density; ~10% of them (at least one) lie after today, whatever
+        # the weekday: counted in working days, so a Friday or a small count still has a future.
         days_needed = max(1, round(count / practice.per_day))
-        calendar_days = int(days_needed * 7 / 5) + 1
-        first_day = today - dt.timedelta(days=int(calendar_days * 0.9))
+        first_day = _working_days_back(today, days_needed - max(1, round(days_needed * 0.1)))
         own = practice.client_ids_by_practitioner[pid]
         made = 0
         day = first_day
@@ -511,6 +511,17 @@ def _practice_sessions(
                     yield _utc_start(day, start_min, tz), duration, pid, client, ttype
                     made += 1
             day += dt.timedelta(days=1)
+
+
+def _working_days_back(today: dt.date, count: int) -> dt.date:
+    """The first of the `count` working days that end with today (today counts if a weekday); the
+    next working day when `count` is 0."""
+    day = today + dt.timedelta(days=1)
+    while count > 0:
+        day -= dt.timedelta(days=1)
+        if day.weekday() < 5:
+            count -= 1
+    return day
 
 
 def _day_slots(rng: random.Random, per_day: float) -> list[tuple[int, int]]:
