@@ -78,7 +78,7 @@ test: deps-dev messages browser
 	bash scripts/test.sh $(ARGS)
 
 bench: deps-dev
-	QUICK=$(QUICK) bash scripts/bench.sh $(ARGS)
+	QUICK=$(QUICK) PEERS=$(PEERS) bash scripts/bench.sh $(ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules var

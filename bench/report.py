@@ -3,8 +3,12 @@ and docs/benchmarks.json in the issue's exact shape:
 `{"date", "machine", "sessions", "results": [{"database", "case", "p50_ms", "p95_ms",
 "floor_p95_ms", "ratio"}], "http": {"requests_per_s", "p95_ms", "errors"}, "peak_rss_mb"}`, plus
 `"browser": [{"database", "case", "first_event_p50_ms", "first_event_max_ms", "api_bytes", …}]`
-(the calendar page timed in Chromium, `bench.browser`) and, on the calendar cases' results, their
-answer's `bytes` and `gzip_bytes`.
+(the calendar page timed in Chromium, `bench.browser`), on the calendar cases' results, their
+answer's `bytes` and `gzip_bytes`, and (issue 17) `"cases"` (the cases added after the first six:
+label, p50/p95, target and verdict), `"peers"` (django-scheduler and django-appointment on the
+same sessions in the same run, `bench.peers`: each case's p50/p95/queries and the ratio peer p50 /
+our p50) and `"calibration"` (the fixed CPU loop and the load averages at the start and end of each
+database's run).
 
 The analysis of the misses (why, and what would close them) is hand-written after looking at the
 profiles; it lives in bench/analysis.md and is copied in under the generated tables.
@@ -78,6 +82,15 @@ P95_TARGETS = {
     "client_export_500": 5000.0,
 }
 EXPORT_MEMORY_TARGET_MB = 100.0
+# The issue's first six cases; every other one is listed under "cases" in docs/benchmarks.json.
+FIRST_CASES = (
+    "month_practitioner",
+    "week_workspace",
+    "filtered_range",
+    "create_checked",
+    "client_history",
+    "deep_page",
+)
 RATIO_TARGET = 2.0
 RATIO_CASES = ("month_practitioner", "week_workspace", "filtered_range")
 HTTP_TARGET_RPS = 300.0
@@ -174,6 +187,141 @@ def _verdict(result: dict[str, Any]) -> str:
     return "; ".join(notes) or "no target (reported)"
 
 
+def new_cases(runs: dict[str, Any]) -> list[dict[str, Any]]:
+    """The cases added after the issue's first six, for docs/benchmarks.json's `cases`."""
+    out = []
+    for database, run in runs.items():
+        for r in run.get("results", []):
+            if r["case"] in FIRST_CASES:
+                continue
+            target = P95_TARGETS.get(r["case"])
+            out.append(
+                {
+                    "database": database,
+                    "case": r["case"],
+                    "label": CASE_LABELS.get(r["case"], ""),
+                    "p50_ms": r["p50_ms"],
+                    "p95_ms": r["p95_ms"],
+                    "target_p95_ms": target,
+                    "met": None if target is None else r["p95_ms"] <= target,
+                    "queries": r.get("queries"),
+                    "reps": r.get("reps"),
+                }
+            )
+    return out
+
+
+def peers_data(runs: dict[str, Any]) -> list[dict[str, Any]]:
+    """docs/benchmarks.json's `peers`: per database, each peer case with its ratio to ours."""
+    out = []
+    for database, run in runs.items():
+        peers = run.get("peers")
+        if not peers:
+            continue
+        if "error" in peers:
+            out.append({"database": database, "error": peers["error"]})
+            continue
+        by_case = {row["case"]: row for row in peers.get("ratios", [])}
+        for r in peers["results"]:
+            ratio = by_case.get(r["case"], {})
+            out.append(
+                {
+                    "database": database,
+                    "peer": r["peer"],
+                    "version": peers.get("versions", {}).get(r["peer"]),
+                    "case": r["case"],
+                    "ours_case": r["ours_case"],
+                    "p50_ms": r["p50_ms"],
+                    "p95_ms": r["p95_ms"],
+                    "queries": r["queries"],
+                    "rows_median": r["rows_median"],
+                    "reps": r["reps"],
+                    "capped": r["capped"],
+                    "cap_s": r["cap_s"],
+                    "ours_p50_ms": ratio.get("ours_p50_ms"),
+                    "ratio_p50": ratio.get("ratio_p50"),
+                    "ratio_at_least": ratio.get("at_least", False),
+                }
+            )
+    return out
+
+
+def _calibration_line(database: str, c: dict[str, Any]) -> str:
+    def one(x: dict[str, Any]) -> str:
+        load = ", ".join(f"{v:.2f}" for v in x["load_avg"])
+        return f"{x['ms']:.0f} ms (CPU {x['cpu_ms']:.0f} ms; load {load})"
+
+    parts = [f"start {one(c['start'])}"] + ([f"end {one(c['end'])}"] if c.get("end") else [])
+    return f"{'PostgreSQL' if database == 'postgresql' else 'SQLite'}: " + " → ".join(parts)
+
+
+def peers_lines(runs: dict[str, Any]) -> list[str]:
+    from bench.peers import PAIRS, format_ratio
+
+    with_peers = [(database, run["peers"]) for database, run in runs.items() if run.get("peers")]
+    if not with_peers:
+        return []
+    lines = [
+        "## Peers: django-scheduler and django-appointment on the same sessions (`bench/peers/`)",
+        "",
+        "The large workspace's sessions copied into each peer's own models in their own "
+        "virtualenv (`var/bench/peers-venv`; a practitioner = a django-scheduler `Calendar` and a "
+        "django-appointment `StaffMember` working Monday–Friday 09:00–18:00 with an unavailability "
+        "12:00–13:00 each weekday, like the workspace's hours, and its 30-minute slots; a session = "
+        "one `Event` (every status, like our range) and, unless cancelled, one "
+        "`AppointmentRequest` + `Appointment`), then each peer case timed in its own process "
+        "through the peer's own view or service, right after ours on the same database. *ratio* = "
+        "peer p50 / our p50 of the case named, both from this run. A case still running at its "
+        "time cap is stopped and shown as *> cap* (the ratio is then a lower bound: the cap over "
+        "our p50). Repetition 0 is a warm-up with the queries counted.",
+        "",
+    ]
+    for database, peers in with_peers:
+        if "error" in peers:
+            name = "PostgreSQL" if database == "postgresql" else "SQLite"
+            lines += [f"### {name}: the peers' run failed", "", f"`{peers['error'].strip()[-300:]}`", ""]
+            continue
+        loaded = peers.get("loaded", {})
+        versions = ", ".join(f"{k} {v}" for k, v in peers.get("versions", {}).items())
+        lines += [
+            f"### {'PostgreSQL' if database == 'postgresql' else 'SQLite'}: {versions}",
+            "",
+            f"Loaded {loaded.get('events', 0):,} events and {loaded.get('appointments', 0):,} "
+            "appointments for "
+            f"{loaded.get('practitioners', 0)} practitioners"
+            + (
+                " (reused from an earlier load of the same data)"
+                if loaded.get("reused")
+                else f" in {loaded.get('seconds', 0):.0f} s"
+            )
+            + f"; {peers['reps']} timed repetitions per case, cap {peers['cap_s']:g} s.",
+            "",
+            "| peer | case | peer p50 ms | peer p95 ms | queries | rows | reps | load | ours | our p50 ms | "
+            "ratio (peer/ours, p50) |",
+            "|---|---|---:|---:|---:|---:|---:|---:|---|---:|---:|",
+        ]
+        by_case = {row["case"]: row for row in peers.get("ratios", [])}
+        for r in peers["results"]:
+            ratio = by_case.get(r["case"], {})
+
+            if r["p50_ms"] is None:
+                p50 = p95 = f"> {r['cap_s'] * 1000:,.0f} (cap)"
+            else:
+                p50 = f"{r['p50_ms']:,.2f}" + (" (capped)" if r["capped"] else "")
+                p95 = f"{r['p95_ms']:,.2f}"
+            queries = "–" if r["queries"] is None else f"{r['queries']:,}"
+            rows = "–" if r["rows_median"] is None else f"{r['rows_median']:g}"
+            lines.append(
+                f"| {r['peer']} | `{r['case']}` — {PAIRS.get(r['case'], {}).get('label', '')} | "
+                f"{p50} | {p95} | "
+                f"{queries} | {rows} | "
+                f"{r['reps']}/{r['reps_planned']} | {r.get('load_avg', '–')} | `{r['ours_case']}` | "
+                f"{_ms(ratio.get('ours_p50_ms'))} | {format_ratio(ratio) if ratio else '–'} |"
+            )
+        lines.append("")
+    return lines
+
+
 def write(
     docs: Path,
     *,
@@ -218,6 +366,11 @@ def write(
         "backup": [
             {"database": database, **run["backup"]} for database, run in runs.items() if run.get("backup")
         ],
+        "cases": new_cases(runs),
+        "peers": peers_data(runs),
+        "calibration": {
+            database: run["calibration"] for database, run in runs.items() if run.get("calibration")
+        },
     }
     for result, r in zip(
         data["results"], [r for run in runs.values() for r in run.get("results", [])], strict=True
@@ -259,6 +412,21 @@ def write(
         "*reps* column), random practitioner / period / client "
         "each time; the floor fetches the same rows with one raw SQL query on the DB-API cursor |",
         f"| code measured | {code or 'the working tree'} |",
+        *(
+            [
+                "| CPU calibration | a fixed pure-Python loop (`bench.run.calibration_work`), timed at the "
+                "start "
+                "and end of each database's run (wall and CPU time, load averages 1/5/15 min): "
+                + "; ".join(
+                    _calibration_line(d, run["calibration"])
+                    for d, run in runs.items()
+                    if run.get("calibration")
+                )
+                + " |"
+            ]
+            if any(run.get("calibration") for run in runs.values())
+            else []
+        ),
         f"| whole run | {seconds / 60:.1f} minutes |",
         "",
         "Columns: *p50/p95* wall-clock time of the whole request in-process; *floor* the same rows by "
@@ -361,6 +529,7 @@ def write(
                 f"{b['peak_rss_mb']:.0f} MB | {b['load_avg']} | peak ≤ {b['target_mb']:g} MB: {verdict} |"
             )
         lines.append("")
+    lines += peers_lines(runs)
     lines += [
         "## How to run it",
         "",
@@ -374,6 +543,17 @@ def write(
         "and its Chromium timing alone (`--browser-databases` chooses where the page is timed; "
         "`python -m bench.run --help` lists every option). `--snapshot` measures the last commit "
         "instead of a working tree that others are editing.",
+        "- `make bench PEERS=1` (`--peers`) also measures django-scheduler and django-appointment "
+        "on the same sessions (`bench/peers/`): their own virtualenv `var/bench/peers-venv` "
+        "(created on first use with `python3 -m venv` and pip from PyPI, reused while it matches), "
+        "the large workspace's sessions loaded into their models from the bench database (bulk "
+        "`executemany`; reloaded only when the bench data changes), then each peer case in its own "
+        "process, `--peers-reps` timed repetitions (5) and a `--peers-cap` per case (120 s), and "
+        "the ratios to our p50 of the same run. Nothing of theirs is committed. `--bench-sqlite "
+        "PATH` and `--work-dir DIR` point the run at another SQLite file and results directory "
+        "(e.g. a small copy seeded with `seed_bench --sessions 50000`).",
+        "- Every database's run starts and ends with the CPU calibration loop (the header's figures): "
+        "compare runs by it and by the load, and compare ratios measured in the same run.",
         "- `python -m bench.report` rewrites this page from `var/bench/last-run.json`.",
         "- Pieces: `bench/measure.py` (cases and checks), `bench/floors.py` (raw SQL), "
         "`bench/http_load.py` + `bench/wrk.lua` (gunicorn and wrk, both bound to 127.0.0.1 and "

@@ -6,6 +6,11 @@ user postgres; `BENCH_PG_URL` to change): migrate a fresh database, seed it with
 (`bench.measure`), load the range endpoint over HTTP (gunicorn, 2 workers, wrk on loopback), then
 write docs/benchmarks.md and docs/benchmarks.json (`bench.report`).
 
+`--peers` (`make bench PEERS=1`) also measures django-scheduler and django-appointment on the same
+sessions, in their own virtualenv, right after our cases on each database (`bench.peers`). Each
+database's run starts and ends with a fixed CPU calibration loop (`calibrate`), recorded with the
+load averages, so runs on a noisy machine can be compared.
+
 `--snapshot` runs the code of the last commit (git archive HEAD, plus this bench/ directory)
 instead of the working tree — useful while others have half-written files in the tree.
 """
@@ -24,10 +29,39 @@ from pathlib import Path
 from typing import Any
 
 from bench import backup_memory, browser, http_load, report
+from bench import peers as bench_peers
 
 ROOT = Path(__file__).resolve().parent.parent
 VAR = ROOT / "var" / "bench"
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/atendo_bench")
+SQLITE_PATH = VAR / "bench.sqlite3"  # --bench-sqlite changes it
+CALIBRATION_ROUNDS = 1200  # about 0.35 s of CPU on the 2-core bench machine
+
+
+def calibration_work(rounds: int = CALIBRATION_ROUNDS) -> int:
+    """Fixed, deterministic pure-Python work (integer arithmetic, a dict, a sort): the same
+    instructions on every run, so its time shows how fast this machine ran Python at that moment."""
+    total = 0
+    for r in range(rounds):
+        table = {}
+        for i in range(2000):
+            table[i] = (i * 2654435761 + r) % 1000003
+        values = sorted(table.values())
+        total = (total + sum(values[::7]) + len(str(values[-1]))) % 1_000_000_007
+    return total
+
+
+def calibrate() -> dict[str, Any]:
+    """`calibration_work` timed once (wall and CPU time), with the load averages (1, 5, 15 min)."""
+    cpu_started = time.process_time()
+    started = time.perf_counter()
+    calibration_work()
+    return {
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+        "cpu_ms": round((time.process_time() - cpu_started) * 1000, 1),
+        "load_avg": [round(x, 2) for x in os.getloadavg()],
+        "at": datetime.now(UTC).isoformat(timespec="seconds"),
+    }
 
 
 def log(message: str) -> None:
@@ -56,7 +90,7 @@ def database_env(database: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH"}}
     env.update({"DEBUG": "0", "DJANGO_SETTINGS_MODULE": "atendo.settings", "PYTHONUNBUFFERED": "1"})
     if database == "sqlite":
-        env["SQLITE_PATH"] = str(VAR / "bench.sqlite3")
+        env["SQLITE_PATH"] = str(SQLITE_PATH)
     else:
         env["DATABASE_URL"] = PG_URL
     return env
@@ -65,7 +99,7 @@ def database_env(database: str) -> dict[str, str]:
 def fresh_database(database: str) -> None:
     if database == "sqlite":
         for suffix in ("", "-wal", "-shm"):
-            Path(f"{VAR / 'bench.sqlite3'}{suffix}").unlink(missing_ok=True)
+            Path(f"{SQLITE_PATH}{suffix}").unlink(missing_ok=True)
         return
     import psycopg
 
@@ -91,6 +125,29 @@ def manage(python: str, cwd: Path, env: dict[str, str], *args: str) -> float:
     started = time.monotonic()
     subprocess.run([python, "manage.py", *args, "--skip-checks"], cwd=cwd, env=env, check=True)  # noqa: S603
     return time.monotonic() - started
+
+
+def fingerprint(database: str) -> str:
+    """What identifies the bench database the peers were loaded from (reseeding changes it): where
+    it is, and the large workspace's session count and last id."""
+    sql = (
+        "SELECT COUNT(*), MAX(s.id) FROM scheduling_session s JOIN workspaces_workspace w "
+        "ON w.id = s.workspace_id WHERE w.slug = 'bench-large'"
+    )
+    if database == "sqlite":
+        import sqlite3
+
+        conn = sqlite3.connect(f"file:{SQLITE_PATH}?mode=ro", uri=True)
+        try:
+            count, last = conn.execute(sql).fetchone()
+        finally:
+            conn.close()
+        return f"sqlite:{SQLITE_PATH}:{count}:{last}"
+    import psycopg
+
+    with psycopg.connect(PG_URL, connect_timeout=10) as conn:
+        row = conn.execute(sql).fetchone()
+    return f"{PG_URL}:{row[0] if row else 0}:{row[1] if row else 0}"
 
 
 def main() -> None:
@@ -125,8 +182,29 @@ def main() -> None:
     parser.add_argument("--browser-reps", type=int, help="Cold visits of the month page (10; quick: 3).")
     parser.add_argument("--reuse", action="store_true", help="Measure the already seeded databases.")
     parser.add_argument("--snapshot", action="store_true", help="Run the last commit's code.")
+    parser.add_argument(
+        "--peers",
+        action="store_true",
+        help="Also measure django-scheduler and django-appointment on the same sessions (bench.peers).",
+    )
+    parser.add_argument("--peers-reps", type=int, default=5, help="Timed repetitions per peer case (5).")
+    parser.add_argument(
+        "--peers-cap", type=float, default=120.0, help="Seconds per peer case before '> cap'."
+    )
+    parser.add_argument(
+        "--bench-sqlite", help="The SQLite bench database file (default var/bench/bench.sqlite3)."
+    )
+    parser.add_argument(
+        "--work-dir",
+        help="Where results, plans, logs and the peers' virtualenv go (default var/bench/).",
+    )
     parser.add_argument("--no-report", action="store_true", help="Do not rewrite docs/benchmarks.*")
     args = parser.parse_args()
+    global SQLITE_PATH, VAR
+    if args.bench_sqlite:
+        SQLITE_PATH = Path(args.bench_sqlite).resolve()
+    if args.work_dir:
+        VAR = bench_peers.VAR = Path(args.work_dir).resolve()
     quick = args.quick
     sessions = args.sessions or (50_000 if quick else 1_000_000)
     reps = args.reps or (30 if quick else 200)
@@ -152,7 +230,8 @@ def main() -> None:
         if database == "postgresql" and not pg_reachable():
             continue
         env = database_env(database)
-        run: dict[str, Any] = {"database": database}
+        run: dict[str, Any] = {"database": database, "calibration": {"start": calibrate()}}
+        log(f"{database}: calibration {run['calibration']['start']}")
         if not args.reuse:
             log(f"{database}: fresh database, migrate")
             fresh_database(database)
@@ -222,6 +301,28 @@ def main() -> None:
                 python=python, cwd=cwd, env=env, out=VAR / f"backup-{database}.zip"
             )
             log(f"{database}: {run['backup']}")
+        if args.peers:
+            try:
+                run["peers"] = bench_peers.run(
+                    database,
+                    source=f"sqlite:{SQLITE_PATH}" if database == "sqlite" else PG_URL,
+                    fingerprint=fingerprint(database),
+                    ours=run.get("results", []),
+                    reps=args.peers_reps,
+                    cap_s=args.peers_cap,
+                    log=log,
+                    pg_url=PG_URL.rsplit("/", 1)[0] + "/atendo_bench_peers",
+                )
+            except Exception as exc:  # our figures are kept; the report says the peers failed
+                log(f"{database}: peers failed: {exc}")
+                run["peers"] = {"error": str(exc)[-500:]}
+            for row in run["peers"].get("ratios", []):
+                log(
+                    f"{database}: {row['peer']} {row['case']} p50 {row['peer_p50_ms']} ms vs our "
+                    f"{row['ours_case']} p50 {row['ours_p50_ms']} ms: {bench_peers.format_ratio(row)}"
+                )
+        run["calibration"]["end"] = calibrate()
+        log(f"{database}: calibration {run['calibration']['end']}")
         runs[database] = run
     total = time.monotonic() - started
     log(f"done in {total:.0f} s")
