@@ -205,6 +205,7 @@ def client_label(name: str, initials_only: bool) -> str:
     return words[0] + (f" {words[-1][0].upper()}." if len(words) > 1 else "")
 
 
+EVENT_CHUNK = 1000
 _MARK = 918273645  # a session id in a reversed URL, replaced by each session's
 
 
@@ -228,7 +229,9 @@ def feed_ics(feed: CalendarFeed, sessions: QuerySet[Session]) -> bytes:
     labels: dict[str, str] = {}
     writer = EventText(workspace)
     events = []
-    for session in sessions:
+    # Row by row (`iterator`): each session's objects go as soon as its event is written, instead of
+    # thousands of them kept to the end, which the garbage collector would sweep again and again.
+    for session in sessions.iterator(chunk_size=EVENT_CHUNK):
         summary = untitled
         if can_name_clients:
             name = session.client.name
