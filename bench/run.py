@@ -311,7 +311,7 @@ def main() -> None:
                     reps=args.peers_reps,
                     cap_s=args.peers_cap,
                     log=log,
-                    pg_url=PG_URL.rsplit("/", 1)[0] + "/atendo_bench_peers",
+                    pg_url=f"{PG_URL}_peers",  # atendo_bench_peers
                 )
             except Exception as exc:  # our figures are kept; the report says the peers failed
                 log(f"{database}: peers failed: {exc}")

@@ -147,6 +147,9 @@ def load(source: str, slug: str) -> dict[str, Any]:
     from schedule.models import Calendar, Event
 
     started = time.monotonic()
+    # django-appointment ships no migrations: its tables by syncdb, after the migrated apps (its
+    # foreign keys to auth_user need that table first on PostgreSQL).
+    call_command("migrate", verbosity=0)
     call_command("migrate", run_syncdb=True, verbosity=0)
     workspace, practitioners, sessions = read_source(source, slug)
     tz = ZoneInfo(workspace["timezone"])
