@@ -59,12 +59,21 @@ class Quote:
 
 
 def notes_of(items: Iterable[tuple[int | None, dt.date, str]], default_lang: str) -> list[Note]:
-    """Notes from (session id, date, text), each with its detected language, split and lemmatised."""
+    """Notes from (session id, date, text), each with its detected language, split and lemmatised.
+
+    A text met again (a note copied from an earlier one) is detected, split and lemmatised once:
+    its notes share the same (read-only) sentences and lemmas."""
     out = []
+    prepared: dict[str, Note] = {}
     for session_id, day, body in items:
         if body and body.strip():
-            lang = textmod.detect_language(body, default_lang)
-            out.append(Note(session_id, day, body, lang).prepare())
+            known = prepared.get(body)
+            if known is None:
+                lang = textmod.detect_language(body, default_lang)
+                known = prepared[body] = Note(session_id, day, body, lang).prepare()
+                out.append(known)
+            else:
+                out.append(Note(session_id, day, body, known.lang, known.sentences, known.lemmas))
     return out
 
 
@@ -96,9 +105,12 @@ def _rank(lemma_sets: Sequence[set[str]]) -> list[float]:
     out_sum = weights.sum(axis=1)
     out_sum[out_sum == 0] = 1.0
     transition = weights / out_sum[:, None]
+    # `transition.T @ scores` (float32 by float64) casts the matrix to a C-ordered float64 copy on
+    # every step before the same BLAS product: cast once, same scores to the last bit.
+    transposed = np.ascontiguousarray(transition.T, dtype=np.float64)
     scores = np.full(n, 1.0 / n, dtype=np.float64)
     for _ in range(50):
-        updated = (1 - _DAMPING) / n + _DAMPING * (transition.T @ scores)
+        updated = (1 - _DAMPING) / n + _DAMPING * (transposed @ scores)
         if np.abs(updated - scores).sum() < 1e-6:
             scores = updated
             break
@@ -152,8 +164,12 @@ class Theme:
     key: tuple[str, ...] = ()
 
 
-def _keyphrases(note: Note, top: int = 12) -> list[str]:
-    extractor = yake.KeywordExtractor(lan=note.lang, n=2, top=top, dedupLim=0.8)
+def _keyphrases(note: Note, extractors: dict[str, yake.KeywordExtractor], top: int = 12) -> list[str]:
+    extractor = extractors.get(note.lang)
+    if extractor is None:
+        # One extractor per language for a whole call (its stop words read once); it keeps no
+        # state between texts that changes an answer (only a cache of string similarities).
+        extractor = extractors[note.lang] = yake.KeywordExtractor(lan=note.lang, n=2, top=top, dedupLim=0.8)
     try:
         return [phrase for phrase, _score in extractor.extract_keywords(note.text)]
     except (ValueError, ZeroDivisionError, IndexError):  # yake on degenerate text
@@ -161,34 +177,51 @@ def _keyphrases(note: Note, top: int = 12) -> list[str]:
 
 
 def themes(notes: Sequence[Note], limit: int = MAX_THEMES) -> list[Theme]:
-    """Key phrases found (by lemma) in two sessions or more, the most widespread first."""
-    sessions_of_note = [n.session_id for n in notes]
-    note_lemmas = [[w for s in n.lemmas for w in s] for n in notes]
-    bigrams = [set(pairwise(ls)) for ls in note_lemmas]
-    unigrams = [set(ls) for ls in note_lemmas]
+    """Key phrases found (by lemma) in two sessions or more, the most widespread first.
+
+    Linear in the notes: each distinct (text, language) is given to yake once (a copied note
+    counts as many times as it appears), and where a key phrase occurs comes from an index of
+    the notes' lemmas and lemma pairs, not from a pass over every note per phrase."""
+    # Which notes hold each lemma and each pair of consecutive lemmas (note indexes, ascending).
+    holders: dict[Any, list[int]] = defaultdict(list)
+    for i, n in enumerate(notes):
+        note_lemmas = [w for s in n.lemmas for w in s]
+        for word in set(note_lemmas):
+            holders[word].append(i)
+        for pair in set(pairwise(note_lemmas)):
+            holders[pair].append(i)
     surface: dict[tuple[str, ...], Counter[str]] = defaultdict(Counter)
+    extractors: dict[str, yake.KeywordExtractor] = {}
+    phrases_of: dict[tuple[str, str], list[tuple[tuple[str, ...], str]]] = {}
     for note in notes:
-        for phrase in _keyphrases(note):
-            lemmas = tuple(textmod.content_lemmas(phrase, note.lang))
-            if not lemmas or len(lemmas) > 2 or len(lemmas) != len(textmod.words(phrase)):
-                continue
-            surface[lemmas][phrase.lower()] += 1
+        found_here = phrases_of.get((note.lang, note.text))
+        if found_here is None:
+            found_here = []
+            for phrase in _keyphrases(note, extractors):
+                lemmas = tuple(textmod.content_lemmas(phrase, note.lang))
+                if not lemmas or len(lemmas) > 2 or len(lemmas) != len(textmod.words(phrase)):
+                    continue
+                found_here.append((lemmas, phrase.lower()))
+            phrases_of[(note.lang, note.text)] = found_here
+        for lemmas, form in found_here:
+            surface[lemmas][form] += 1
     found: list[Theme] = []
     for key, forms in surface.items():
-        present = [
-            i for i in range(len(notes)) if (key[0] in unigrams[i] if len(key) == 1 else key in bigrams[i])
-        ]
-        ids = sorted({sid for i in present if (sid := sessions_of_note[i]) is not None})
+        present = holders.get(key[0] if len(key) == 1 else key, [])
+        ids = sorted({sid for i in present if (sid := notes[i].session_id) is not None})
         if len(ids) < 2:
             continue
         found.append(Theme(forms.most_common(1)[0][0], len(ids), ids, key))
     # A one-word theme that only repeats a two-word one (same sessions) says nothing more.
-    pairs = {t.key: t for t in found if len(t.key) == 2}
+    pairs_with: dict[str, list[Theme]] = defaultdict(list)
+    for t in found:
+        if len(t.key) == 2:
+            for word in set(t.key):
+                pairs_with[word].append(t)
     kept = [
         t
         for t in found
-        if len(t.key) == 2
-        or not any(t.key[0] in p.key and p.session_ids == t.session_ids for p in pairs.values())
+        if len(t.key) == 2 or not any(p.session_ids == t.session_ids for p in pairs_with.get(t.key[0], ()))
     ]
     kept.sort(key=lambda t: (-t.count, -len(t.key), t.term))
     return kept[:limit]

@@ -170,14 +170,22 @@ def _definitions(member: Membership) -> dict[str, list[FieldDefinition]]:
     return out
 
 
-def _number(definition: FieldDefinition, value: Any) -> float | None:
-    """The value of a number field, or of a scale (a choice whose options are all numbers)."""
+def _number(definition: FieldDefinition, value: Any, scales: dict[int, bool] | None = None) -> float | None:
+    """The value of a number field, or of a scale (a choice whose options are all numbers).
+    `scales`: definition id -> is it a scale, filled as asked (for a call over many rows)."""
     if isinstance(value, bool):
         return None
     if definition.type == "number" and isinstance(value, int | float):
         return float(value)
-    if definition.type == "select" and isinstance(value, str) and _is_scale(definition):
-        return float(value)
+    if definition.type == "select" and isinstance(value, str):
+        if scales is None:
+            scale = _is_scale(definition)
+        elif definition.pk in scales:
+            scale = scales[definition.pk]
+        else:
+            scale = scales[definition.pk] = _is_scale(definition)
+        if scale:
+            return float(value)
     return None
 
 
@@ -197,10 +205,12 @@ def _notes(member: Membership, sessions: list[dict[str, Any]]) -> list[engine.No
 
 
 def _trends(
-    member: Membership, sessions: list[dict[str, Any]], evaluations: list[dict[str, Any]]
+    definitions: dict[str, list[FieldDefinition]],
+    sessions: list[dict[str, Any]],
+    evaluations: list[dict[str, Any]],
 ) -> list[dict[str, Any]]:
-    definitions = _definitions(member)
     series: dict[str, dict[str, Any]] = {}
+    scales: dict[int, bool] = {}
 
     def add(path: str, label: str, point: dict[str, Any]) -> None:
         series.setdefault(path, {"path": path, "label": label, "points": []})["points"].append(point)
@@ -208,7 +218,7 @@ def _trends(
     for s in sessions:
         day = _local_day(s["starts_at"]).isoformat()
         for d in definitions["session"]:
-            value = _number(d, (s.get("fields") or {}).get(d.phase, {}).get(d.key))
+            value = _number(d, (s.get("fields") or {}).get(d.phase, {}).get(d.key), scales)
             if value is not None:
                 add(
                     f"fields.{d.phase}.{d.key}", d.label, {"session_id": s["id"], "date": day, "value": value}
@@ -216,12 +226,12 @@ def _trends(
         for d in definitions["therapy_type"]:
             if d.therapy_type_id != s.get("therapy_type_id"):
                 continue
-            value = _number(d, (s.get("therapy_fields") or {}).get(d.key))
+            value = _number(d, (s.get("therapy_fields") or {}).get(d.key), scales)
             if value is not None:
                 add(f"therapy_fields.{d.key}", d.label, {"session_id": s["id"], "date": day, "value": value})
     for e in sorted(evaluations, key=lambda e: (e["date"], e["id"])):
         for d in definitions["evaluation"]:
-            value = _number(d, (e.get("values") or {}).get(d.key))
+            value = _number(d, (e.get("values") or {}).get(d.key), scales)
             if value is not None:
                 add(
                     f"evaluations.values.{d.key}",
@@ -243,11 +253,13 @@ def _trends(
     return out
 
 
-def _clinical_insights(member: Membership, client_id: int, period: Period) -> dict[str, Any]:
-    sessions = sessions_queryset_to_json(member, _sessions_qs(member, client_id, period))
-    evaluations = _evaluations(member, client_id, period)
+def _clinical_insights(
+    member: Membership, client: Client, period: Period, sessions_qs: Any
+) -> dict[str, Any]:
+    sessions = sessions_queryset_to_json(member, sessions_qs)
+    evaluations = _evaluations(member, client.pk, period)
+    definitions = _definitions(member)
     notes = _notes(member, sessions)
-    client = Client.objects.for_workspace(member.workspace).get(pk=client_id)
     names = {textmod.fold(w.lower()) for w in textmod.words(client.name)}
     themes = [t for t in engine.themes(notes) if not set(t.key) <= names]
     return {
@@ -256,14 +268,14 @@ def _clinical_insights(member: Membership, client_id: int, period: Period) -> di
             for q in engine.summarize(notes)
         ],
         "themes": [{"term": t.term, "count": t.count, "session_ids": t.session_ids} for t in themes],
-        "trends": _trends(member, sessions, evaluations),
+        "trends": _trends(definitions, sessions, evaluations),
         "evaluations": [
             {
                 "id": e["id"],
                 "date": e["date"],
                 "title": e["title"],
                 "session_id": e["session_id"],
-                "scores": _scores(member, e),
+                "scores": _scores(definitions, e),
             }
             for e in evaluations
         ],
@@ -357,12 +369,13 @@ def client_insights(
         "start": period.start.isoformat() if period.start else None,
         "end": period.end.isoformat() if period.end else None,
     }
+    sessions_qs = _sessions_qs(member, client.pk, period)
     if can_read_clinical(member, client.pk):
         clinical = _cached(
             member,
             client.pk,
             f"insights:{period.key()}",
-            lambda: _clinical_insights(member, client.pk, period),
+            lambda: _clinical_insights(member, client, period, sessions_qs),
         )
         clinical = dict(clinical)
         read = clinical.pop("_read")
@@ -372,7 +385,7 @@ def client_insights(
     else:
         out.update({part: [] for part in CLINICAL_PARTS})
         out["withheld"] = list(CLINICAL_PARTS)
-    out["attendance"] = attendance(member, _attendance_rows(_sessions_qs(member, client.pk, period)))
+    out["attendance"] = attendance(member, _attendance_rows(sessions_qs))
     return out
 
 
@@ -429,8 +442,9 @@ def session_briefing(member: Membership, session_id: int) -> dict[str, Any]:
                     "summary": lines,
                 }
             )
-        follow_ups, dated_ids = _follow_ups(member, before, rows[0] if rows else None, today)
-        last_evaluation = _last_evaluation(member, client_id, this_day)
+        definitions = _definitions(member)
+        follow_ups, dated_ids = _follow_ups(member, definitions, before, rows[0] if rows else None, today)
+        last_evaluation = _last_evaluation(member, definitions, client_id, this_day)
         return {
             "previous": previous,
             "follow_ups": follow_ups,
@@ -449,12 +463,16 @@ def session_briefing(member: Membership, session_id: int) -> dict[str, Any]:
 
 
 def _follow_ups(
-    member: Membership, before: Any, last: dict[str, Any] | None, today: dt.date
+    member: Membership,
+    definitions_of: dict[str, list[FieldDefinition]],
+    before: Any,
+    last: dict[str, Any] | None,
+    today: dt.date,
 ) -> tuple[list[dict[str, Any]], list[int]]:
     """Open follow-ups: post-phase dates still ahead (from any earlier session), and the homework of
     the last session (its post-phase homework fields, and the note's sentences that give homework);
     and the ids of the sessions read for the dates."""
-    definitions = [d for d in _definitions(member)["session"] if d.phase == "post"]
+    definitions = [d for d in definitions_of["session"] if d.phase == "post"]
     dated = [d for d in definitions if d.type in ("date", "datetime")]
     out: list[dict[str, Any]] = []
     read: list[int] = []
@@ -489,7 +507,9 @@ def _follow_ups(
     return out, read
 
 
-def _last_evaluation(member: Membership, client_id: int, until: dt.date) -> dict[str, Any] | None:
+def _last_evaluation(
+    member: Membership, definitions: dict[str, list[FieldDefinition]], client_id: int, until: dt.date
+) -> dict[str, Any] | None:
     qs = evaluations_for(member, client_id=client_id).filter(date__lte=until).order_by("-date", "-id")[:1]
     items, _left_out = evaluations_to_json(member, list(qs))
     if not items:
@@ -500,13 +520,15 @@ def _last_evaluation(member: Membership, client_id: int, until: dt.date) -> dict
         "date": e["date"],
         "title": e["title"],
         "session_id": e["session_id"],
-        "scores": _scores(member, e),
+        "scores": _scores(definitions, e),
     }
 
 
-def _scores(member: Membership, evaluation: dict[str, Any]) -> list[dict[str, Any]]:
+def _scores(
+    definitions: dict[str, list[FieldDefinition]], evaluation: dict[str, Any]
+) -> list[dict[str, Any]]:
     """The number and scale values of an evaluation (as the serializer gave it), with their labels."""
-    labels = {d.key: d for d in _definitions(member)["evaluation"]}
+    labels = {d.key: d for d in definitions["evaluation"]}
     scores = []
     for key, value in (evaluation.get("values") or {}).items():
         d = labels.get(key)

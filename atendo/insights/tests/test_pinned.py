@@ -52,7 +52,7 @@ def _sentences_of_corpus() -> list[str]:
 def _synthetic_notes(count: int, seed: int) -> list[str]:
     """`count` notes made of the corpus's sentences (two to six each, both languages, some notes
     repeated word for word, some empty), the same on every run."""
-    rng = random.Random(seed)  # noqa: S311 (a fixed data set, not a secret)
+    rng = random.Random(seed)  # a fixed data set, not a secret
     pool = _sentences_of_corpus()
     notes: list[str] = []
     for i in range(count):
@@ -244,10 +244,6 @@ def test_every_answer_is_the_pinned_one_for_every_persona(helena: Practice, requ
                     client.pk,
                     question,
                 )
-                out[f"{who}.ask.{question}"] = (
-                    answer
-                    if answer == "forbidden"
-                    else answer.as_json()
-                )
+                out[f"{who}.ask.{question}"] = answer if answer == "forbidden" else answer.as_json()
         answers[name] = rel(out)
     _compare("personas", answers)
