@@ -35,6 +35,7 @@ from atendo.billing.models import Payment, PaymentStatus
 from atendo.booking.approval import requests_for
 from atendo.clients.models import Client
 from atendo.home import todo
+from atendo.scheduling.checks import MAX_SPAN
 from atendo.scheduling.models import Session, SessionStatus
 from atendo.scheduling.selectors import sessions_for, sessions_in_range
 from atendo.scheduling.serializers import sessions_queryset_to_json
@@ -118,9 +119,15 @@ def _scoped(qs: QuerySet[Session], practitioner_id: int | None) -> QuerySet[Sess
 def to_record(
     member: Membership, practitioner_id: int | None, *, now: dt.datetime, limit: int = TODO_LIMIT
 ) -> tuple[list[dict[str, Any]], bool]:
-    """Sessions that ended in the last `RECORD_WINDOW_DAYS` days and are not recorded, latest first."""
+    """Sessions that ended in the last `RECORD_WINDOW_DAYS` days and are not recorded, latest first.
+
+    `ends_at` is `starts_at` plus at least a minute, so a session that has ended started before
+    `now` and at most a day (`MAX_SPAN`) before the window: both bounds keep the scan on the
+    (workspace[, practitioner], starts_at) index to the window's sessions, instead of running on
+    through every session booked ahead (months of them in a busy practice)."""
     qs = _scoped(sessions_for(member), practitioner_id).filter(
-        starts_at__gte=now - dt.timedelta(days=RECORD_WINDOW_DAYS + 1),
+        starts_at__gte=now - dt.timedelta(days=RECORD_WINDOW_DAYS) - MAX_SPAN,
+        starts_at__lt=now,
         ends_at__gte=now - dt.timedelta(days=RECORD_WINDOW_DAYS),
         ends_at__lte=now,
         recorded_at__isnull=True,
