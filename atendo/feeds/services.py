@@ -31,7 +31,7 @@ from atendo.audit.services import audit_record
 from atendo.core.clean import clean_bool, clean_choice
 from atendo.core.errors import Forbidden, NotFound
 from atendo.feeds.models import CalendarFeed, FeedScope
-from atendo.scheduling.ics import EventText, new_calendar
+from atendo.scheduling.ics import EVENT_COLUMNS, EventText, new_calendar
 from atendo.scheduling.models import Session
 from atendo.scheduling.selectors import sessions_for
 from atendo.workspaces.access import require
@@ -167,31 +167,13 @@ def feed_version(feed: CalendarFeed, qs: QuerySet[Session]) -> Version:
 BODY_CACHE_SECONDS = 6 * 3600
 
 
-# What an event of the feed reads of its session's row, client and practitioner: nothing else is
-# loaded (no name, notes or field values: they are never written, and no longer even read).
-EVENT_COLUMNS = (
-    "id",
-    "starts_at",
-    "ends_at",
-    "updated_at",
-    "version",
-    "video_url",
-    "status",
-    "confirmed_at",
-    "client__name",
-    "practitioner__user__name",
-    "practitioner__user__email",
-)
-
-
 def feed_body(feed: CalendarFeed, sessions: QuerySet[Session], version: Version) -> bytes:
     """The feed's iCalendar text, kept in the cache under its version: calendar apps poll often, so
     an unchanged year is not built again."""
     key = f"feeds:ics:{feed.pk}:{version.etag}"
     body = cache.get(key)
     if body is None:
-        rows = sessions.select_related(None).select_related("client", "practitioner__user")
-        body = feed_ics(feed, rows.only(*EVENT_COLUMNS))
+        body = feed_ics(feed, sessions)
         cache.set(key, body, BODY_CACHE_SECONDS)
     return bytes(body)
 
@@ -206,20 +188,27 @@ def client_label(name: str, initials_only: bool) -> str:
 
 
 EVENT_CHUNK = 1000
+# What an event of the feed reads of its session (`scheduling.ics.EVENT_COLUMNS`), its client and
+# its practitioner: nothing else (no name, notes or field values: never written, now not even read).
+ROW_COLUMNS = (*EVENT_COLUMNS, "client__name", "practitioner_id")
 _MARK = 918273645  # a session id in a reversed URL, replaced by each session's
 
 
 def feed_ics(feed: CalendarFeed, sessions: QuerySet[Session]) -> bytes:
     """The calendar of the sessions' events (`scheduling.ics`), written as text: the same bytes as
-    `icalendar`'s `Calendar.to_ical()`, at a few percent of its cost."""
+    `icalendar`'s `Calendar.to_ical()`, at a few percent of its cost, from plain rows (no model
+    instances: a tenth of the cost of making them)."""
     workspace = feed.workspace
     can_name_clients = feed.member.has_perm("client.read")
-    workspace_scope = feed.scope == FeedScope.WORKSPACE
     cal = new_calendar(
         prodid="-//Atendo//Calendar feed//EN",
         name=f"{workspace.name} · {feed.member.user.display_name}",
         timezone_name=workspace.timezone,
     )
+    practitioners: dict[int, str] | None = None
+    if feed.scope == FeedScope.WORKSPACE:  # their names, once each
+        members = Membership.objects.for_workspace(workspace).select_related("user")
+        practitioners = {m.pk: m.user.display_name for m in members.only("user__name", "user__email")}
     # The session page's URL, reversed once: the id (after the slug) is the only part that differs.
     url_head, _mark, url_tail = reverse("scheduling:detail", args=[workspace.slug, _MARK]).rpartition(
         str(_MARK)
@@ -229,18 +218,19 @@ def feed_ics(feed: CalendarFeed, sessions: QuerySet[Session]) -> bytes:
     labels: dict[str, str] = {}
     writer = EventText(workspace)
     events = []
-    # Row by row (`iterator`): each session's objects go as soon as its event is written, instead of
-    # thousands of them kept to the end, which the garbage collector would sweep again and again.
-    for session in sessions.iterator(chunk_size=EVENT_CHUNK):
+    rows = sessions.select_related(None).values_list(*ROW_COLUMNS, named=True)
+    # Row by row (`iterator`): thousands of rows kept to the end would be swept again and again by
+    # the garbage collector.
+    for row in rows.iterator(chunk_size=EVENT_CHUNK):
         summary = untitled
         if can_name_clients:
-            name = session.client.name
+            name = row.client__name
             who = labels.get(name)
             if who is None:
                 who = labels[name] = client_label(name, feed.initials_only)
             summary = who or untitled
-        if workspace_scope:
-            summary += f" · {session.practitioner.user.display_name}"
-        url = f"{url_head}{session.pk}{url_tail}"
-        events.append(writer.event(session, summary=summary, url=url))
+        if practitioners is not None:
+            summary += f" · {practitioners[row.practitioner_id]}"
+        url = f"{url_head}{row.pk}{url_tail}"
+        events.append(writer.event(row, summary=summary, url=url))
     return writer.calendar(cal, events)

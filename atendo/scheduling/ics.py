@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import icalendar
 from django.utils.translation import gettext as _
@@ -37,13 +37,35 @@ def new_calendar(*, prodid: str, name: str, timezone_name: str, method: str = ""
     return cal
 
 
+class EventSource(Protocol):
+    """What an event reads of its session: a `Session`, or a row of these columns (a feed's)."""
+
+    @property
+    def pk(self) -> int: ...
+    @property
+    def starts_at(self) -> dt.datetime: ...
+    @property
+    def ends_at(self) -> dt.datetime: ...
+    @property
+    def updated_at(self) -> dt.datetime: ...
+    @property
+    def version(self) -> int: ...
+    @property
+    def video_url(self) -> str: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def confirmed_at(self) -> dt.datetime | None: ...
+
+
+EVENT_COLUMNS = ("pk", "starts_at", "ends_at", "updated_at", "version", "video_url", "status", "confirmed_at")
+
+
 def event_properties(
-    session: Session, *, summary: str, url: str = "", workspace: Workspace | None = None
+    session: EventSource, *, summary: str, url: str, workspace: Workspace
 ) -> list[tuple[str, Any]]:
     """What the session's event says: (property, value) in the order `icalendar` writes them (its
-    canonical SUMMARY, DTSTART, DTEND, DTSTAMP, UID, SEQUENCE, then by name). `workspace` is the
-    session's, when the caller already has it (a feed: one for all its sessions)."""
-    workspace = workspace or session.workspace
+    canonical SUMMARY, DTSTART, DTEND, DTSTAMP, UID, SEQUENCE, then by name)."""
     tz = workspace.tz
     video = session.video_url
     props: list[tuple[str, Any]] = [
@@ -74,7 +96,7 @@ def event_properties(
 
 def session_event(session: Session, *, summary: str, url: str = "") -> icalendar.Event:
     event = icalendar.Event()
-    for name, value in event_properties(session, summary=summary, url=url):
+    for name, value in event_properties(session, summary=summary, url=url, workspace=session.workspace):
         event.add(name, value)
     return event
 
@@ -159,8 +181,9 @@ class EventText:
         self.workspace = workspace
         self.params, self.suffix, self.zones = _zone_forms(workspace.tz)
 
-    def event(self, session: Session, *, summary: str, url: str = "") -> str:
-        """The VEVENT's lines, each ending in CRLF."""
+    def event(self, session: EventSource, *, summary: str, url: str = "") -> str:
+        """The VEVENT's lines, each ending in CRLF. `session` is one of the workspace's: a `Session`
+        or a row of `EVENT_COLUMNS` (`values_list(..., named=True)`: no model instances)."""
         lines = ["BEGIN:VEVENT"]
         for name, value in event_properties(session, summary=summary, url=url, workspace=self.workspace):
             if name in _LOCAL_PROPERTIES:

@@ -162,6 +162,10 @@ def test_the_feed_reads_its_events_in_one_query_whatever_their_number(
         with CaptureQueriesContext(connection) as captured:
             assert HttpClient().get(path).status_code == 200
         services.cache.clear()
+        sql = " ".join(q["sql"] for q in captured.captured_queries)
+        # Not even read: the session's name, notes and field values, the client's fields.
+        assert all(f'."{column}"' not in sql for column in ("notes", "pre_fields", "post_fields", "fields"))
+        assert f'{Session._meta.db_table}"."name"' not in sql
         return len(captured.captured_queries)
 
     SessionFactory(practitioner=therapist, by=owner, starts_at=start)
