@@ -26,7 +26,7 @@ from itertools import pairwise
 from typing import Any
 
 from django.core.cache import cache
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, FilteredRelation, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -116,11 +116,17 @@ def _local_day(iso: str) -> dt.date:
 def stamp(member: Membership, client_id: int) -> str:
     """Changes whenever anything insights are computed from changes (one query)."""
     ws = member.workspace_id
-    row = Client.objects.filter(workspace_id=ws, pk=client_id).aggregate(
-        client_at=Max("updated_at"),
-        session_count=Count("sessions", distinct=True),
-        session_at=Max("sessions__updated_at"),
-        session_top=Max("sessions__id"),
+    # The sessions joined on the workspace too, so the (workspace, client, start) index is searched
+    # on both columns: on the client alone PostgreSQL walked the whole index (90 ms at 1M sessions).
+    row = (
+        Client.objects.filter(workspace_id=ws, pk=client_id)
+        .annotate(own_sessions=FilteredRelation("sessions", condition=Q(sessions__workspace_id=ws)))
+        .aggregate(
+            client_at=Max("updated_at"),
+            session_count=Count("own_sessions", distinct=True),
+            session_at=Max("own_sessions__updated_at"),
+            session_top=Max("own_sessions__id"),
+        )
     )
     other = (
         Evaluation.objects.for_workspace(ws)
