@@ -238,6 +238,7 @@ def peers_data(runs: dict[str, Any]) -> list[dict[str, Any]]:
                     "reps": r["reps"],
                     "capped": r["capped"],
                     "cap_s": r["cap_s"],
+                    "unfinished_ms": r.get("unfinished_ms"),
                     "ours_p50_ms": ratio.get("ours_p50_ms"),
                     "ratio_p50": ratio.get("ratio_p50"),
                     "ratio_at_least": ratio.get("at_least", False),
@@ -272,8 +273,8 @@ def peers_lines(runs: dict[str, Any]) -> list[str]:
         "`AppointmentRequest` + `Appointment`), then each peer case timed in its own process "
         "through the peer's own view or service, right after ours on the same database. *ratio* = "
         "peer p50 / our p50 of the case named, both from this run. A case still running at its "
-        "time cap is stopped and shown as *> cap* (the ratio is then a lower bound: the cap over "
-        "our p50). Repetition 0 is a warm-up with the queries counted.",
+        "time cap is stopped and shown as *> how long its unfinished repetition had run* (the ratio "
+        "is then a lower bound, over our p50). Repetition 0 is a warm-up with the queries counted.",
         "",
     ]
     for database, peers in with_peers:
@@ -305,7 +306,8 @@ def peers_lines(runs: dict[str, Any]) -> list[str]:
             ratio = by_case.get(r["case"], {})
 
             if r["p50_ms"] is None:
-                p50 = p95 = f"> {r['cap_s'] * 1000:,.0f} (cap)"
+                bound = r.get("unfinished_ms") or r["cap_s"] * 1000
+                p50 = p95 = f"> {bound:,.0f} (stopped at the {r['cap_s']:g} s cap)"
             else:
                 p50 = f"{r['p50_ms']:,.2f}" + (" (capped)" if r["capped"] else "")
                 p95 = f"{r['p95_ms']:,.2f}"

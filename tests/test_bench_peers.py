@@ -94,6 +94,21 @@ def test_ratios_are_peer_p50_over_ours_of_the_same_run():
     assert rows["appointment_slots_week_all"]["at_least"] is False
 
 
+def test_a_capped_case_is_bounded_by_its_unfinished_repetition():
+    # The warm-up finished in 59 s, the first timed repetition was stopped 61 s in: > 61 s, not > cap.
+    result = peers.summarize(
+        "appointment_month_practitioner",
+        [{"rep": 0, "queries": 12000, "ms": 59000.0, "rows": 128}],
+        reps=5,
+        cap_s=120,
+        capped=True,
+        unfinished_ms=61000.0,
+    )
+    assert (result["p50_ms"], result["reps"], result["queries"]) == (None, 0, 12000)
+    [row] = peers.ratios([result], [ours("month_practitioner", 61.0)])
+    assert (row["ratio_p50"], row["at_least"], row["peer_at_least_ms"]) == (1000.0, True, 61000.0)
+
+
 def test_ratio_without_our_case_is_unknown():
     [row] = peers.ratios(
         [
@@ -154,7 +169,7 @@ def test_report_shows_peers_and_calibration_and_keeps_the_json_shape(tmp_path: P
     text = md.read_text()
     assert "## Peers: django-scheduler and django-appointment" in text
     assert "django-scheduler 0.12.0" in text
-    assert "> 120,000 (cap)" in text
+    assert "> 120,000 (stopped at the 120 s cap)" in text
     assert "> 400.0×" in text
     assert "| 5.1× |" in text
     assert "1,148" in text  # the peer's queries

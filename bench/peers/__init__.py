@@ -74,10 +74,18 @@ def p95(values: list[float]) -> float | None:
 
 
 def summarize(
-    case: str, lines: list[dict[str, Any]], *, reps: int, cap_s: float, capped: bool
+    case: str,
+    lines: list[dict[str, Any]],
+    *,
+    reps: int,
+    cap_s: float,
+    capped: bool,
+    unfinished_ms: float | None = None,
 ) -> dict[str, Any]:
-    """A case's result from the lines `bench.peers.measure` printed (rep 0: the warm-up)."""
-    timed = [line for line in lines if line.get("rep", 0) > 0]
+    """A case's result from the lines `bench.peers.measure` printed (rep 0: the warm-up);
+    `unfinished_ms`: how long the repetition stopped at the cap had been running."""
+    lines = [line for line in lines if "rep" in line]
+    timed = [line for line in lines if line["rep"] > 0]
     times = [line["ms"] for line in timed]
     warm = next((line for line in lines if line.get("rep") == 0), {})
     return {
@@ -93,12 +101,14 @@ def summarize(
         "rows_median": statistics.median([line["rows"] for line in timed]) if timed else warm.get("rows"),
         "cap_s": cap_s,
         "capped": capped,
+        "unfinished_ms": round(unfinished_ms, 2) if capped and unfinished_ms is not None else None,
     }
 
 
 def ratios(peer_results: list[dict[str, Any]], ours: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Peer p50 / our p50 of the mapped case, both from the same run. A capped case without a
-    finished repetition has a lower bound: the cap over our p50 (`at_least`)."""
+    finished timed repetition has a lower bound (`at_least`): how long the one stopped had run
+    (the cap itself when not even the warm-up finished), over our p50."""
     ours_p50 = {r["case"]: r["p50_ms"] for r in ours}
     out = []
     for r in peer_results:
@@ -116,7 +126,9 @@ def ratios(peer_results: list[dict[str, Any]], ours: list[dict[str, Any]]) -> li
             if r["p50_ms"] is not None:
                 row["ratio_p50"] = round(r["p50_ms"] / our, 1)
             elif r["capped"]:
-                row["ratio_p50"] = round(r["cap_s"] * 1000 / our, 1)
+                bound = r.get("unfinished_ms") or r["cap_s"] * 1000
+                row["ratio_p50"] = round(bound / our, 1)
+                row["peer_at_least_ms"] = bound
                 row["at_least"] = True
         out.append(row)
     return out
@@ -241,6 +253,8 @@ def measure_case(
         threading.Thread(target=reader, daemon=True).start()
         deadline = time.monotonic() + cap_s
         capped = False
+        rep_started = time.monotonic()
+        rep_started = time.monotonic()
         while True:
             try:
                 raw = got.get(timeout=max(0.05, deadline - time.monotonic()))
@@ -251,7 +265,11 @@ def measure_case(
             if raw is None:
                 break
             if raw.startswith("{"):
-                lines.append(json.loads(raw))
+                line = json.loads(raw)
+                if "started" in line:
+                    rep_started = time.monotonic()
+                else:
+                    lines.append(line)
             if time.monotonic() > deadline and len(lines) < reps + 1:
                 capped = True
                 proc.kill()
@@ -259,10 +277,9 @@ def measure_case(
         proc.wait()
         if proc.returncode not in (0, -9) and not capped:
             raise RuntimeError(f"bench.peers.measure --case {case} failed (see {log_path})")
-    return {
-        **summarize(case, lines, reps=reps, cap_s=cap_s, capped=capped),
-        "load_avg": round(os.getloadavg()[0], 2),
-    }
+    unfinished_ms = (time.monotonic() - rep_started) * 1000
+    result = summarize(case, lines, reps=reps, cap_s=cap_s, capped=capped, unfinished_ms=unfinished_ms)
+    return {**result, "load_avg": round(os.getloadavg()[0], 2)}
 
 
 def run(
