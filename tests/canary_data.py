@@ -127,8 +127,10 @@ def _ok(response: Any, status: int = 200) -> Any:
     return response.json() if response.get("Content-Type", "").startswith("application/json") else response
 
 
-def plant(api_client: Any) -> Planted:
-    """Create the canary practice through the API (`api_client(member)` is conftest's ApiClient)."""
+def plant(api_client: Any, export_formats: tuple[str, ...] = EXPORT_FORMATS) -> Planted:
+    """Create the canary practice through the API (`api_client(member)` is conftest's ApiClient),
+    with each persona's exports of the clinical client in `export_formats` (building them is most
+    of the planting's time: a module that reads no export plants none)."""
     workspace = workspace_create(
         name="Clínica Canário",
         slug=SLUG,
@@ -369,7 +371,7 @@ def plant(api_client: Any) -> Planted:
         "auditor": auditor,
     }
     export_ids = {
-        who: [_plant_export(api_client(member), client_id, format_) for format_ in EXPORT_FORMATS]
+        who: [_plant_export(api_client(member), client_id, format_) for format_ in export_formats]
         for who, member in personas.items()
     }
     all_attachments = list(
@@ -410,7 +412,12 @@ def _plant_export(api: Any, client_id: int, format_: str) -> int:
     return int(export["id"])
 
 
-def planted_practice(django_db_blocker: Any, tmp_path_factory: Any, api_client: Any) -> Iterator[Planted]:
+def planted_practice(
+    django_db_blocker: Any,
+    tmp_path_factory: Any,
+    api_client: Any,
+    export_formats: tuple[str, ...] = EXPORT_FORMATS,
+) -> Iterator[Planted]:
     """The body of a module-scoped fixture: plant (committed, with its own attachments folder),
     yield, and remove it all whatever the tests did (their writes roll back with each test)."""
     with override_settings(
@@ -418,7 +425,7 @@ def planted_practice(django_db_blocker: Any, tmp_path_factory: Any, api_client: 
         EXPORTS_ROOT=tmp_path_factory.mktemp("canary-exports"),
     ):
         with django_db_blocker.unblock():
-            data = plant(api_client)
+            data = plant(api_client, export_formats)
         try:
             yield data
         finally:

@@ -34,7 +34,7 @@ FILE_CONTROL = b"recibo administrativo"
 def planted_and_signed(django_db_blocker: Any, tmp_path_factory: Any, api_client: Any) -> Iterator[Planted]:
     """The body of a module-scoped fixture: the canary practice, its session signed by its
     practitioner (the therapist) with an addendum, and the therapist's private note on it."""
-    practice = planted_practice(django_db_blocker, tmp_path_factory, api_client)
+    practice = planted_practice(django_db_blocker, tmp_path_factory, api_client, export_formats=())
     for planted in practice:
         with django_db_blocker.unblock():
             api = api_client(planted.therapist)

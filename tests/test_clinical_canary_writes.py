@@ -75,7 +75,7 @@ def write_operations() -> list[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 def planted(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[Planted]:
-    yield from planted_practice(django_db_blocker, tmp_path_factory, ApiClient)
+    yield from planted_practice(django_db_blocker, tmp_path_factory, ApiClient, export_formats=("json",))
 
 
 # --- the state a write must not change ----------------------------------------------------------------

@@ -36,7 +36,7 @@ INPUT = re.compile(r"<input\b[^>]*>", re.IGNORECASE)
 
 @pytest.fixture(scope="module")
 def planted(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[Planted]:
-    yield from planted_practice(django_db_blocker, tmp_path_factory, ApiClient)
+    yield from planted_practice(django_db_blocker, tmp_path_factory, ApiClient, export_formats=("json",))
 
 
 def _dated_inputs(body: str) -> Iterator[tuple[str, str, str]]:

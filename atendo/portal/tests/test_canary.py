@@ -28,7 +28,7 @@ _HREF = re.compile(r'href="([^"#]+)"')
 
 @pytest.fixture(scope="module")
 def planted(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[Planted]:
-    yield from planted_practice(django_db_blocker, tmp_path_factory, ApiClient)
+    yield from planted_practice(django_db_blocker, tmp_path_factory, ApiClient, export_formats=("json",))
 
 
 def _portal_of(planted_data: Any, client_id: int) -> HttpClient:
