@@ -146,6 +146,19 @@ class Session(TenantModel):
             models.Index(fields=["workspace", "practitioner", "starts_at"], name="session_ws_pract_start"),
             models.Index(fields=["workspace", "client", "starts_at"], name="session_ws_client_start"),
             models.Index(fields=["workspace", "series", "starts_at"], name="session_ws_series_start"),
+            # Notes to sign (`selectors.sessions_to_sign`, latest first): completed and not signed,
+            # of one practitioner or of everyone. Without them the scan starts at the last booking
+            # ahead and reads every scheduled session before reaching a completed one.
+            models.Index(
+                fields=["workspace", "practitioner", "starts_at"],
+                name="session_unsigned_pract",
+                condition=models.Q(status="completed", signed_at__isnull=True),
+            ),
+            models.Index(
+                fields=["workspace", "starts_at"],
+                name="session_unsigned",
+                condition=models.Q(status="completed", signed_at__isnull=True),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
