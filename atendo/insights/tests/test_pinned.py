@@ -38,6 +38,8 @@ DAY0 = dt.date(2026, 3, 2)
 PERSONAS = ("owner", "therapist", "other_therapist", "assistant")
 QUESTIONS = ("Quando dormiu mal pela última vez?", "panic attacks on the subway", "mãe e culpa")
 _ISO_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(.*)$", re.DOTALL)
+QUERIES_INSIGHTS = 13
+QUERIES_BRIEFING = 16
 _ID_KEYS = {"id", "session_id", "session_ids", "evaluation_id", "client_id"}
 
 
@@ -247,3 +249,17 @@ def test_every_answer_is_the_pinned_one_for_every_persona(helena: Practice, requ
                 out[f"{who}.ask.{question}"] = answer if answer == "forbidden" else answer.as_json()
         answers[name] = rel(out)
     _compare("personas", answers)
+
+
+@pytest.mark.django_db
+def test_the_queries_of_an_answer_do_not_grow_with_the_record(
+    helena: Practice, therapist: Membership, django_assert_max_num_queries: Any
+) -> None:
+    """60 sessions and three evaluations: the field definitions are read once (not per evaluation),
+    the sessions once for the clinical part and once for attendance."""
+    cache.clear()
+    with django_assert_max_num_queries(QUERIES_INSIGHTS):
+        selectors.client_insights(therapist, helena.helena.pk)  # type: ignore[attr-defined]
+    cache.clear()
+    with django_assert_max_num_queries(QUERIES_BRIEFING):
+        selectors.session_briefing(therapist, helena.upcoming["helena"].pk)
