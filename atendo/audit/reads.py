@@ -23,12 +23,14 @@ opens one.
 from __future__ import annotations
 
 import contextvars
+import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.http import FileResponse, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 
@@ -124,15 +126,44 @@ def flush(batch: ReadBatch) -> None:
     now = timezone.now()
     pending = list(batch.reads.values())
     batch.reads.clear()
-    with transaction.atomic(savepoint=False):
-        rows: list[AuditEventClient] = []
-        for reads in pending:
-            (event,) = chain.append([_event(batch.door, reads, now)])
-            rows += [
-                AuditEventClient(workspace_id=event.workspace_id, event=event, client_id=c, at=now)
-                for c in sorted(reads.clients)
-            ]
-        AuditEventClient.objects.bulk_create(rows)
+    alias = router.db_for_write(AuditEventClient)
+    with transaction.atomic(using=alias, savepoint=False):
+        written = [
+            (chain.append([_event(batch.door, reads, now)])[0], sorted(reads.clients)) for reads in pending
+        ]
+        _insert_client_rows(connections[alias], written, now)
+
+
+def _insert_client_rows(
+    connection: Any, written: list[tuple[AuditEvent, list[int]]], at: dt.datetime
+) -> None:
+    """The `AuditEventClient` rows of the events just written, straight on the cursor: a week of the
+    workspace reads ~1,600 clients, and `bulk_create` built and compiled an instance each, more
+    than the rest of the request's writes. One INSERT … SELECT per event, its clients given as one
+    parameter."""
+    written = [(event, clients) for event, clients in written if clients]
+    if not written:
+        return
+    quote = connection.ops.quote_name
+    meta = AuditEventClient._meta
+    column = {f.attname: f.column for f in meta.concrete_fields}
+    columns = ", ".join(quote(column[name]) for name in ("workspace_id", "event_id", "client_id", "at"))
+    insert = f"INSERT INTO {quote(meta.db_table)} ({columns})"
+    stored_at = connection.ops.adapt_datetimefield_value(at)
+    # The clients as one parameter: an array on PostgreSQL, a JSON array on SQLite (json_each).
+    postgresql = connection.vendor == "postgresql"
+    select = (
+        "SELECT %s, %s, unnest(%s::bigint[]), %s"
+        if postgresql
+        else "SELECT %s, %s, value, %s FROM json_each(%s)"
+    )
+    with connection.cursor() as cursor:
+        for event, clients in written:
+            if postgresql:
+                params = [event.workspace_id, event.pk, clients, stored_at]
+            else:
+                params = [event.workspace_id, event.pk, stored_at, json.dumps(clients)]
+            cursor.execute(f"{insert} {select}", params)
 
 
 @contextmanager

@@ -74,6 +74,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 
+from atendo.core import fastjson
 from atendo.core.errors import DomainError
 
 if TYPE_CHECKING:
@@ -391,8 +392,15 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
+
+
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # `base64.urlsafe_b64decode(text + padding)` without its wrappers (the same steps: ASCII,
+    # the URL-safe alphabet translated, the lenient decoder): ~5,000 calls for a week of sessions.
+    return binascii.a2b_base64(
+        (text + "=" * (-len(text) % 4)).encode("ascii").translate(_URLSAFE_TO_STANDARD)
+    )
 
 
 def is_token(value: Any) -> bool:
@@ -520,7 +528,7 @@ def open_value(workspace_id: int, column: SealedColumn, row_id: int, field_key: 
         return value
     where = f"{column.name}#{row_id}.{field_key}"
     plain = _open_token(workspace_id, value[SEALED], _aad(workspace_id, column, row_id, field_key), where)
-    return json.loads(plain)
+    return fastjson.loads(plain)  # json.loads's answer, faster
 
 
 def open_values(

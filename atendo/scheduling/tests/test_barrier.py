@@ -238,3 +238,53 @@ def test_a_created_session_answers_exactly_what_reading_it_back_gives(
     created = response.json()["session"]
     assert created == _get(api, member, Session.objects.get(pk=created["id"]))
     assert ("notes" in created) is (persona != "assistant")
+
+
+@pytest.mark.parametrize("persona", ["owner", "therapist", "other_therapist", "assistant"])
+def test_the_range_response_is_the_json_of_the_instances(
+    request, api, theos_session, client_bia, book, persona
+):
+    """The range endpoint's fast path (cursor rows, C timestamps on PostgreSQL, local times
+    remembered per value, orjson) answers exactly the JSON the model instances serialize to, written
+    by the standard encoder: same values and, for these, the same bytes."""
+    import json
+
+    from atendo.scheduling.selectors import parse_range, sessions_in_range
+    from atendo.scheduling.services import session_set_status
+    from tests.factories import FieldDefinitionFactory
+
+    member = request.getfixturevalue(persona)
+    FieldDefinitionFactory(
+        workspace=member.workspace, scope="session", phase="post", key="score", label="Score", type="number"
+    )
+    book(
+        client_bia,
+        "2026-03-11T10:00",
+        notes="Ação — “quoted” \\ \n\t 中",
+        recurrence={"rrule": "FREQ=WEEKLY;COUNT=2"},
+    )
+    book(client_bia, "2026-03-12T10:00", fields={"pre": {"room": "3"}})
+    cancelled = book(client_bia, "2026-03-14T09:00")
+    session_set_status(
+        member=request.getfixturevalue("owner"), session_id=cancelled.pk, status="cancelled", version=1
+    )
+    Session.objects.filter(pk=theos_session.pk).update(
+        recorded_at=theos_session.starts_at, actual_duration_minutes=55, video_url="https://v.example/ä"
+    )
+    start, end = "2026-03-09", "2026-03-16"
+    response = api(member).get("sessions", start=start, end=end)
+    assert response.status_code == 200
+    begin, finish = parse_range(member, start, end)
+    instances = list(
+        sessions_in_range(
+            member, begin, finish, client_id=None, practitioner_id=None, status=None, field_filters={}
+        )
+    )
+    assert len(instances) == 4 and len(response.json()["items"]) == 4
+    expected = json.dumps(
+        {"items": sessions_to_json(member, instances), "next_cursor": None},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    assert response.content == expected
+    assert response.json() == json.loads(expected)
