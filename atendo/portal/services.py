@@ -165,9 +165,14 @@ def portal_link_send(*, member: Membership, client_id: int, channel: Any) -> Por
 def portal_link_request(*, workspace_slug: Any, email: Any, ip: str) -> None:
     """The public page's request: e-mail a link to the client with this address, if there is one.
 
-    The answer (None) is the same whether the address is known or not; the limits (per client
-    address and per e-mail address) count every request alike. 404 for an unknown workspace only.
+    The answer (None) is the same whether the address is known or not, and so is the work: one
+    lookup and one task queued for every valid address (`tasks.send_asked_link`, with the client's
+    id or none); the worker sends, so the time of the answer does not tell either. The limits (per
+    client address and per e-mail address) count every request alike. 404 for an unknown workspace
+    only.
     """
+    from atendo.portal.tasks import send_asked_link  # the tasks module imports this one
+
     workspace = (
         Workspace.objects.filter(slug=workspace_slug).first() if isinstance(workspace_slug, str) else None
     )
@@ -180,20 +185,35 @@ def portal_link_request(*, workspace_slug: Any, email: Any, ip: str) -> None:
         raise ValidationFailed.single("email", _("Enter a valid e-mail address.")) from None
     throttle.hit("ask_ip", ip)
     throttle.hit("ask_email", address)
-    client = (
+    client_id = (
         Client.objects.for_workspace(workspace)
         .filter(email__iexact=address, archived=False)
         .order_by("-pk")
+        .values_list("pk", flat=True)
         .first()
     )
-    if client is None:
-        return
+    send_asked_link.enqueue(workspace.pk, client_id)
+
+
+def asked_link_send(workspace_id: int, client_id: int | None) -> str:
+    """The worker's half of `portal_link_request`: issue and e-mail the link, unless the client is
+    gone or archived since. -> "sent", "nobody" or "failed" (a failed send is logged, said to nobody:
+    the page already answered the same for every address)."""
+    workspace = Workspace.objects.filter(pk=workspace_id).first()
+    client = (
+        Client.objects.for_workspace(workspace).filter(pk=client_id, archived=False).first()
+        if workspace is not None and client_id is not None
+        else None
+    )
+    if workspace is None or client is None:
+        return "nobody"
     try:
         with transaction.atomic():
             _issue(workspace, client, "email", None)
     except SendError:
-        # Said to nobody: the page answers the same for every address.
         log.warning("portal link to client %s of workspace %s could not be sent", client.pk, workspace.pk)
+        return "failed"
+    return "sent"
 
 
 # --- opening a link, the session, logging out --------------------------------------------------------

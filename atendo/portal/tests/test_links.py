@@ -188,6 +188,37 @@ def test_asking_answers_the_same_whether_the_address_is_known(alice, smtp):
     assert AuditEvent.objects.filter(action="portal.link_send", actor__isnull=True).count() == 1
 
 
+def test_asking_does_the_same_work_for_a_known_and_an_unknown_address(alice, bruno, settings):
+    """No timing tell: the request runs the same statements for both (the lookup, the throttle, one
+    queued task) and sends nothing itself; the worker sends, to the known address only."""
+    import re
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks import default_task_backend
+
+    from atendo.portal.services import asked_link_send
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    shapes = []
+    for address in ("alice@example.com", "stranger@example.com"):
+        with CaptureQueriesContext(connection) as queries:
+            assert _ask(HttpClient(), address).status_code == 200
+        # Statements with their literals and the address blanked (ids, times and tokens differ).
+        shapes.append([re.sub(r"'[^']*'|\b\d+\b", "?", q["sql"]) for q in queries.captured_queries])
+    assert shapes[0] == shapes[1]
+    assert mail.outbox == []
+    queued = list(default_task_backend.results)
+    assert [r.task.name for r in queued] == ["send_asked_link", "send_asked_link"]
+    assert [r.args for r in queued] == [[alice.workspace_id, alice.pk], [alice.workspace_id, None]]
+    assert "stranger" not in repr([r.args for r in queued])
+    assert [asked_link_send(*r.args) for r in queued] == ["sent", "nobody"]
+    assert [m.to for m in mail.outbox] == [["alice@example.com"]]
+    bruno.archived = True
+    bruno.save()
+    assert asked_link_send(bruno.workspace_id, bruno.pk) == "nobody"
+
+
 def test_the_public_api_answers_the_same_whether_the_address_is_known(alice):
     http = HttpClient()
     known = http.post(
