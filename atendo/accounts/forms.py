@@ -10,7 +10,11 @@ from django import forms
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.tokens import default_token_generator
 from django.http import HttpRequest
+from django.utils import translation
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -84,6 +88,33 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
     def get_users(self, email: str) -> Iterator[Any]:
         users = get_user_model()._default_manager.filter(email__iexact=email, is_active=True)
         return (user for user in users if user.email.casefold() == email.casefold())
+
+
+RESET_SUBJECT = "registration/password_reset_subject.txt"
+RESET_BODY = "registration/password_reset_email.txt"
+
+
+def reset_mail_send(user_ids: list[int], *, domain: str, use_https: bool, language: str) -> int:
+    """The worker's half of the reset page (`tasks.send_password_reset`): the e-mail Django's
+    `PasswordResetForm.save` writes, to each of these accounts still active, in the language the
+    page was read in. -> e-mails sent."""
+    form = PasswordResetForm()
+    users = get_user_model()._default_manager.filter(pk__in=user_ids, is_active=True).order_by("pk")
+    sent = 0
+    with translation.override(language):
+        for user in users:
+            context = {
+                "email": user.email,
+                "domain": domain,
+                "site_name": domain,
+                "uid": urlsafe_base64_encode(force_bytes(user.pk)),
+                "user": user,
+                "token": default_token_generator.make_token(user),
+                "protocol": "https" if use_https else "http",
+            }
+            form.send_mail(RESET_SUBJECT, RESET_BODY, context, None, user.email)
+            sent += 1
+    return sent
 
 
 def send_invitation(*, request: HttpRequest, user: Any, workspace_name: str, inviter: str) -> None:

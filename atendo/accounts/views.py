@@ -17,9 +17,11 @@ from django.contrib.auth import login as auth_login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.sites.shortcuts import get_current_site
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse, reverse_lazy
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -27,9 +29,19 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from atendo.accounts import mfa, signin, throttle
-from atendo.accounts.forms import CodeForm, ConfirmForm, EnrolForm, LoginForm, PasswordResetForm, client_ip
+from atendo.accounts.forms import (
+    RESET_BODY,
+    RESET_SUBJECT,
+    CodeForm,
+    ConfirmForm,
+    EnrolForm,
+    LoginForm,
+    PasswordResetForm,
+    client_ip,
+)
 from atendo.accounts.models import TotpDevice, User
 from atendo.accounts.sessions import public_id, session_end, sessions_end, sessions_list
+from atendo.accounts.tasks import send_password_reset
 from atendo.core.errors import DomainError, ValidationFailed
 from atendo.core.http import safe_next
 
@@ -145,11 +157,14 @@ def set_language(request: HttpRequest) -> HttpResponse:
 
 class PasswordResetView(auth_views.PasswordResetView):
     """Django's reset page, throttled per e-mail and per client address (accounts/throttle.py).
-    A throttled request is answered exactly like a served one, and sends nothing."""
+    A throttled request is answered exactly like a served one, and sends nothing. A served one
+    does the same work for a known and an unknown address: it looks the accounts up and queues
+    `tasks.send_password_reset` with their ids (none, for an unknown address); the worker writes
+    the e-mail, so the answer's time does not tell whether the account exists."""
 
     form_class = PasswordResetForm
-    email_template_name = "registration/password_reset_email.txt"
-    subject_template_name = "registration/password_reset_subject.txt"
+    email_template_name = RESET_BODY
+    subject_template_name = RESET_SUBJECT
     success_url = reverse_lazy("password_reset_done")
 
     def form_valid(self, form: auth_forms.PasswordResetForm) -> HttpResponse:
@@ -159,7 +174,13 @@ class PasswordResetView(auth_views.PasswordResetView):
             logger.warning("Password reset throttled for a request from %s", ip)
             return HttpResponseRedirect(self.get_success_url())
         throttle.record_reset(email=email, ip=ip)
-        return super().form_valid(form)
+        send_password_reset.enqueue(
+            [user.pk for user in form.get_users(email)],
+            get_current_site(self.request).domain,
+            self.request.is_secure(),
+            translation.get_language(),
+        )
+        return HttpResponseRedirect(self.get_success_url())
 
 
 class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
+from django.core import mail
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -193,3 +194,34 @@ def test_reset_requests_for_addresses_without_an_account_count_too(owner, smtp_i
     assert PasswordResetRequest.objects.filter(email="nobody@nowhere.test").count() == 1
     ask_reset("nobody@nowhere.test")
     assert PasswordResetRequest.objects.filter(email="nobody@nowhere.test").count() == 1
+
+
+def test_a_reset_does_the_same_work_for_a_known_and_an_unknown_address(owner, settings):
+    """No timing tell: the page runs the same statements for both (the throttle, the account
+    lookup, one queued task) and writes no e-mail itself; the task holds account ids, never the
+    address or a token, and the worker writes the e-mail to the known account only."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django_tasks import default_task_backend
+
+    from atendo.accounts.forms import reset_mail_send
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
+    shapes = []
+    for address in ("owner@serena.test", "stranger@nowhere.test"):
+        with CaptureQueriesContext(connection) as queries:
+            response = Client().post("/password-reset/", {"email": address})
+        assert response.status_code == 302 and response["Location"] == "/password-reset/sent/"
+        shapes.append([re.sub(r"'[^']*'|\b\d+\b", "?", q["sql"]) for q in queries.captured_queries])
+    assert shapes[0] == shapes[1]
+    assert mail.outbox == []
+    queued = list(default_task_backend.results)
+    assert [r.task.name for r in queued] == ["send_password_reset", "send_password_reset"]
+    assert [r.args[0] for r in queued] == [[owner.user.pk], []]
+    assert "@" not in repr([r.args for r in queued])
+    assert [
+        reset_mail_send(r.args[0], domain=r.args[1], use_https=r.args[2], language=r.args[3]) for r in queued
+    ] == [1, 0]
+    [message] = mail.outbox
+    assert message.to == ["owner@serena.test"]
+    assert re.search(r"http://testserver/password-reset/[^/\s]+/[^/\s]+/", message.body)
