@@ -37,6 +37,8 @@ WRITE = os.environ.get("INSIGHTS_PIN_WRITE") == "1"
 DAY0 = dt.date(2026, 3, 2)
 PERSONAS = ("owner", "therapist", "other_therapist", "assistant")
 QUESTIONS = ("Quando dormiu mal pela última vez?", "panic attacks on the subway", "mãe e culpa")
+_TEXT_DAY = re.compile(r"\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}, \d{4}\b")
+_TEXT_DAY_BR = re.compile(r"\b\d{2}/\d{2}/\d{4}\b")
 _ISO_DAY = re.compile(r"^(\d{4}-\d{2}-\d{2})(.*)$", re.DOTALL)
 QUERIES_INSIGHTS = 13
 QUERIES_BRIEFING = 16
@@ -205,7 +207,13 @@ class _Relative:
         if isinstance(value, str) and (m := _ISO_DAY.match(value)):
             days = (dt.date.fromisoformat(m.group(1)) - self.day0).days
             return f"D{days:+d}{m.group(2)}"
+        if isinstance(value, str):  # dates inside a text ("Most recently on Jul 10, 2026."), too
+            value = _TEXT_DAY.sub(lambda m: self._day(dt.datetime.strptime(m.group(0), "%b %d, %Y")), value)
+            return _TEXT_DAY_BR.sub(lambda m: self._day(dt.datetime.strptime(m.group(0), "%d/%m/%Y")), value)
         return value
+
+    def _day(self, moment: dt.datetime) -> str:
+        return f"D{(moment.date() - self.day0).days:+d}"
 
 
 def _as(member: Membership, fn: Any, *args: Any, **kwargs: Any) -> Any:
