@@ -10,11 +10,8 @@ from django import forms
 from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import AuthenticationForm
-from django.contrib.auth.tokens import default_token_generator
 from django.http import HttpRequest
 from django.utils import translation
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -95,26 +92,22 @@ RESET_BODY = "registration/password_reset_email.txt"
 
 
 def reset_mail_send(user_ids: list[int], *, domain: str, use_https: bool, language: str) -> int:
-    """The worker's half of the reset page (`tasks.send_password_reset`): the e-mail Django's
-    `PasswordResetForm.save` writes, to each of these accounts still active, in the language the
-    page was read in. -> e-mails sent."""
-    form = PasswordResetForm()
-    users = get_user_model()._default_manager.filter(pk__in=user_ids, is_active=True).order_by("pk")
-    sent = 0
+    """The worker's half of the reset page (`tasks.send_password_reset`): Django's
+    `PasswordResetForm.save` for the address of each of these accounts still active, in the language
+    the page was read in. -> addresses written to."""
+    users = get_user_model()._default_manager.filter(pk__in=user_ids, is_active=True)
+    emails = sorted({user.email for user in users})
     with translation.override(language):
-        for user in users:
-            context = {
-                "email": user.email,
-                "domain": domain,
-                "site_name": domain,
-                "uid": urlsafe_base64_encode(force_bytes(user.pk)),
-                "user": user,
-                "token": default_token_generator.make_token(user),
-                "protocol": "https" if use_https else "http",
-            }
-            form.send_mail(RESET_SUBJECT, RESET_BODY, context, None, user.email)
-            sent += 1
-    return sent
+        for email in emails:
+            form = PasswordResetForm({"email": email})
+            if form.is_valid():
+                form.save(
+                    domain_override=domain,
+                    use_https=use_https,
+                    subject_template_name=RESET_SUBJECT,
+                    email_template_name=RESET_BODY,
+                )
+    return len(emails)
 
 
 def send_invitation(*, request: HttpRequest, user: Any, workspace_name: str, inviter: str) -> None:

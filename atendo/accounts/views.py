@@ -29,16 +29,7 @@ from django.views.decorators.http import require_GET, require_POST
 from django.views.i18n import set_language as django_set_language
 
 from atendo.accounts import mfa, signin, throttle
-from atendo.accounts.forms import (
-    RESET_BODY,
-    RESET_SUBJECT,
-    CodeForm,
-    ConfirmForm,
-    EnrolForm,
-    LoginForm,
-    PasswordResetForm,
-    client_ip,
-)
+from atendo.accounts.forms import CodeForm, ConfirmForm, EnrolForm, LoginForm, PasswordResetForm, client_ip
 from atendo.accounts.models import TotpDevice, User
 from atendo.accounts.sessions import public_id, session_end, sessions_end, sessions_list
 from atendo.accounts.tasks import send_password_reset
@@ -163,8 +154,6 @@ class PasswordResetView(auth_views.PasswordResetView):
     the e-mail, so the answer's time does not tell whether the account exists."""
 
     form_class = PasswordResetForm
-    email_template_name = RESET_BODY
-    subject_template_name = RESET_SUBJECT
     success_url = reverse_lazy("password_reset_done")
 
     def form_valid(self, form: auth_forms.PasswordResetForm) -> HttpResponse:

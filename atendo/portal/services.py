@@ -199,14 +199,17 @@ def asked_link_send(workspace_id: int, client_id: int | None) -> str:
     """The worker's half of `portal_link_request`: issue and e-mail the link, unless the client is
     gone or archived since. -> "sent", "nobody" or "failed" (a failed send is logged, said to nobody:
     the page already answered the same for every address)."""
-    workspace = Workspace.objects.filter(pk=workspace_id).first()
     client = (
-        Client.objects.for_workspace(workspace).filter(pk=client_id, archived=False).first()
-        if workspace is not None and client_id is not None
+        Client.objects.for_workspace(workspace_id)
+        .filter(pk=client_id, archived=False)
+        .select_related("workspace")
+        .first()
+        if client_id is not None
         else None
     )
-    if workspace is None or client is None:
+    if client is None:
         return "nobody"
+    workspace = client.workspace
     try:
         with transaction.atomic():
             _issue(workspace, client, "email", None)

@@ -15,7 +15,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-import orjson
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
@@ -493,8 +492,8 @@ def calendar(
         status=status,
         field_filters=_field_filters(request),
     )
-    # Rendered directly (orjson): the builder produces exactly CalendarOut out of primitive values.
-    return HttpResponse(orjson.dumps(body), content_type="application/json")
+    # Rendered directly: the builder produces exactly CalendarOut out of primitive values.
+    return _json(body)
 
 
 @router.post(

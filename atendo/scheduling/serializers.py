@@ -211,18 +211,15 @@ def _c_timestamps(raw_cursor: Any) -> None:
 def _local_iso(tz: ZoneInfo) -> Callable[[dt.datetime], str]:
     """`value.astimezone(tz).isoformat(timespec="seconds")`, remembered per value for one call of
     the serializer: a week of the workspace has ~1,700 sessions but a few hundred distinct start and
-    end times, and the conversion costs ~4 µs. A naive value is UTC (`_session_rows(aware=False)`).
-
-    Values equal as datetimes are the same instant (their local ISO is the same), except two of the
-    same zone differing only by `fold` (a repeated wall-clock hour): those get separate entries."""
-    cache: dict[Any, str] = {}
+    end times, and the conversion costs ~4 µs. Values are UTC, aware or naive (a naive one is UTC:
+    `_session_rows(aware=False)`), so equal values are the same instant."""
+    cache: dict[dt.datetime, str] = {}
 
     def iso(value: dt.datetime) -> str:
-        key: Any = (value, 1) if value.fold else value
-        text = cache.get(key)
+        text = cache.get(value)
         if text is None:
             aware = value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-            text = cache[key] = aware.astimezone(tz).isoformat(timespec="seconds")
+            text = cache[value] = aware.astimezone(tz).isoformat(timespec="seconds")
         return text
 
     return iso
