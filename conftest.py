@@ -59,6 +59,24 @@ def _nothing_carries_over_between_tests() -> Iterator[None]:
 
 
 @pytest.fixture
+def totp_clock(monkeypatch: Any) -> Any:
+    """The authenticator's clock held still for the test, in the middle of a 30-second step: a
+    code made by the test and the code the server expects belong to the same step, however long
+    the test takes (a step boundary between them made a code "one step old" at random). Returns
+    the moment; `totp_clock + timedelta(seconds=30)` is the next step."""
+    import types
+
+    from django.utils import timezone
+
+    from atendo.accounts import mfa
+
+    real = timezone.now()
+    still = real.replace(second=15 if real.second < 30 else 45, microsecond=0)
+    monkeypatch.setattr(mfa, "timezone", types.SimpleNamespace(now=lambda: still))
+    return still
+
+
+@pytest.fixture
 def workspace(db: Any) -> Workspace:
     return WorkspaceFactory(
         name="Clínica Serena", slug="serena", timezone="America/Sao_Paulo", owner_email="owner@serena.test"

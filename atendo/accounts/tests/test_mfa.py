@@ -16,14 +16,14 @@ from atendo.accounts import mfa, signin
 from atendo.accounts.models import MfaFailure, RecoveryCode, TotpDevice
 from tests.factories import PASSWORD
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("totp_clock")]
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def code_at(offset_steps: int = 0, secret: str = SECRET) -> str:
     totp = pyotp.TOTP(secret)
-    return totp.generate_otp(totp.timecode(timezone.now()) + offset_steps)
+    return totp.generate_otp(totp.timecode(mfa.timezone.now()) + offset_steps)
 
 
 def enrol(user, secret: str = SECRET) -> list[str]:

@@ -7,21 +7,20 @@ from __future__ import annotations
 import pyotp
 import pytest
 from django.test import Client
-from django.utils import timezone
 
 from atendo.accounts import mfa, signin
 from atendo.accounts.models import ApiToken
 from atendo.workspaces.models import Role
 from tests.factories import PASSWORD, ClientFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("totp_clock")]
 
 SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
 
 
 def code(offset: int = 0) -> str:
     totp = pyotp.TOTP(SECRET)
-    return totp.generate_otp(totp.timecode(timezone.now()) + offset)
+    return totp.generate_otp(totp.timecode(mfa.timezone.now()) + offset)
 
 
 def require_mfa(workspace, rule: str = "clinical") -> None:
@@ -66,7 +65,8 @@ def test_once_set_up_the_workspace_opens(workspace, therapist, page_client):
     client.get("/account/security/two-step/")
     secret = client.session["_atendo_mfa_setup"]
     totp = pyotp.TOTP(secret)
-    client.post("/account/security/two-step/", {"code": totp.now(), "next": "/w/serena/settings/"})
+    now = totp.at(mfa.timezone.now())
+    client.post("/account/security/two-step/", {"code": now, "next": "/w/serena/settings/"})
     page = client.get("/account/security/recovery-codes/?next=/w/serena/settings/")
     assert 'href="/w/serena/settings/"' in page.content.decode()
     assert client.get("/w/serena/settings/").status_code == 200
