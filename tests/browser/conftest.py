@@ -7,8 +7,9 @@ screenshot under docs/screenshots/ when SCREENSHOTS=1, or always under var/scree
 
 from __future__ import annotations
 
-import contextlib
 import os
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -67,11 +68,22 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     pg.on("pageerror", lambda exc: errors.append(str(exc)))
     pg.js_errors = errors  # type: ignore[attr-defined]
     yield pg
-    # Requests the last page started (an htmx partial loading after a redirect) finish before the
-    # test's database is emptied: a request still writing then deadlocks PostgreSQL's TRUNCATE.
-    with contextlib.suppress(Exception):
-        pg.wait_for_load_state("networkidle", timeout=5_000)
     context.close()
+    _live_server_requests_finish()
+
+
+def _live_server_requests_finish(timeout: float = 30.0) -> None:
+    """Wait until the live server has answered every request the closed browser context started
+    (an htmx partial loading after a redirect, say) before the test's database is emptied: a
+    request still writing would deadlock PostgreSQL's TRUNCATE (its lock against the request's),
+    and the next test's set-up would fail. Each connection is served by a thread of the server's
+    `process_request_thread`; closing the context closes the connections, so the threads end as
+    soon as their request does."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any("process_request_thread" in t.name for t in threading.enumerate() if t.is_alive()):
+            return
+        time.sleep(0.01)
 
 
 @pytest.fixture
@@ -80,8 +92,10 @@ def login() -> Any:
         pg.goto("/login/")
         pg.get_by_label("E-mail").fill(member.user.email)
         pg.get_by_label("Password").fill(password)
-        pg.get_by_role("button", name="Log in").click()
-        pg.wait_for_load_state("networkidle")
+        # The page the form's answer leads to, loaded (not "network idle": that waits half a second
+        # more each time, and what a test looks for next is awaited by its own expect).
+        with pg.expect_navigation():
+            pg.get_by_role("button", name="Log in").click()
 
     return do_login
 
