@@ -44,10 +44,17 @@ WORKING_HOURS_HELP = 'Per weekday (mon … sun), local "HH:mm" intervals, e.g. {
 
 
 @lru_cache(maxsize=1)
+@lru_cache(maxsize=1)
+def known_time_zones() -> frozenset[str]:
+    """The IANA zones this installation knows. `zoneinfo.available_timezones()` walks the zone
+    files on every call (a few ms); they change only with a package upgrade, which restarts."""
+    return frozenset(zoneinfo.available_timezones())
+
+
 def timezone_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """IANA zones grouped by region for a <select> with <optgroup>s."""
     groups: dict[str, list[tuple[str, str]]] = {}
-    for name in sorted(zoneinfo.available_timezones()):
+    for name in sorted(known_time_zones()):
         if "/" not in name or name.startswith(("Etc/", "SystemV/", "US/", "posix/", "right/")):
             continue
         region = name.partition("/")[0]
@@ -192,7 +199,7 @@ class TimezoneSetting(Setting):
             zoneinfo.ZoneInfo(value)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise self._fail(unknown) from None
-        if value not in zoneinfo.available_timezones() and value != "UTC":
+        if value not in known_time_zones() and value != "UTC":
             raise self._fail(unknown)
         return value
 

@@ -13,7 +13,6 @@ owner) and lands them on the new workspace's home, where the "get started" check
 
 from __future__ import annotations
 
-import zoneinfo
 from typing import Any
 
 from django import forms
@@ -36,6 +35,7 @@ from atendo.core.errors import DomainError, FieldError, ValidationFailed
 from atendo.workspaces.models import Membership, Workspace
 from atendo.workspaces.pages import start_page
 from atendo.workspaces.services import workspace_create
+from atendo.workspaces.settings_registry import known_time_zones
 
 TIMEZONE_CHOICES = [
     ("America/Sao_Paulo", "America/Sao_Paulo (Brasília)"),
@@ -133,7 +133,7 @@ class SignupForm(forms.Form):
 
     def clean_timezone(self) -> str:
         value = str(self.cleaned_data["timezone"])
-        if value not in zoneinfo.available_timezones() and value != "UTC":
+        if value not in known_time_zones() and value != "UTC":
             raise forms.ValidationError(_("Choose a time zone from the list."))
         return value
 
