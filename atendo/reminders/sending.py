@@ -135,11 +135,22 @@ def plan_workspace(rs: ReminderSettings, now: dt.datetime) -> int:
     if not offsets or not rs.channels:
         return 0
     tz = workspace.tz
-    horizon = now + dt.timedelta(minutes=max(offsets) + 2 * 60)  # two hours of slack for the clocks
+    # A reminder `offset` minutes ahead is due (below) when its local due time is between half the
+    # offset ago and now, so its session starts within [now + offset/2, now + offset] give or take
+    # a change of the clocks (at most an hour). Only those windows are read, with two hours of
+    # slack each; the exact test below decides.
+    slack = dt.timedelta(hours=2)
+    windows = Q()
+    for offset in offsets:
+        windows |= Q(
+            starts_at__gte=now + dt.timedelta(minutes=offset / 2) - slack,
+            starts_at__lte=now + dt.timedelta(minutes=offset) + slack,
+        )
     sessions = list(
         Session.objects.for_workspace(workspace)
-        .filter(status=SessionStatus.SCHEDULED, starts_at__gt=now, starts_at__lte=horizon)
+        .filter(windows, status=SessionStatus.SCHEDULED, starts_at__gt=now)
         .select_related("client")
+        .only("id", "starts_at", "client_id", "client__id", "client__email", "client__phone")
     )
     prefs = {
         p.client_id: p

@@ -177,6 +177,39 @@ def test_dst_reminder_is_planned_at_nine_the_day_before(
     assert session.starts_at - row.due_at == dt.timedelta(hours=23)
 
 
+@pytest.mark.parametrize("offsets", [[1440, 120], [4320, 30], [2880, 1440, 60]])
+def test_the_scan_plans_every_reminder_due_around_a_change_of_the_clocks(
+    workspace, therapist, reminders_on, offsets
+):
+    """The scan reads only the sessions whose reminders can be due (windows around each offset);
+    what it plans is what the rule gives over every session: a session every 70 minutes across
+    three days around New York's spring change, scanned every 110 minutes."""
+    workspace.timezone = "America/New_York"
+    workspace.save()
+    reminders_on.channels = ["email"]
+    reminders_on.offsets_minutes = offsets
+    reminders_on.save()
+    ny = zoneinfo.ZoneInfo("America/New_York")
+    first = dt.datetime(2027, 3, 12, 0, 0, tzinfo=ny).astimezone(dt.UTC)
+    sessions = [
+        _session(workspace, therapist, starts_at=first + dt.timedelta(minutes=70 * i), phone="")
+        for i in range(3 * 24 * 60 // 70)
+    ]
+    planned: set[tuple[int, int]] = set()
+    expected: set[tuple[int, int]] = set()
+    now = first - dt.timedelta(days=3)
+    while now < first + dt.timedelta(days=3):
+        sending.plan_workspace(sending.settings_of(workspace), now)
+        planned |= set(Notification.objects.values_list("session_id", "offset_minutes"))
+        for session in sessions:
+            for offset in offsets:
+                due = sending.due_at(session.starts_at, offset, ny)
+                if session.starts_at > now and due <= now and now - due <= dt.timedelta(minutes=offset / 2):
+                    expected.add((session.pk, offset))
+        now += dt.timedelta(minutes=110)
+    assert planned == expected and len(expected) > len(sessions)
+
+
 def test_quiet_hours_hold_whatsapp_not_email(workspace, therapist, reminders_on, smtp, whatsapp):
     reminders_on.quiet_start, reminders_on.quiet_end = dt.time(21, 0), dt.time(8, 0)
     reminders_on.offsets_minutes = [1440]
