@@ -83,6 +83,14 @@ def snapshot() -> Path:
     subprocess.run(["tar", "-x", "-C", str(target)], input=archive, check=True)  # noqa: S603, S607
     shutil.rmtree(target / "bench", ignore_errors=True)
     shutil.copytree(ROOT / "bench", target / "bench", ignore=shutil.ignore_patterns("__pycache__"))
+    # What the commit does not hold but its pages need: the npm packages the static files are served
+    # from, the compiled translations, and the development master key the databases were sealed with.
+    (target / "node_modules").symlink_to(ROOT / "node_modules")
+    for compiled in (ROOT / "atendo").glob("locale/*/LC_MESSAGES/*.mo"):
+        shutil.copy2(compiled, target / compiled.relative_to(ROOT))
+    if (ROOT / "var" / "master.key").exists():
+        (target / "var").mkdir(exist_ok=True)
+        shutil.copy2(ROOT / "var" / "master.key", target / "var" / "master.key")
     return target
 
 
