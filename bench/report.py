@@ -538,9 +538,10 @@ def write(
         "- `make bench`: 1,000,000 sessions on SQLite (`var/bench/bench.sqlite3`) and PostgreSQL "
         "(database `atendo_bench` on 127.0.0.1:5432, user postgres; `BENCH_PG_URL` to change it). "
         "Each database is recreated, migrated and seeded (`manage.py seed_bench`, its payments and "
-        "the search index: 8–10 minutes each), then measured; on a shared 2-core machine about 50 "
-        "minutes for both (200 repetitions; 2026-12-04: 37 minutes with 100), and about 20 more "
-        "with `PEERS=1`. `make bench QUICK=1`: 50,000 sessions, 30 "
+        "the search index: 8–10 minutes each on the slower of two 2-core machines, 2.5–3 on the "
+        "faster), then measured: about 50 minutes for both at 200 repetitions on the slower "
+        "(37 with 100), and 21.7 minutes at 100 with `PEERS=1` on the faster (2026-12-06), of "
+        "which the peers are about 13. `make bench QUICK=1`: 50,000 sessions, 30 "
         "repetitions, 5 s of HTTP load.",
         '- Options go through `ARGS`, e.g. `make bench ARGS="--databases sqlite --reuse"`; '
         "`make bench QUICK=1 ARGS=\"--cases calendar --http-databases ''\"` runs the calendar's cases "
