@@ -541,7 +541,7 @@ def write(
         "the search index: 8–10 minutes each on the slower of two 2-core machines, 2.5–3 on the "
         "faster), then measured: about 50 minutes for both at 200 repetitions on the slower "
         "(37 with 100), and 21.7 minutes at 100 with `PEERS=1` on the faster (2026-12-06), of "
-        "which the peers are about 13. `make bench QUICK=1`: 50,000 sessions, 30 "
+        "which the peers are about 12. `make bench QUICK=1`: 50,000 sessions, 30 "
         "repetitions, 5 s of HTTP load.",
         '- Options go through `ARGS`, e.g. `make bench ARGS="--databases sqlite --reuse"`; '
         "`make bench QUICK=1 ARGS=\"--cases calendar --http-databases ''\"` runs the calendar's cases "
