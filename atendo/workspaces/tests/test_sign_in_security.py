@@ -65,8 +65,8 @@ def test_once_set_up_the_workspace_opens(workspace, therapist, page_client):
     client.get("/account/security/two-step/")
     secret = client.session["_atendo_mfa_setup"]
     totp = pyotp.TOTP(secret)
-    now = totp.at(mfa.timezone.now())
-    client.post("/account/security/two-step/", {"code": now, "next": "/w/serena/settings/"})
+    current = totp.at(mfa.timezone.now())
+    client.post("/account/security/two-step/", {"code": current, "next": "/w/serena/settings/"})
     page = client.get("/account/security/recovery-codes/?next=/w/serena/settings/")
     assert 'href="/w/serena/settings/"' in page.content.decode()
     assert client.get("/w/serena/settings/").status_code == 200
